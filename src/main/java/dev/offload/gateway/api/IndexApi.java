@@ -1,0 +1,44 @@
+package dev.offload.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Request and response bodies of the index endpoints. */
+public final class IndexApi {
+    private IndexApi() {
+    }
+
+    public record DocumentBody(String id, String title, String text, Map<String, String> metadata) {
+    }
+
+    public record IngestRequest(List<DocumentBody> documents) {
+    }
+
+    public record IngestResponse(int documents, int chunks, int replaced, long sequence) {
+    }
+
+    public record DocumentResponse(String id, String title, String text, Map<String, String> metadata, int chunks,
+                                   long version, Instant updatedAt) {
+    }
+
+    public record SearchRequest(String query, Integer k, String mode, Map<String, String> filter) {
+    }
+
+    public record Hit(String documentId, String chunkId, double score, String title, String text,
+                      Map<String, String> metadata) {
+    }
+
+    public record SearchResponse(List<Hit> hits, Map<String, Double> timings) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record StatsResponse(long documents, long chunks, long vectors, long deleted, long bytesOnDisk,
+                                Instant lastCommit, long lastCommitSequence, long lastSequence) {
+    }
+
+    public record SnapshotResponse(String path, long sequence, int files, long bytes, Instant createdAt) {
+    }
+}

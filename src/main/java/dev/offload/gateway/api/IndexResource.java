@@ -1,0 +1,40 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.api.IndexApi.SnapshotResponse;
+import dev.offload.gateway.api.IndexApi.StatsResponse;
+import dev.offload.gateway.retrieval.IndexRecords.IndexStats;
+import dev.offload.gateway.retrieval.IndexRecords.SnapshotInfo;
+import dev.offload.gateway.retrieval.SharedIndex;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import java.io.IOException;
+
+/** {@code /v1/index}: statistics and snapshots. */
+@Path("/v1/index")
+@Produces(MediaType.APPLICATION_JSON)
+@Blocking
+public class IndexResource {
+    @Inject
+    SharedIndex index;
+
+    @GET
+    @Path("/stats")
+    public StatsResponse stats() throws IOException {
+        IndexStats s = index.get().stats(Callers.tenant());
+        return new StatsResponse(s.documents(), s.chunks(), s.vectors(), s.deleted(), s.bytesOnDisk(),
+                s.lastCommitAt(), s.lastCommitSequence(), s.lastSequence());
+    }
+
+    @POST
+    @Path("/snapshot")
+    public SnapshotResponse snapshot() throws IOException {
+        SnapshotInfo s = index.get().snapshot();
+        return new SnapshotResponse(s.path(), s.sequence(), s.files(), s.bytes(), s.createdAt());
+    }
+}

@@ -1,0 +1,92 @@
+package dev.offload.gateway.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import dev.offload.gateway.retrieval.IndexNotReadyException;
+import dev.offload.gateway.retrieval.InvalidRequestException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Maps every failure of a REST call to {@code application/problem+json}. */
+public class ProblemMappers {
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+    static Response problem(Problem p) {
+        return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(p).build();
+    }
+
+    @ServerExceptionMapper
+    public Response invalid(InvalidRequestException e) {
+        List<Problem.FieldError> errors = e.violations().stream()
+                .map(v -> new Problem.FieldError(v.field(), v.message())).toList();
+        String detail = e.violations().stream().map(v -> v.field() + ": " + v.message())
+                .collect(Collectors.joining("; "));
+        String title = e.status() == 413 ? "Payload too large" : "Invalid request";
+        return problem(new Problem("about:blank", title, e.status(), detail, null, errors));
+    }
+
+    @ServerExceptionMapper
+    public Response notReady(IndexNotReadyException e) {
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "5")
+                .entity(Problem.of(503, "Index not ready", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response malformedJson(JsonProcessingException e) {
+        String field = null;
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            field = jsonPath(m.getPath());
+        }
+        String detail = e instanceof MismatchedInputException || e instanceof InvalidFormatException
+                ? "wrong type or shape" + (field == null ? "" : " at " + field)
+                : "malformed JSON: " + e.getOriginalMessage();
+        List<Problem.FieldError> errors = field == null ? null : List.of(new Problem.FieldError(field, "wrong type or shape"));
+        return problem(new Problem("about:blank", "Invalid request", 400, detail, null, errors));
+    }
+
+    /** More specific than Quarkus' own mapper for this type, which answers with an empty body. */
+    @ServerExceptionMapper
+    public Response mismatchedInput(MismatchedInputException e) {
+        return malformedJson(e);
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        Throwable cause = e.getCause();
+        if (cause instanceof JsonProcessingException j) {
+            return malformedJson(j);
+        }
+        String title = Response.Status.fromStatusCode(status) == null ? "Error"
+                : Response.Status.fromStatusCode(status).getReasonPhrase();
+        return problem(Problem.of(status, title, e.getMessage()));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        LOG.error("request failed", e);
+        return problem(Problem.of(500, "Internal error", "the gateway could not complete the request"));
+    }
+
+    private static String jsonPath(List<JsonMappingException.Reference> path) {
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference r : path) {
+            if (r.getFieldName() != null) {
+                if (!b.isEmpty()) {
+                    b.append('.');
+                }
+                b.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                b.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,752 @@
+package dev.offload.gateway.retrieval;
+
+import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
+import dev.offload.gateway.retrieval.IndexRecords.IndexStats;
+import dev.offload.gateway.retrieval.IndexRecords.PreparedDocument;
+import dev.offload.gateway.retrieval.IndexRecords.SnapshotInfo;
+import dev.offload.gateway.retrieval.IndexRecords.StoredDocument;
+import dev.offload.gateway.retrieval.IndexRecords.WriteResult;
+import dev.offload.gateway.retrieval.WriteAheadLog.Batch;
+import dev.offload.gateway.retrieval.WriteAheadLog.ChunkRecord;
+import dev.offload.gateway.retrieval.WriteAheadLog.Delete;
+import dev.offload.gateway.retrieval.WriteAheadLog.Operation;
+import dev.offload.gateway.retrieval.WriteAheadLog.Upsert;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.IntPoint;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexCommit;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.SnapshotDeletionPolicy;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.Weight;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.jboss.logging.Logger;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * The shared index: Lucene (BM25 over English-analysed text, metadata as exact-match fields,
+ * stored chunk text and vectors) beside a JVector graph over the same chunks, joined by a
+ * stable chunk ordinal. Documents and chunks are scoped to a tenant.
+ *
+ * <p>Write path: assign ordinals → append to the {@link WriteAheadLog} and force it → apply to
+ * Lucene (one atomic {@code updateDocuments} per document: upsert) and JVector → refresh the
+ * near-real-time reader → return. Only then is the write acknowledged, and it is visible to the
+ * next search. Lucene is committed in the background; a restart loads the committed chunks'
+ * stored vectors into a fresh graph and replays the log past the commit, never re-embedding.
+ *
+ * <p>Threading: writes, commits and compaction are serialised by one writer lock; searches and
+ * reads run concurrently on any thread, without locks on the Lucene side.
+ */
+public final class HybridIndex implements Closeable {
+    private static final Logger LOG = Logger.getLogger(HybridIndex.class);
+    private static final String F_KEY = "key";
+    private static final String F_TYPE = "type";
+    private static final String F_TENANT = "tenant";
+    private static final String F_DOC_ID = "docId";
+    private static final String F_CHUNK_ID = "chunkId";
+    private static final String F_ORD = "ord";
+    private static final String F_TITLE = "title";
+    private static final String F_TEXT = "text";
+    private static final String F_BODY = "body";
+    private static final String F_META = "meta";
+    private static final String F_VECTOR = "vec";
+    private static final String F_SEQ = "seq";
+    private static final String F_UPDATED = "updated";
+    private static final String F_CHUNKS = "chunks";
+    private static final String META_PREFIX = "m.";
+    private static final String TYPE_DOC = "doc";
+    private static final String TYPE_CHUNK = "chunk";
+    private static final char META_SEP = '\u001f';
+    private static final int MAX_QUERY_TERMS = 256;
+
+    private final Path dir;
+    private final Directory luceneDir;
+    private final Analyzer analyzer = new EnglishAnalyzer();
+    private final IndexWriter writer;
+    private final SnapshotDeletionPolicy snapshots;
+    private final SearcherManager searchers;
+    private final VectorIndex vectors;
+    private final WriteAheadLog wal;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Per-tenant accepted ordinals for unfiltered dense searches, valid for one write generation. */
+    private final Map<String, CachedOrdinals> tenantOrdinals = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long writeGeneration;
+    private long nextSequence;
+    private int nextOrdinal;
+    private volatile long lastCommitSequence;
+    private volatile Instant lastCommitAt;
+    private volatile boolean dirty;
+    private volatile boolean closed;
+
+    private HybridIndex(Path dir, int dimension, VectorIndexOptions options) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        this.luceneDir = FSDirectory.open(dir.resolve("lucene"));
+        IndexWriterConfig cfg = new IndexWriterConfig(analyzer);
+        this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
+        cfg.setIndexDeletionPolicy(snapshots);
+        cfg.setCommitOnClose(false);
+        cfg.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+        this.writer = new IndexWriter(luceneDir, cfg);
+        this.searchers = new SearcherManager(writer, null);
+        this.vectors = new VectorIndex(dimension, options);
+        this.wal = new WriteAheadLog(dir.resolve("wal"));
+    }
+
+    /**
+     * Opens (or creates) the index under {@code dir}: loads the committed chunks into the graph
+     * and replays the write-ahead log past the last commit.
+     */
+    public static HybridIndex open(Path dir, int dimension, VectorIndexOptions options) throws IOException {
+        HybridIndex index = new HybridIndex(dir, dimension, options);
+        try {
+            index.recover();
+        } catch (IOException | RuntimeException e) {
+            index.close();
+            throw e;
+        }
+        return index;
+    }
+
+    private void recover() throws IOException {
+        Map<String, String> commitData = new HashMap<>();
+        if (DirectoryReader.indexExists(luceneDir)) {
+            for (var e : writer.getLiveCommitData()) {
+                commitData.put(e.getKey(), e.getValue());
+            }
+        }
+        lastCommitSequence = Long.parseLong(commitData.getOrDefault("seq", "0"));
+        lastCommitAt = commitData.containsKey("time") ? Instant.ofEpochMilli(Long.parseLong(commitData.get("time"))) : null;
+        nextOrdinal = Integer.parseInt(commitData.getOrDefault("nextOrd", "0"));
+        nextSequence = lastCommitSequence + 1;
+
+        long t0 = System.nanoTime();
+        IndexSearcher s = searchers.acquire();
+        List<Integer> ords = new ArrayList<>();
+        List<float[]> vecs = new ArrayList<>();
+        try {
+            Query chunks = new TermQuery(new Term(F_TYPE, TYPE_CHUNK));
+            forEachMatch(s, chunks, (leaf, doc, storedFields) -> {
+                Document d = storedFields.document(doc, Set.of(F_ORD, F_VECTOR));
+                int ord = d.getField(F_ORD).numericValue().intValue();
+                ords.add(ord);
+                vecs.add(bytesToVector(d.getBinaryValue(F_VECTOR).bytes, d.getBinaryValue(F_VECTOR).offset,
+                        d.getBinaryValue(F_VECTOR).length));
+                nextOrdinal = Math.max(nextOrdinal, ord + 1);
+            });
+        } finally {
+            searchers.release(s);
+        }
+        vectors.addAll(ords.stream().mapToInt(Integer::intValue).toArray(), vecs.toArray(new float[0][]));
+        long[] replayed = {0};
+        wal.replay(lastCommitSequence, batch -> {
+            try {
+                apply(batch);
+                refresh();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            nextSequence = Math.max(nextSequence, batch.seq() + 1);
+            replayed[0]++;
+        });
+        LOG.infof("index opened: %d chunk vectors loaded, %d log records replayed in %d ms", ords.size(),
+                replayed[0], (System.nanoTime() - t0) / 1_000_000);
+        if (replayed[0] > 0) {
+            dirty = true;
+            commit();
+        }
+    }
+
+    // --- writes --------------------------------------------------------------------------
+
+    /** Upserts documents atomically: all of them are logged and applied, or none. */
+    public WriteResult upsert(String tenant, List<PreparedDocument> documents) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            List<Operation> ops = new ArrayList<>(documents.size());
+            int chunkCount = 0;
+            for (PreparedDocument d : documents) {
+                List<ChunkRecord> chunks = new ArrayList<>(d.chunks().size());
+                for (int i = 0; i < d.chunks().size(); i++) {
+                    chunks.add(new ChunkRecord(nextOrdinal + chunkCount + i, d.chunks().get(i), d.vectors().get(i)));
+                }
+                chunkCount += chunks.size();
+                ops.add(new Upsert(tenant, d.id(), d.title(), d.text(), d.metadata(), chunks));
+            }
+            Batch batch = new Batch(nextSequence, System.currentTimeMillis(), ops);
+            wal.append(batch);
+            nextSequence++;
+            nextOrdinal += chunkCount;
+            int replaced = apply(batch);
+            refresh();
+            return new WriteResult(documents.size(), chunkCount, replaced, batch.seq());
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Deletes a document and all its chunks; false if the tenant has no such document. */
+    public boolean delete(String tenant, String documentId) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            if (get(tenant, documentId).isEmpty()) {
+                return false;
+            }
+            Batch batch = new Batch(nextSequence, System.currentTimeMillis(), List.of(new Delete(tenant, documentId)));
+            wal.append(batch);
+            nextSequence++;
+            apply(batch);
+            refresh();
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Publishes applied writes to searches; only then may cached filter results be replaced. */
+    private void refresh() throws IOException {
+        searchers.maybeRefreshBlocking();
+        writeGeneration++;
+    }
+
+    /** Applies a logged batch; idempotent on top of the state the batch was logged against. */
+    private int apply(Batch batch) throws IOException {
+        int replaced = 0;
+        for (Operation op : batch.operations()) {
+            String key = key(op.tenant(), op.documentId());
+            int[] old = ordinalsOf(key);
+            if (op instanceof Upsert u) {
+                List<Document> docs = new ArrayList<>(u.chunks().size() + 1);
+                docs.add(documentRecord(u, batch));
+                for (int i = 0; i < u.chunks().size(); i++) {
+                    docs.add(chunkRecord(u, i));
+                }
+                writer.updateDocuments(new Term(F_KEY, key), docs);
+                for (int ord : old) {
+                    vectors.markDeleted(ord);
+                }
+                for (ChunkRecord c : u.chunks()) {
+                    vectors.add(c.ordinal(), c.vector());
+                    nextOrdinal = Math.max(nextOrdinal, c.ordinal() + 1);
+                }
+                if (old.length > 0 || hasDocument(key)) {
+                    replaced++;
+                }
+            } else if (op instanceof Delete) {
+                writer.deleteDocuments(new Term(F_KEY, key));
+                for (int ord : old) {
+                    vectors.markDeleted(ord);
+                }
+            }
+        }
+        dirty = true;
+        return replaced;
+    }
+
+    private boolean hasDocument(String key) throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            return s.count(new TermQuery(new Term(F_KEY, key))) > 0;
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    private Document documentRecord(Upsert u, Batch batch) {
+        Document d = new Document();
+        d.add(new StringField(F_KEY, key(u.tenant(), u.documentId()), Field.Store.NO));
+        d.add(new StringField(F_TYPE, TYPE_DOC, Field.Store.NO));
+        d.add(new StringField(F_TENANT, u.tenant(), Field.Store.YES));
+        d.add(new StringField(F_DOC_ID, u.documentId(), Field.Store.YES));
+        d.add(new StoredField(F_TITLE, u.title()));
+        d.add(new StoredField(F_TEXT, u.text()));
+        d.add(new StoredField(F_CHUNKS, u.chunks().size()));
+        d.add(new StoredField(F_SEQ, batch.seq()));
+        d.add(new StoredField(F_UPDATED, batch.timestampMillis()));
+        addMetadata(d, u.metadata());
+        return d;
+    }
+
+    private Document chunkRecord(Upsert u, int i) {
+        ChunkRecord c = u.chunks().get(i);
+        Document d = new Document();
+        d.add(new StringField(F_KEY, key(u.tenant(), u.documentId()), Field.Store.NO));
+        d.add(new StringField(F_TYPE, TYPE_CHUNK, Field.Store.NO));
+        d.add(new StringField(F_TENANT, u.tenant(), Field.Store.NO));
+        d.add(new StringField(F_DOC_ID, u.documentId(), Field.Store.YES));
+        d.add(new StringField(F_CHUNK_ID, u.documentId() + "#" + i, Field.Store.YES));
+        d.add(new IntPoint(F_ORD, c.ordinal()));
+        d.add(new StoredField(F_ORD, c.ordinal()));
+        d.add(new NumericDocValuesField(F_ORD, c.ordinal()));
+        d.add(new StoredField(F_TITLE, u.title()));
+        d.add(new StoredField(F_TEXT, c.text()));
+        // The title is searchable with every chunk of its document.
+        d.add(new TextField(F_BODY, u.title().isEmpty() ? c.text() : u.title() + "\n" + c.text(), Field.Store.NO));
+        d.add(new StoredField(F_VECTOR, vectorToBytes(c.vector())));
+        addMetadata(d, u.metadata());
+        return d;
+    }
+
+    private static void addMetadata(Document d, Map<String, String> metadata) {
+        for (var e : new TreeMap<>(metadata).entrySet()) {
+            d.add(new StringField(META_PREFIX + e.getKey(), e.getValue(), Field.Store.NO));
+            d.add(new StoredField(F_META, e.getKey() + META_SEP + e.getValue()));
+        }
+    }
+
+    // --- reads ---------------------------------------------------------------------------
+
+    public Optional<StoredDocument> get(String tenant, String documentId) throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            Query q = new BooleanQuery.Builder()
+                    .add(new TermQuery(new Term(F_KEY, key(tenant, documentId))), BooleanClause.Occur.FILTER)
+                    .add(new TermQuery(new Term(F_TYPE, TYPE_DOC)), BooleanClause.Occur.FILTER).build();
+            TopDocs top = s.search(q, 1);
+            if (top.scoreDocs.length == 0) {
+                return Optional.empty();
+            }
+            Document d = s.storedFields().document(top.scoreDocs[0].doc);
+            return Optional.of(new StoredDocument(d.get(F_DOC_ID), d.get(F_TITLE), d.get(F_TEXT), metadata(d),
+                    d.getField(F_CHUNKS).numericValue().intValue(), d.getField(F_SEQ).numericValue().longValue(),
+                    Instant.ofEpochMilli(d.getField(F_UPDATED).numericValue().longValue())));
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /** BM25 top-n chunks of the tenant matching every filter entry. */
+    public List<ChunkHit> sparse(String tenant, String query, Map<String, String> filter, int n) throws IOException {
+        List<String> terms = analyze(query);
+        if (terms.isEmpty()) {
+            return List.of();
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        for (String t : terms) {
+            b.add(new TermQuery(new Term(F_BODY, t)), BooleanClause.Occur.SHOULD);
+        }
+        addFilters(b, tenant, filter);
+        b.setMinimumNumberShouldMatch(1);
+        IndexSearcher s = searchers.acquire();
+        try {
+            TopDocs top = s.search(b.build(), n);
+            List<ChunkHit> hits = new ArrayList<>(top.scoreDocs.length);
+            StoredFields stored = s.storedFields();
+            for (ScoreDoc sd : top.scoreDocs) {
+                hits.add(chunkHit(stored.document(sd.doc), sd.score));
+            }
+            return hits;
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /**
+     * Approximate cosine top-n chunks of the tenant matching every filter entry. The filter is
+     * resolved to the set of accepted ordinals first and applied inside the graph search, so a
+     * selective filter still yields n hits when n exist.
+     */
+    public List<ChunkHit> dense(String tenant, float[] query, Map<String, String> filter, int n) throws IOException {
+        long generation = writeGeneration;
+        IndexSearcher s = searchers.acquire();
+        try {
+            BitSet accept = acceptedOrdinals(s, generation, tenant, filter);
+            if (accept.isEmpty()) {
+                return List.of();
+            }
+            List<ScoredOrdinal> found = vectors.search(query, n, accept::get);
+            return resolve(s, found);
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /** Exact (brute-force) cosine top-n, the reference for ANN recall. */
+    public List<ChunkHit> denseExact(String tenant, float[] query, Map<String, String> filter, int n) throws IOException {
+        long generation = writeGeneration;
+        IndexSearcher s = searchers.acquire();
+        try {
+            BitSet accept = acceptedOrdinals(s, generation, tenant, filter);
+            List<ScoredOrdinal> found = vectors.exactSearch(query, n, accept::get);
+            return resolve(s, found);
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    private List<ChunkHit> resolve(IndexSearcher s, List<ScoredOrdinal> found) throws IOException {
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        int[] ords = found.stream().mapToInt(ScoredOrdinal::ordinal).toArray();
+        Map<Integer, ChunkHit> byOrd = new HashMap<>();
+        TopDocs top = s.search(IntPoint.newSetQuery(F_ORD, ords), ords.length);
+        StoredFields stored = s.storedFields();
+        for (ScoreDoc sd : top.scoreDocs) {
+            ChunkHit h = chunkHit(stored.document(sd.doc), 0);
+            byOrd.put(h.ordinal(), h);
+        }
+        List<ChunkHit> hits = new ArrayList<>(found.size());
+        for (ScoredOrdinal so : found) {
+            ChunkHit h = byOrd.get(so.ordinal());
+            if (h != null) { // a chunk deleted between the graph search and this lookup is skipped
+                hits.add(h.withScore(so.score()));
+            }
+        }
+        return hits;
+    }
+
+    private record CachedOrdinals(long generation, BitSet ordinals) {
+    }
+
+    /**
+     * @param generation the write generation read before {@code s} was acquired: a write
+     *                   published after that makes the cached entry stale, and the generation
+     *                   check refuses it.
+     */
+    private BitSet acceptedOrdinals(IndexSearcher s, long generation, String tenant, Map<String, String> filter)
+            throws IOException {
+        boolean tenantOnly = filter == null || filter.isEmpty();
+        if (tenantOnly) {
+            CachedOrdinals cached = tenantOrdinals.get(tenant);
+            if (cached != null && cached.generation() == generation) {
+                return cached.ordinals();
+            }
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        addFilters(b, tenant, filter);
+        BitSet bits = new BitSet();
+        forEachMatch(s, b.build(), (leaf, doc, storedFields) -> {
+            NumericDocValues ords = leaf.reader().getNumericDocValues(F_ORD);
+            if (ords != null && ords.advanceExact(doc)) {
+                bits.set((int) ords.longValue());
+            }
+        });
+        if (tenantOnly) {
+            tenantOrdinals.put(tenant, new CachedOrdinals(generation, bits));
+        }
+        return bits;
+    }
+
+    private void addFilters(BooleanQuery.Builder b, String tenant, Map<String, String> filter) {
+        b.add(new TermQuery(new Term(F_TENANT, tenant)), BooleanClause.Occur.FILTER);
+        b.add(new TermQuery(new Term(F_TYPE, TYPE_CHUNK)), BooleanClause.Occur.FILTER);
+        if (filter != null) {
+            for (var e : filter.entrySet()) {
+                b.add(new TermQuery(new Term(META_PREFIX + e.getKey(), e.getValue())), BooleanClause.Occur.FILTER);
+            }
+        }
+    }
+
+    private interface MatchVisitor {
+        void visit(LeafReaderContext leaf, int doc, StoredFields storedFields) throws IOException;
+    }
+
+    private static void forEachMatch(IndexSearcher s, Query q, MatchVisitor visitor) throws IOException {
+        Weight w = s.createWeight(s.rewrite(q), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+            Scorer scorer = w.scorer(leaf);
+            if (scorer == null) {
+                continue;
+            }
+            Bits live = leaf.reader().getLiveDocs();
+            StoredFields stored = leaf.reader().storedFields();
+            DocIdSetIterator it = scorer.iterator();
+            for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+                if (live == null || live.get(doc)) {
+                    visitor.visit(leaf, doc, stored);
+                }
+            }
+        }
+    }
+
+    private int[] ordinalsOf(String key) throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            Query q = new BooleanQuery.Builder()
+                    .add(new TermQuery(new Term(F_KEY, key)), BooleanClause.Occur.FILTER)
+                    .add(new TermQuery(new Term(F_TYPE, TYPE_CHUNK)), BooleanClause.Occur.FILTER).build();
+            List<Integer> ords = new ArrayList<>();
+            forEachMatch(s, q, (leaf, doc, stored) -> {
+                NumericDocValues dv = leaf.reader().getNumericDocValues(F_ORD);
+                if (dv != null && dv.advanceExact(doc)) {
+                    ords.add((int) dv.longValue());
+                }
+            });
+            return ords.stream().mapToInt(Integer::intValue).toArray();
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    private static ChunkHit chunkHit(Document d, double score) {
+        return new ChunkHit(d.get(F_DOC_ID), d.get(F_CHUNK_ID), d.getField(F_ORD).numericValue().intValue(), score,
+                d.get(F_TITLE), d.get(F_TEXT), metadata(d));
+    }
+
+    private static Map<String, String> metadata(Document d) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : d.getValues(F_META)) {
+            int i = kv.indexOf(META_SEP);
+            m.put(kv.substring(0, i), kv.substring(i + 1));
+        }
+        return m;
+    }
+
+    private List<String> analyze(String text) throws IOException {
+        List<String> terms = new ArrayList<>();
+        try (TokenStream ts = analyzer.tokenStream(F_BODY, text)) {
+            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+            ts.reset();
+            while (ts.incrementToken() && terms.size() < MAX_QUERY_TERMS) {
+                terms.add(term.toString());
+            }
+            ts.end();
+        }
+        return terms;
+    }
+
+    // --- maintenance ---------------------------------------------------------------------
+
+    /** Makes everything applied so far durable in Lucene and drops the log it covers. */
+    public void commit() throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            if (!dirty && lastCommitAt != null) {
+                return;
+            }
+            long seq = nextSequence - 1;
+            long now = System.currentTimeMillis();
+            Map<String, String> data = new HashMap<>();
+            data.put("seq", Long.toString(seq));
+            data.put("nextOrd", Integer.toString(nextOrdinal));
+            data.put("time", Long.toString(now));
+            writer.setLiveCommitData(data.entrySet());
+            writer.commit();
+            wal.truncateAll();
+            lastCommitSequence = seq;
+            lastCommitAt = Instant.ofEpochMilli(now);
+            dirty = false;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Commits, then copies the commit's files to {@code snapshots/<sequence>-<millis>} under the
+     * data dir (hard links where the file system allows). The snapshot is a complete Lucene
+     * index with the chunk vectors inside; a gateway started on a copy of it rebuilds the graph.
+     */
+    public SnapshotInfo snapshot() throws IOException {
+        writeLock.lock();
+        try {
+            dirty = true; // a snapshot always has a commit of its own time
+            commit();
+            IndexCommit commit = snapshots.snapshot();
+            try {
+                Instant at = Instant.now();
+                Path target = dir.resolve("snapshots").resolve(lastCommitSequence + "-" + at.toEpochMilli());
+                Path luceneTarget = Files.createDirectories(target.resolve("lucene"));
+                long bytes = 0;
+                int files = 0;
+                for (String name : commit.getFileNames()) {
+                    Path src = dir.resolve("lucene").resolve(name);
+                    Path dst = luceneTarget.resolve(name);
+                    try {
+                        Files.createLink(dst, src);
+                    } catch (IOException | UnsupportedOperationException e) {
+                        Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    bytes += Files.size(dst);
+                    files++;
+                }
+                return new SnapshotInfo(dir.relativize(target).toString(), lastCommitSequence, files, bytes, at);
+            } finally {
+                snapshots.release(commit);
+                writer.deleteUnusedFiles();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Removes deleted chunks from the graph; holds the writer lock so no insert overlaps. */
+    public int compact() {
+        writeLock.lock();
+        try {
+            return closed ? 0 : vectors.compact();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    public int pendingVectorDeletes() {
+        return vectors.pendingDeletes();
+    }
+
+    public boolean isDirty() {
+        return dirty;
+    }
+
+    public IndexStats stats(String tenant) throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            long docs = s.count(typeQuery(tenant, TYPE_DOC));
+            long chunks = s.count(typeQuery(tenant, TYPE_CHUNK));
+            long vectorCount = tenant == null ? vectors.size() : chunks;
+            long deleted = vectors.pendingDeletes() + s.getIndexReader().numDeletedDocs();
+            return new IndexStats(docs, chunks, vectorCount, deleted, bytesOnDisk(), lastCommitSequence,
+                    lastCommitAt, nextSequence - 1);
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    private Query typeQuery(String tenant, String type) {
+        BooleanQuery.Builder b = new BooleanQuery.Builder().add(new TermQuery(new Term(F_TYPE, type)), BooleanClause.Occur.FILTER);
+        if (tenant != null) {
+            b.add(new TermQuery(new Term(F_TENANT, tenant)), BooleanClause.Occur.FILTER);
+        }
+        return b.build();
+    }
+
+    private long bytesOnDisk() throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0; // a file merged away while we walked
+                }
+            }).sum();
+        }
+    }
+
+    public int dimension() {
+        return vectors.dimension();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("index is closed");
+        }
+    }
+
+    /** Commits and closes. */
+    @Override
+    public void close() throws IOException {
+        writeLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            try {
+                if (dirty && writer.isOpen()) {
+                    commit();
+                }
+            } finally {
+                closed = true;
+                searchers.close();
+                writer.close();
+                wal.close();
+                vectors.close();
+                luceneDir.close();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Closes without committing, as a crash would leave it: for tests of recovery. */
+    void abandon() throws IOException {
+        writeLock.lock();
+        try {
+            closed = true;
+            searchers.close();
+            writer.rollback();
+            wal.close();
+            vectors.close();
+            luceneDir.close();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static String key(String tenant, String documentId) {
+        return tenant + '\u0000' + documentId;
+    }
+
+    static byte[] vectorToBytes(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
+    }
+
+    static float[] bytesToVector(byte[] bytes, int offset, int length) {
+        float[] v = new float[length / 4];
+        ByteBuffer.wrap(bytes, offset, length).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return v;
+    }
+
+    /** Distinct document ids among hits, in rank order (for callers that group by document). */
+    static List<String> documentIds(List<ChunkHit> hits) {
+        Set<String> seen = new HashSet<>();
+        List<String> out = new ArrayList<>();
+        for (ChunkHit h : hits) {
+            if (seen.add(h.documentId())) {
+                out.add(h.documentId());
+            }
+        }
+        return out;
+    }
+}

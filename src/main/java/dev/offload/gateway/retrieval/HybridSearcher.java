@@ -1,0 +1,126 @@
+package dev.offload.gateway.retrieval;
+
+import dev.offload.gateway.metrics.MetricNames;
+import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a search in one of the three modes and fuses hybrid results. Blocking and CPU-bound
+ * (query embedding, graph search): call from worker threads.
+ */
+@ApplicationScoped
+public class HybridSearcher {
+    @Inject
+    SharedIndex index;
+    @Inject
+    Embedder embedder;
+    @Inject
+    RetrievalConfig config;
+    @Inject
+    MeterRegistry registry;
+
+    private volatile Fusion fusion;
+
+    /** Hits best first plus where the time went, in milliseconds. */
+    public record Result(List<ChunkHit> hits, Map<String, Double> timings) {
+    }
+
+    public Result search(String tenant, String query, int k, SearchMode mode, Map<String, String> filter) {
+        RetrievalConfig.Search c = config.search();
+        if (query == null || query.isBlank()) {
+            throw InvalidRequestException.of("query", "must not be empty");
+        }
+        if (query.length() > c.maxQueryChars()) {
+            throw InvalidRequestException.of("query", "at most " + c.maxQueryChars() + " characters");
+        }
+        if (k < 1 || k > c.maxK()) {
+            throw InvalidRequestException.of("k", "must be between 1 and " + c.maxK());
+        }
+        HybridIndex i = index.get();
+        Map<String, Double> timings = new HashMap<>();
+        long start = System.nanoTime();
+        try {
+            List<ChunkHit> hits = switch (mode) {
+                case SPARSE -> timed(timings, "sparseMs", () -> i.sparse(tenant, query, filter, k));
+                case DENSE -> {
+                    float[] q = embedQuery(query, timings);
+                    yield timed(timings, "denseMs", () -> i.dense(tenant, q, filter, k));
+                }
+                case HYBRID -> {
+                    int n = Math.max(k, c.candidates());
+                    List<ChunkHit> sparse = timed(timings, "sparseMs", () -> i.sparse(tenant, query, filter, n));
+                    float[] q = embedQuery(query, timings);
+                    List<ChunkHit> dense = timed(timings, "denseMs", () -> i.dense(tenant, q, filter, n));
+                    yield timed(timings, "fuseMs", () -> fuse(sparse, dense, k));
+                }
+            };
+            long total = System.nanoTime() - start;
+            timings.put("totalMs", total / 1e6);
+            registry.timer(MetricNames.SEARCH_TIME, "mode", mode.name().toLowerCase()).record(total, TimeUnit.NANOSECONDS);
+            return new Result(hits, timings);
+        } catch (IOException e) {
+            throw new UncheckedIOException("search failed", e);
+        }
+    }
+
+    /** Fuses per-retriever hits; a fused hit's score is the fusion score. */
+    public List<ChunkHit> fuse(List<ChunkHit> sparse, List<ChunkHit> dense, int k) {
+        Map<Integer, ChunkHit> byOrdinal = new HashMap<>();
+        List<Fusion.Scored<Integer>> s = new ArrayList<>(sparse.size());
+        for (ChunkHit h : sparse) {
+            byOrdinal.put(h.ordinal(), h);
+            s.add(new Fusion.Scored<>(h.ordinal(), h.score()));
+        }
+        List<Fusion.Scored<Integer>> d = new ArrayList<>(dense.size());
+        for (ChunkHit h : dense) {
+            byOrdinal.putIfAbsent(h.ordinal(), h);
+            d.add(new Fusion.Scored<>(h.ordinal(), h.score()));
+        }
+        List<ChunkHit> out = new ArrayList<>(k);
+        for (Fusion.Scored<Integer> f : fusion().fuse(s, d, k)) {
+            out.add(byOrdinal.get(f.key()).withScore(f.score()));
+        }
+        return out;
+    }
+
+    private float[] embedQuery(String query, Map<String, Double> timings) {
+        long t0 = System.nanoTime();
+        float[] v = embedder.embed(query);
+        long t = System.nanoTime() - t0;
+        timings.put("embedMs", t / 1e6);
+        registry.counter(MetricNames.EMBEDDING_TEXTS).increment();
+        registry.timer(MetricNames.EMBEDDING_TIME).record(t, TimeUnit.NANOSECONDS);
+        return v;
+    }
+
+    private Fusion fusion() {
+        Fusion f = fusion;
+        if (f == null) {
+            RetrievalConfig.Search c = config.search();
+            f = new Fusion(c.fusion(), c.rrfK(), c.sparseWeight(), c.denseWeight());
+            fusion = f;
+        }
+        return f;
+    }
+
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    private static <T> T timed(Map<String, Double> timings, String key, IoSupplier<T> s) throws IOException {
+        long t0 = System.nanoTime();
+        T v = s.get();
+        timings.put(key, (System.nanoTime() - t0) / 1e6);
+        return v;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.offload.gateway.retrieval;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/** Configuration of the shared index: storage, chunking, ingestion limits and search. */
+@ConfigMapping(prefix = "gateway")
+public interface RetrievalConfig {
+    /** Directory holding the Lucene index and the write-ahead log; created if missing. */
+    @WithDefault("data")
+    String dataDir();
+
+    /** JVector graph, commit and compaction settings. */
+    Index index();
+
+    /** How documents are cut into chunks before embedding. */
+    Chunking chunking();
+
+    /** Limits on what one ingest request may carry. */
+    Ingest ingest();
+
+    /** Hybrid search and fusion. */
+    Search search();
+
+    interface Index {
+        /** JVector M: maximum edges per graph node. */
+        @WithDefault("32")
+        int maxDegree();
+
+        /** JVector construction beam width (efConstruction). */
+        @WithDefault("100")
+        int beamWidth();
+
+        /** How far a node's degree may overflow M before pruning. */
+        @WithDefault("1.2")
+        float neighborOverflow();
+
+        /** Vamana diversity factor alpha. */
+        @WithDefault("1.2")
+        float alpha();
+
+        /** Graph search width as a multiple of the requested candidates. */
+        @WithDefault("2.0")
+        float overquery();
+
+        /** Minimum graph search width (candidates reranked exactly) whatever k is. */
+        @WithDefault("100")
+        int rerankK();
+
+        /** How often applied writes are committed to Lucene and the log is truncated. */
+        @WithDefault("30s")
+        Duration commitInterval();
+
+        /** How often deleted chunks are looked for and removed from the graph. */
+        @WithDefault("60s")
+        Duration compactionInterval();
+
+        /** Deleted chunks that must be pending before a compaction runs. */
+        @WithDefault("1")
+        int compactionMinDeletes();
+
+        /** Load the bundled sample corpus on the first start with an empty index. */
+        @WithDefault("true")
+        boolean loadSampleCorpus();
+    }
+
+    interface Chunking {
+        /** Maximum characters per chunk (MiniLM reads about 256 word pieces, ~1,000 characters). */
+        @WithDefault("1000")
+        int maxChars();
+
+        /** Characters of trailing whole sentences repeated at the start of the next chunk. */
+        @WithDefault("150")
+        int overlapChars();
+    }
+
+    interface Ingest {
+        /** Maximum documents in one ingest request. */
+        @WithDefault("256")
+        int maxBatchDocuments();
+
+        /** Maximum characters of one document's text (over it: 413). */
+        @WithDefault("200000")
+        int maxDocumentChars();
+
+        /** Maximum characters of a document id. */
+        @WithDefault("256")
+        int maxIdLength();
+
+        /** Maximum characters of a title. */
+        @WithDefault("1000")
+        int maxTitleLength();
+
+        /** Maximum metadata entries per document. */
+        @WithDefault("32")
+        int maxMetadataEntries();
+
+        /** Threads that embed chunks; 0 means one per core. */
+        @WithDefault("0")
+        int embeddingThreads();
+    }
+
+    interface Search {
+        /** Fusion method: RRF (weighted reciprocal rank) or CONVEX (min-max normalised scores). */
+        @WithDefault("CONVEX")
+        Fusion.Method fusion();
+
+        /** RRF's k constant. */
+        @WithDefault("60")
+        int rrfK();
+
+        /** Weight of the BM25 retriever in fusion. */
+        @WithDefault("0.3")
+        double sparseWeight();
+
+        /** Weight of the dense retriever in fusion. */
+        @WithDefault("0.7")
+        double denseWeight();
+
+        /** Candidates each retriever contributes to fusion (at least k). */
+        @WithDefault("100")
+        int candidates();
+
+        /** Largest k a search may ask for. */
+        @WithDefault("100")
+        int maxK();
+
+        /** Maximum characters of a search query. */
+        @WithDefault("4000")
+        int maxQueryChars();
+    }
+}

@@ -1,0 +1,237 @@
+package dev.offload.gateway.retrieval;
+
+import io.github.jbellis.jvector.graph.GraphIndexBuilder;
+import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.SearchResult;
+import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
+import io.github.jbellis.jvector.util.Bits;
+import io.github.jbellis.jvector.util.ThreadSafeGrowableBitSet;
+import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.IntStream;
+
+/**
+ * JVector graph (DiskANN/Vamana-style, with HNSW-like hierarchy) over unit vectors, addressed by
+ * stable ordinals. Similarity is cosine: vectors are normalised on the way in and scored with
+ * the dot product, which is the same ranking and cheaper.
+ *
+ * <p>Threading: {@link #add} and {@link #markDeleted} may be called from one writer thread at a
+ * time (the index's writer lock), concurrently with any number of {@link #search} callers.
+ * {@link #compact} takes the exclusive lock, so it never overlaps inserts or searches (JVector's
+ * node removal must not run concurrently with inserts). {@code GraphSearcher} is not
+ * thread-safe, so searchers are pooled and each search borrows one.
+ */
+public final class VectorIndex implements Closeable {
+    private final VectorStore vectors;
+    private final VectorIndexOptions options;
+    private final GraphIndexBuilder builder;
+    private final ThreadSafeGrowableBitSet deleted = new ThreadSafeGrowableBitSet(1024);
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
+    private volatile int liveCount;
+    private volatile int pendingDeletes;
+
+    public VectorIndex(int dimension, VectorIndexOptions options) {
+        this.vectors = new VectorStore(dimension);
+        this.options = options;
+        this.builder = new GraphIndexBuilder(vectors, VectorSimilarityFunction.DOT_PRODUCT,
+                options.maxDegree(), options.beamWidth(), options.neighborOverflow(), options.alpha(), true);
+    }
+
+    public int dimension() {
+        return vectors.dimension();
+    }
+
+    /** Adds a vector at an ordinal that has not been used before. */
+    public void add(int ordinal, float[] vector) {
+        float[] unit = normalise(vector);
+        lock.readLock().lock();
+        try {
+            vectors.put(ordinal, unit);
+            builder.addGraphNode(ordinal, vectors.getVector(ordinal));
+            liveCount++;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Stores many vectors and links them into the graph in parallel; used when the index is
+     * rebuilt from stored vectors at start, before any search runs.
+     */
+    public void addAll(int[] ordinals, float[][] values) {
+        lock.writeLock().lock();
+        try {
+            for (int i = 0; i < ordinals.length; i++) {
+                vectors.put(ordinals[i], normalise(values[i]));
+            }
+            ForkJoinPool pool = ForkJoinPool.commonPool();
+            pool.submit(() -> IntStream.range(0, ordinals.length).parallel()
+                    .forEach(i -> builder.addGraphNode(ordinals[i], vectors.getVector(ordinals[i])))).join();
+            liveCount += ordinals.length;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Hides the ordinal from searches at once; the graph node is removed by {@link #compact}. */
+    public void markDeleted(int ordinal) {
+        if (!vectors.contains(ordinal) || deleted.get(ordinal)) {
+            return;
+        }
+        lock.readLock().lock();
+        try {
+            deleted.set(ordinal);
+            builder.markNodeDeleted(ordinal);
+            liveCount--;
+            pendingDeletes++;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public boolean isLive(int ordinal) {
+        return vectors.contains(ordinal) && !deleted.get(ordinal);
+    }
+
+    public float[] vector(int ordinal) {
+        var v = vectors.getVector(ordinal);
+        if (v == null) {
+            return null;
+        }
+        float[] out = new float[v.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = v.get(i);
+        }
+        return out;
+    }
+
+    /**
+     * Approximate top-k by cosine among live ordinals accepted by {@code filter} (null: all).
+     * The graph search keeps {@code max(k, rerankK)} candidates and returns the best k.
+     */
+    public List<ScoredOrdinal> search(float[] query, int k, Bits filter) {
+        float[] unit = normalise(query);
+        lock.readLock().lock();
+        GraphSearcher searcher = borrowSearcher();
+        try {
+            if (liveCount == 0) {
+                return List.of();
+            }
+            Bits accept = filter == null ? this::isLive : ord -> isLive(ord) && filter.get(ord);
+            var ssp = DefaultSearchScoreProvider.exact(VectorStore.toVector(unit), VectorSimilarityFunction.DOT_PRODUCT, vectors);
+            int width = Math.max(k, (int) Math.ceil(k * options.overquery()));
+            width = Math.max(width, options.rerankK());
+            SearchResult result = searcher.search(ssp, k, width, 0.0f, 0.0f, accept);
+            List<ScoredOrdinal> hits = new ArrayList<>(result.getNodes().length);
+            for (SearchResult.NodeScore ns : result.getNodes()) {
+                // JVector maps the dot product of unit vectors to (1 + cos) / 2; report cosine.
+                hits.add(new ScoredOrdinal(ns.node, 2f * ns.score - 1f));
+            }
+            return hits;
+        } finally {
+            searchers.offer(searcher);
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Exact top-k by brute force: the reference the ANN recall is measured against. */
+    public List<ScoredOrdinal> exactSearch(float[] query, int k, Bits filter) {
+        float[] unit = normalise(query);
+        var q = VectorStore.toVector(unit);
+        java.util.PriorityQueue<ScoredOrdinal> heap = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingDouble(ScoredOrdinal::score));
+        for (int ord = 0; ord < vectors.size(); ord++) {
+            if (!isLive(ord) || (filter != null && !filter.get(ord))) {
+                continue;
+            }
+            float s = io.github.jbellis.jvector.vector.VectorUtil.dotProduct(q, vectors.getVector(ord));
+            if (heap.size() < k) {
+                heap.add(new ScoredOrdinal(ord, s));
+            } else if (s > heap.peek().score()) {
+                heap.poll();
+                heap.add(new ScoredOrdinal(ord, s));
+            }
+        }
+        List<ScoredOrdinal> out = new ArrayList<>(heap);
+        out.sort(java.util.Comparator.comparingDouble(ScoredOrdinal::score).reversed());
+        return out;
+    }
+
+    /**
+     * Removes deleted nodes from the graph and repairs their neighbours' edges. Runs with the
+     * exclusive lock: no insert or search overlaps it.
+     *
+     * @return the number of nodes removed
+     */
+    public int compact() {
+        lock.writeLock().lock();
+        try {
+            if (pendingDeletes == 0) {
+                return 0;
+            }
+            builder.removeDeletedNodes();
+            int removed = 0;
+            for (int ord = 0; ord < vectors.size(); ord++) {
+                if (deleted.get(ord)) {
+                    vectors.clear(ord);
+                    removed++;
+                }
+            }
+            deleted.clear();
+            pendingDeletes = 0;
+            return removed;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    public int size() {
+        return liveCount;
+    }
+
+    public int pendingDeletes() {
+        return pendingDeletes;
+    }
+
+    private GraphSearcher borrowSearcher() {
+        GraphSearcher s = searchers.poll();
+        if (s == null) {
+            s = new GraphSearcher(builder.getGraph());
+        } else {
+            s.setView(builder.getGraph().getView());
+        }
+        return s;
+    }
+
+    static float[] normalise(float[] v) {
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        if (norm == 0 || !Double.isFinite(norm)) {
+            throw new IllegalArgumentException("vector must be finite and non-zero");
+        }
+        float inv = (float) (1.0 / Math.sqrt(norm));
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * inv;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (GraphSearcher s; (s = searchers.poll()) != null; ) {
+            s.close();
+        }
+        builder.close();
+    }
+}
