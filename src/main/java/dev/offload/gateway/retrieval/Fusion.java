@@ -65,6 +65,26 @@ public final class Fusion {
         return out.size() > k ? out.subList(0, k) : out;
     }
 
+    /** Fuses chunk hits by ordinal; a fused hit's score is its fusion score. */
+    public List<IndexRecords.ChunkHit> fuseHits(List<IndexRecords.ChunkHit> sparse, List<IndexRecords.ChunkHit> dense, int k) {
+        Map<Integer, IndexRecords.ChunkHit> byOrdinal = new HashMap<>();
+        List<Scored<Integer>> s = new ArrayList<>(sparse.size());
+        for (IndexRecords.ChunkHit h : sparse) {
+            byOrdinal.put(h.ordinal(), h);
+            s.add(new Scored<>(h.ordinal(), h.score()));
+        }
+        List<Scored<Integer>> d = new ArrayList<>(dense.size());
+        for (IndexRecords.ChunkHit h : dense) {
+            byOrdinal.putIfAbsent(h.ordinal(), h);
+            d.add(new Scored<>(h.ordinal(), h.score()));
+        }
+        List<IndexRecords.ChunkHit> out = new ArrayList<>(Math.min(k, byOrdinal.size()));
+        for (Scored<Integer> f : fuse(s, d, k)) {
+            out.add(byOrdinal.get(f.key()).withScore(f.score()));
+        }
+        return out;
+    }
+
     private <K> void addRanks(Map<K, Double> fused, List<Scored<K>> list, double weight) {
         for (int i = 0; i < list.size(); i++) {
             fused.merge(list.get(i).key(), weight / (rrfK + i + 1), Double::sum);

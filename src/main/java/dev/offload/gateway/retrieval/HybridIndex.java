@@ -44,6 +44,7 @@ import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.Weight;
+import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
@@ -125,6 +126,7 @@ public final class HybridIndex implements Closeable {
     private volatile Instant lastCommitAt;
     private volatile boolean dirty;
     private volatile boolean closed;
+    private volatile BM25Similarity bm25 = new BM25Similarity();
 
     private HybridIndex(Path dir, int dimension, VectorIndexOptions options) throws IOException {
         this.dir = Files.createDirectories(dir);
@@ -378,7 +380,9 @@ public final class HybridIndex implements Closeable {
         b.setMinimumNumberShouldMatch(1);
         IndexSearcher s = searchers.acquire();
         try {
-            TopDocs top = s.search(b.build(), n);
+            IndexSearcher scoring = new IndexSearcher(s.getIndexReader());
+            scoring.setSimilarity(bm25);
+            TopDocs top = scoring.search(b.build(), n);
             List<ChunkHit> hits = new ArrayList<>(top.scoreDocs.length);
             StoredFields stored = s.storedFields();
             for (ScoreDoc sd : top.scoreDocs) {
@@ -674,6 +678,19 @@ public final class HybridIndex implements Closeable {
 
     public int dimension() {
         return vectors.dimension();
+    }
+
+    /**
+     * Sets BM25's term-frequency saturation k1 and length normalisation b for later searches.
+     * Both act at query time (Lucene stores only lengths), so no re-indexing is needed.
+     */
+    public void setBm25(float k1, float b) {
+        this.bm25 = new BM25Similarity(k1, b);
+    }
+
+    /** The stored unit vector of a live chunk, or null. */
+    public float[] vectorOf(int ordinal) {
+        return vectors.isLive(ordinal) ? vectors.vector(ordinal) : null;
     }
 
     private void ensureOpen() {

@@ -8,7 +8,6 @@ import jakarta.inject.Inject;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,11 +56,9 @@ public class HybridSearcher {
                     yield timed(timings, "denseMs", () -> i.dense(tenant, q, filter, k));
                 }
                 case HYBRID -> {
-                    int n = Math.max(k, c.candidates());
-                    List<ChunkHit> sparse = timed(timings, "sparseMs", () -> i.sparse(tenant, query, filter, n));
                     float[] q = embedQuery(query, timings);
-                    List<ChunkHit> dense = timed(timings, "denseMs", () -> i.dense(tenant, q, filter, n));
-                    yield timed(timings, "fuseMs", () -> fuse(sparse, dense, k));
+                    yield new HybridRetriever(i, fusion(), c.candidates(), c.feedbackDepth(), c.feedbackWeight())
+                            .search(tenant, query, q, filter, k, timings);
                 }
             };
             long total = System.nanoTime() - start;
@@ -71,26 +68,6 @@ public class HybridSearcher {
         } catch (IOException e) {
             throw new UncheckedIOException("search failed", e);
         }
-    }
-
-    /** Fuses per-retriever hits; a fused hit's score is the fusion score. */
-    public List<ChunkHit> fuse(List<ChunkHit> sparse, List<ChunkHit> dense, int k) {
-        Map<Integer, ChunkHit> byOrdinal = new HashMap<>();
-        List<Fusion.Scored<Integer>> s = new ArrayList<>(sparse.size());
-        for (ChunkHit h : sparse) {
-            byOrdinal.put(h.ordinal(), h);
-            s.add(new Fusion.Scored<>(h.ordinal(), h.score()));
-        }
-        List<Fusion.Scored<Integer>> d = new ArrayList<>(dense.size());
-        for (ChunkHit h : dense) {
-            byOrdinal.putIfAbsent(h.ordinal(), h);
-            d.add(new Fusion.Scored<>(h.ordinal(), h.score()));
-        }
-        List<ChunkHit> out = new ArrayList<>(k);
-        for (Fusion.Scored<Integer> f : fusion().fuse(s, d, k)) {
-            out.add(byOrdinal.get(f.key()).withScore(f.score()));
-        }
-        return out;
     }
 
     private float[] embedQuery(String query, Map<String, Double> timings) {

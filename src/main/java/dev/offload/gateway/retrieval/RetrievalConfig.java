@@ -123,6 +123,14 @@ public interface RetrievalConfig {
         @WithDefault("100")
         int candidates();
 
+        /** Hybrid mode: fused top chunks whose mean vector refines the query (Rocchio feedback); 0 turns it off. */
+        @WithDefault("5")
+        int feedbackDepth();
+
+        /** Hybrid mode: weight β of the feedback vector added to the unit query vector. */
+        @WithDefault("1.0")
+        double feedbackWeight();
+
         /** Largest k a search may ask for. */
         @WithDefault("100")
         int maxK();

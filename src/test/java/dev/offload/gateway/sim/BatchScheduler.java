@@ -1,0 +1,294 @@
+package dev.offload.gateway.sim;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Continuous-batching engine modelled on vLLM's scheduler, run by one dedicated thread.
+ *
+ * <p>Each loop iteration is one engine step: drop cancelled sequences, admit waiting ones in FIFO
+ * order while there is a batch slot and KV room (prompt + target tokens of every running sequence
+ * must fit in the capacity; a sequence alone is always admitted), then sleep for
+ * {@code stepBase + stepPerSeq * running + prefillPerToken * (prompt tokens of the sequences
+ * admitted in this step)} and give one token to every running sequence that was ready when the
+ * step began. A finished sequence frees its slot for the next step.
+ *
+ * <p>{@link #submit} and the gauges may be used from any thread; everything else is the
+ * scheduler thread's.
+ */
+final class BatchScheduler {
+    private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final int maxBatch;
+    private final long maxInSystem;
+    private final long stepBaseNanos;
+    private final long stepPerSeqNanos;
+    private final long prefillPerTokenNanos;
+    private final long kvCapacity;
+    private final Thread thread;
+
+    private final LinkedBlockingQueue<Sequence> inbox = new LinkedBlockingQueue<>();
+    private final ArrayDeque<Sequence> waitingQueue = new ArrayDeque<>();
+    private final List<Sequence> batch = new ArrayList<>();
+    private long kvReserved;
+
+    private final AtomicInteger inSystem = new AtomicInteger();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger maxRunning = new AtomicInteger();
+    private volatile long kvUsed;
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final AtomicLong generationTokens = new AtomicLong();
+    private final AtomicLong successStop = new AtomicLong();
+    private final AtomicLong successLength = new AtomicLong();
+    private volatile boolean stopped;
+
+    BatchScheduler(int maxBatch, int maxWaiting, long stepBaseNanos, long stepPerSeqNanos, long prefillPerTokenNanos,
+                   long kvCapacity) {
+        this.maxBatch = maxBatch;
+        this.maxInSystem = (long) maxBatch + maxWaiting;
+        this.stepBaseNanos = stepBaseNanos;
+        this.stepPerSeqNanos = stepPerSeqNanos;
+        this.prefillPerTokenNanos = prefillPerTokenNanos;
+        this.kvCapacity = kvCapacity;
+        this.thread = new Thread(this::run, "sim-backend-scheduler");
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops the thread without calling any more listeners; waits for it to end. */
+    void stop() throws InterruptedException {
+        stopped = true;
+        thread.interrupt();
+        thread.join(TimeUnit.SECONDS.toMillis(5));
+    }
+
+    /**
+     * Queues a sequence (any thread). Returns false, and does not queue it, when the batch plus the
+     * waiting queue already hold {@code maxBatch + maxWaiting} sequences.
+     */
+    boolean submit(Sequence sequence) {
+        if (inSystem.incrementAndGet() > maxInSystem) {
+            inSystem.decrementAndGet();
+            return false;
+        }
+        waiting.incrementAndGet();
+        inbox.add(sequence);
+        return true;
+    }
+
+    int running() {
+        return running.get();
+    }
+
+    int waiting() {
+        return waiting.get();
+    }
+
+    int maxRunning() {
+        return maxRunning.get();
+    }
+
+    /** Forgets the maximum so far: it restarts from the current batch size. */
+    void resetMaxRunning() {
+        maxRunning.set(running.get());
+    }
+
+    /** Prompt plus generated tokens of the running sequences over the capacity, at most 1. */
+    double kvCacheUsage() {
+        return Math.min(1.0, (double) kvUsed / kvCapacity);
+    }
+
+    long promptTokensTotal() {
+        return promptTokens.get();
+    }
+
+    long generationTokensTotal() {
+        return generationTokens.get();
+    }
+
+    long successTotal(boolean lengthLimited) {
+        return lengthLimited ? successLength.get() : successStop.get();
+    }
+
+    private void run() {
+        try {
+            while (!stopped) {
+                long stepStart = System.nanoTime();
+                drainInbox();
+                dropCancelled(stepStart);
+                long prefillNanos = admit();
+                if (batch.isEmpty()) {
+                    awaitArrival(IDLE_POLL_NANOS);
+                    continue;
+                }
+                long earliest = earliestReady();
+                if (earliest > stepStart) {
+                    // Only SLOW sequences, all sitting out (new ones are always ready): idle until
+                    // one is ready or work arrives.
+                    awaitArrival(earliest - stepStart);
+                    continue;
+                }
+                long stepEnd = stepStart + stepBaseNanos + stepPerSeqNanos * batch.size() + prefillNanos;
+                sleepUntil(stepEnd);
+                if (stopped) {
+                    return;
+                }
+                emit(stepStart, System.nanoTime());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void drainInbox() {
+        inbox.drainTo(waitingQueue);
+    }
+
+    private void awaitArrival(long nanos) throws InterruptedException {
+        Sequence arrived = inbox.poll(nanos, TimeUnit.NANOSECONDS);
+        if (arrived != null) {
+            waitingQueue.add(arrived);
+        }
+    }
+
+    private static void sleepUntil(long deadline) throws InterruptedException {
+        for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    private void dropCancelled(long now) {
+        for (Iterator<Sequence> it = waitingQueue.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.cancelled()) {
+                it.remove();
+                waiting.decrementAndGet();
+                inSystem.decrementAndGet();
+                s.listener.onReleased(now);
+            }
+        }
+        boolean changed = false;
+        for (Iterator<Sequence> it = batch.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.cancelled()) {
+                it.remove();
+                release(s, now);
+                changed = true;
+            }
+        }
+        if (changed) {
+            publishBatch();
+        }
+    }
+
+    /** Moves waiting sequences into free slots; returns the prefill time they add to this step. */
+    private long admit() {
+        long prefill = 0;
+        boolean admitted = false;
+        while (batch.size() < maxBatch && !waitingQueue.isEmpty()) {
+            Sequence next = waitingQueue.peek();
+            if (!batch.isEmpty() && kvReserved + next.kvReservation() > kvCapacity) {
+                break;
+            }
+            waitingQueue.poll();
+            waiting.decrementAndGet();
+            batch.add(next);
+            kvReserved += next.kvReservation();
+            next.readyAtNanos = Long.MIN_VALUE;
+            promptTokens.addAndGet(next.promptTokens);
+            prefill += prefillPerTokenNanos * next.promptTokens;
+            admitted = true;
+        }
+        if (admitted) {
+            publishBatch();
+            maxRunning.accumulateAndGet(batch.size(), Math::max);
+        }
+        return prefill;
+    }
+
+    private long earliestReady() {
+        long earliest = Long.MAX_VALUE;
+        for (Sequence s : batch) {
+            earliest = Math.min(earliest, s.readyAtNanos);
+        }
+        return earliest;
+    }
+
+    /** End of a step: one token for every sequence that was ready when the step began. */
+    private void emit(long stepStart, long now) {
+        boolean changed = false;
+        for (Iterator<Sequence> it = batch.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.cancelled()) {
+                it.remove();
+                release(s, now);
+                changed = true;
+                continue;
+            }
+            if (s.readyAtNanos > stepStart) {
+                continue;
+            }
+            if (s.generated == s.resetAfter) {
+                it.remove();
+                s.listener.onReset();
+                release(s, now);
+                changed = true;
+                continue;
+            }
+            int index = s.generated++;
+            generationTokens.incrementAndGet();
+            s.readyAtNanos = s.slowNanos > 0 ? now + s.slowNanos : now;
+            boolean last = s.generated == s.targetTokens && s.generated != s.resetAfter;
+            s.listener.onToken(index, last);
+            if (s.generated == s.resetAfter) {
+                it.remove();
+                s.listener.onReset();
+                release(s, now);
+                changed = true;
+            } else if (last) {
+                it.remove();
+                (s.lengthLimited ? successLength : successStop).incrementAndGet();
+                release(s, now);
+                changed = true;
+            }
+        }
+        if (changed) {
+            publishBatch();
+        } else {
+            kvUsed = currentKvUsed();
+        }
+    }
+
+    private void release(Sequence s, long now) {
+        kvReserved -= s.kvReservation();
+        inSystem.decrementAndGet();
+        s.listener.onReleased(now);
+    }
+
+    private void publishBatch() {
+        running.set(batch.size());
+        kvUsed = currentKvUsed();
+    }
+
+    private long currentKvUsed() {
+        long used = 0;
+        for (Sequence s : batch) {
+            used += s.promptTokens + s.generated;
+        }
+        return used;
+    }
+}
