@@ -31,4 +31,45 @@ public final class MetricNames {
     public static final String INDEX_COMMIT_TIME = "gateway.index.commit.time";
     /** Counter: chunks removed from the vector graph by compaction. */
     public static final String INDEX_COMPACTED = "gateway.index.compacted";
+
+    /** Gauge: requests in flight on a replica, tags {@code tier, replica}. */
+    public static final String BACKEND_INFLIGHT = "gateway.backend.inflight";
+    /** Gauge: the replica's adaptive in-flight limit (≤ its batch size). */
+    public static final String BACKEND_LIMIT = "gateway.backend.limit";
+    /** Gauge: batch occupancy, in-flight / max-concurrency (the backend's batch size). */
+    public static final String BATCH_OCCUPANCY = "gateway.backend.batch.occupancy";
+    /** Gauge: circuit breaker state per replica, 0 closed, 1 half-open, 2 open. */
+    public static final String CIRCUIT_STATE = "gateway.backend.circuit.state";
+    /** Gauge: vLLM's {@code vllm:num_requests_running}, scraped per replica. */
+    public static final String VLLM_RUNNING = "gateway.backend.vllm.requests.running";
+    /** Gauge: vLLM's {@code vllm:num_requests_waiting}, scraped per replica. */
+    public static final String VLLM_WAITING = "gateway.backend.vllm.requests.waiting";
+    /** Gauge: vLLM's {@code vllm:kv_cache_usage_perc} (0..1), scraped per replica. */
+    public static final String VLLM_KV_CACHE = "gateway.backend.vllm.kv.cache.usage";
+    /** Gauge: requests waiting in a tier's admission queue, tag {@code tier}. */
+    public static final String QUEUE_LENGTH = "gateway.backend.queue.length";
+    /** Timer: time a request waited in the admission queue, tag {@code tier}. */
+    public static final String QUEUE_TIME = "gateway.backend.queue.time";
+    /** Timer: time to first token from the start of the backend call, tag {@code tier}. */
+    public static final String TTFT = "gateway.generation.ttft";
+    /** Timer: time between consecutive tokens, tag {@code tier}. */
+    public static final String ITL = "gateway.generation.inter.token";
+    /** Counter: tokens, tags {@code tier, direction=in|out}; its rate is tokens/s. */
+    public static final String TOKENS = "gateway.generation.tokens";
+    /** Counter: answered requests, tag {@code served_by=edge|cloud|extractive}. */
+    public static final String REQUESTS = "gateway.generation.requests";
+    /** Counter: backend attempts (first tries and failovers), tag {@code tier}. */
+    public static final String ATTEMPTS = "gateway.generation.attempts";
+    /** Counter: admissions refused, tags {@code tier, reason=queue_full|deadline|no_backend}. */
+    public static final String REJECTIONS = "gateway.generation.rejections";
+    /** Counter: failed attempts, tags {@code tier, reason}. */
+    public static final String FAILURES = "gateway.generation.failures";
+    /** Counter: fallbacks, tags {@code to=next_tier|extractive|none, reason}. */
+    public static final String FALLBACKS = "gateway.generation.fallbacks";
+    /** Counter: backend calls cancelled because the client went away, tag {@code tier}. */
+    public static final String CANCELLED = "gateway.generation.cancelled";
+    /** Counter: requests that joined an identical in-flight request instead of calling a backend. */
+    public static final String COALESCED = "gateway.generation.coalesced";
+    /** Gauge: generation streams in progress. */
+    public static final String GENERATION_STREAMS = "gateway.generation.streams";
 }

@@ -28,6 +28,7 @@ final class ChatExchange implements Sequence.Listener {
     private String finishReason;
     private Sequence sequence;
     private boolean hanging;
+    /** Content tokens handed to the connection (streaming only: a JSON answer goes out whole). */
     private int tokensWritten;
     private boolean responseEnded;
     private boolean serverClosed;
@@ -107,8 +108,8 @@ final class ChatExchange implements Sequence.Listener {
             return;
         }
         String text = request.token(index);
-        tokensWritten++;
         if (request.stream) {
+            tokensWritten++;
             StringBuilder out = new StringBuilder(last ? 1024 : 256);
             if (index == 0) {
                 chunks.roleChunk(out);

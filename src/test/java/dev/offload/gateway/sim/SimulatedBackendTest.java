@@ -184,7 +184,8 @@ class SimulatedBackendTest {
 
     @Test
     void modelsHealthAndVllmMetrics() throws Exception {
-        SimulatedBackend backend = start(SimulatedBackend.builder().modelName("llama-sim").kvCacheCapacityTokens(1000));
+        SimulatedBackend backend = start(SimulatedBackend.builder().modelName("llama-sim").kvCacheCapacityTokens(1000)
+                .outputTokens(200));
         JsonObject models = new JsonObject(get(backend, "/v1/models").body());
         assertEquals("list", models.getString("object"));
         assertEquals("llama-sim", models.getJsonArray("data").getJsonObject(0).getString("id"));
@@ -198,14 +199,14 @@ class SimulatedBackendTest {
             assertTrue(metrics.body().contains(gauge + "{model_name=\"llama-sim\"} 0.0\n"), gauge);
         }
 
-        // 40 tokens of 10+ ms: the request is certainly running while we look.
-        try (SseStream stream = SseStream.open(backend, request("kappa five words of prompt", 40, true, false))) {
+        // 100 tokens of 10+ ms: the request is certainly running while we look.
+        try (SseStream stream = SseStream.open(backend, request("kappa five words of prompt", 100, true, false))) {
             assertEquals("kappa0", stream.nextToken());
             assertEquals(" kappa1", stream.nextToken());
             Map<String, Double> during = parseMetrics(get(backend, "/metrics").body());
             assertEquals(1.0, during.get("vllm:num_requests_running{model_name=\"llama-sim\"}"));
             double kv = during.get("vllm:kv_cache_usage_perc{model_name=\"llama-sim\"}");
-            assertTrue(kv >= 0.007 && kv <= 0.045, "5 prompt + 2..40 generated of 1000: " + kv);
+            assertTrue(kv >= 0.007 && kv <= 0.105, "5 prompt + 2..100 generated of 1000: " + kv);
             stream.drain();
         }
         await("finished", () -> backend.running() == 0 && backend.requestsCompleted() == 1);
@@ -213,7 +214,7 @@ class SimulatedBackendTest {
         assertEquals(0.0, after.get("vllm:num_requests_running{model_name=\"llama-sim\"}"));
         assertEquals(0.0, after.get("vllm:kv_cache_usage_perc{model_name=\"llama-sim\"}"));
         assertEquals(5.0, after.get("vllm:prompt_tokens_total{model_name=\"llama-sim\"}"));
-        assertEquals(40.0, after.get("vllm:generation_tokens_total{model_name=\"llama-sim\"}"));
+        assertEquals(100.0, after.get("vllm:generation_tokens_total{model_name=\"llama-sim\"}"));
         assertEquals(1.0, after.get("vllm:request_success_total{finished_reason=\"length\",model_name=\"llama-sim\"}"));
         assertEquals(0.0, after.get("vllm:request_success_total{finished_reason=\"stop\",model_name=\"llama-sim\"}"));
     }
@@ -375,7 +376,7 @@ class SimulatedBackendTest {
 
     @Test
     void slowFaultDelaysEveryTokenOfTheAffectedRequestsOnly() throws Exception {
-        SimulatedBackend backend = start(fast().slowDelayPerToken(Duration.ofMillis(300)));
+        SimulatedBackend backend = start(fast().slowDelayPerToken(Duration.ofMillis(400)));
         backend.fault(Fault.SLOW);
         long start = System.nanoTime();
         CompletableFuture<HttpResponse<String>> slow = CLIENT.sendAsync(post(backend,
@@ -389,7 +390,7 @@ class SimulatedBackendTest {
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertEquals(SimulatedBackend.expectedContent("slow", 5), new JsonObject(slowResponse.body())
                 .getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"));
-        assertTrue(elapsedMillis >= 4 * 300, "four gaps of at least 300 ms: " + elapsedMillis);
+        assertTrue(elapsedMillis >= 4 * 400, "four gaps of at least 400 ms: " + elapsedMillis);
         assertEquals(1, backend.faultsInjected());
     }
 
@@ -422,16 +423,18 @@ class SimulatedBackendTest {
     void hangAfterHeadersSendsHeadersThenNothing() throws Exception {
         SimulatedBackend backend = start(fast());
         backend.fault(Fault.HANG_AFTER_HEADERS);
+        CompletableFuture<Integer> firstByte;
         try (SseStream stream = SseStream.open(backend, request("hang", 5, true, false))) {
             assertEquals(200, stream.status());
             assertTrue(stream.contentType().startsWith("text/event-stream"));
-            CompletableFuture<Integer> firstByte = CompletableFuture.supplyAsync(stream::readByte);
+            firstByte = CompletableFuture.supplyAsync(stream::readByte);
             Thread.sleep(500);
             assertFalse(firstByte.isDone(), "no byte after the headers");
             assertEquals(200, get(backend, "/health").statusCode());
             assertEquals(1, backend.hanging());
             assertEquals(0, backend.running());
         }
+        assertTrue(firstByte.get(PATIENCE.toSeconds(), TimeUnit.SECONDS) < 0, "closing ends the blocked read");
         await("hung request cancelled by its client", () -> backend.requestsCancelled() == 1 && backend.hanging() == 0);
         assertEquals(-1, backend.cancelledRequests().get(0).slotFreedAtNanos());
     }

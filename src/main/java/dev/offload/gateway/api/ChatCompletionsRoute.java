@@ -1,0 +1,285 @@
+package dev.offload.gateway.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offload.gateway.generation.ChatTurn;
+import dev.offload.gateway.generation.GenerationConfig;
+import dev.offload.gateway.generation.GenerationEvent;
+import dev.offload.gateway.generation.GenerationRejectedException;
+import dev.offload.gateway.generation.GenerationRequest;
+import dev.offload.gateway.generation.Generator;
+import dev.offload.gateway.generation.Priority;
+import dev.offload.gateway.generation.Source;
+import dev.offload.gateway.generation.StreamFailedException;
+import dev.offload.gateway.retrieval.HybridSearcher;
+import dev.offload.gateway.retrieval.SearchMode;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code POST /v1/chat/completions}: OpenAI-compatible, streaming (SSE, ending with
+ * {@code data: [DONE]}) or not, through the same admission, routing and fallback as every
+ * generation. A plain Vert.x route rather than a JAX-RS resource: it writes OpenAI's SSE
+ * framing byte for byte, learns of a client disconnect at once (and cancels the backend call),
+ * and adds as little latency as possible. Runs on the event loop; nothing here blocks.
+ *
+ * <p>Headers a device may send: {@code X-Offload-Priority: interactive|background},
+ * {@code X-Offload-Deadline-Ms}: time budget for the whole answer.
+ */
+@ApplicationScoped
+public class ChatCompletionsRoute {
+    private static final Logger LOG = Logger.getLogger(ChatCompletionsRoute.class);
+    static final String ALIAS_AUTO = "auto";
+    private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+
+    @Inject
+    Generator generator;
+    @Inject
+    GenerationConfig config;
+    @Inject
+    HybridSearcher searcher;
+    @Inject
+    ObjectMapper json;
+
+    void register(@Observes Router router) {
+        router.post("/v1/chat/completions")
+                .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
+                .handler(this::handle);
+    }
+
+    /** Model aliases a device may ask for: {@code auto} (every tier, in order) and each configured tier. */
+    List<String> aliases() {
+        List<String> out = new ArrayList<>();
+        out.add(ALIAS_AUTO);
+        generator.tiers().forEach(t -> out.add(t.name()));
+        return out;
+    }
+
+    private void handle(RoutingContext ctx) {
+        ChatCompletions.Request req;
+        try {
+            req = json.readValue(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
+                    ChatCompletions.Request.class);
+        } catch (JsonProcessingException e) {
+            badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
+            return;
+        } catch (java.io.IOException e) {
+            badRequest(ctx, "unreadable body", null, "invalid_json");
+            return;
+        }
+        if (req == null) {
+            badRequest(ctx, "a JSON object is required", null, "invalid_json");
+            return;
+        }
+        String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
+        List<String> allowedTiers;
+        if (model.equals(ALIAS_AUTO)) {
+            allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
+        } else if (generator.tier(model) != null) {
+            allowedTiers = List.of(model);
+        } else {
+            ctx.response().setStatusCode(400);
+            sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
+                    + aliases(), "invalid_request_error", "model", "model_not_found");
+            return;
+        }
+        if (req.messages() == null || req.messages().isEmpty()) {
+            badRequest(ctx, "messages must contain at least one message", "messages", "invalid_value");
+            return;
+        }
+        List<ChatTurn> turns = new ArrayList<>(req.messages().size());
+        for (int i = 0; i < req.messages().size(); i++) {
+            ChatCompletions.Message m = req.messages().get(i);
+            String role = m == null || m.role() == null ? null : m.role().toLowerCase(Locale.ROOT);
+            if (role == null || !(role.equals("system") || role.equals("developer") || role.equals("user")
+                    || role.equals("assistant"))) {
+                badRequest(ctx, "messages[" + i + "].role must be system, developer, user or assistant",
+                        "messages[" + i + "].role", "invalid_value");
+                return;
+            }
+            String text = m.text();
+            if (text == null) {
+                badRequest(ctx, "messages[" + i + "].content must be text", "messages[" + i + "].content", "invalid_value");
+                return;
+            }
+            turns.add(new ChatTurn(role.equals("developer") ? "system" : role, text));
+        }
+        Integer max = req.maxCompletionTokens() != null ? req.maxCompletionTokens() : req.maxTokens();
+        int maxTokens = max == null ? config.defaultMaxTokens() : max;
+        if (maxTokens < 1 || maxTokens > config.maxTokensCap()) {
+            badRequest(ctx, "max_tokens must be between 1 and " + config.maxTokensCap(), "max_tokens", "invalid_value");
+            return;
+        }
+        if (req.temperature() != null && (req.temperature() < 0 || req.temperature() > 2)) {
+            badRequest(ctx, "temperature must be between 0 and 2", "temperature", "invalid_value");
+            return;
+        }
+        Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
+                ? Priority.BACKGROUND : Priority.INTERACTIVE;
+        long budgetMs = config.defaultDeadline().toMillis();
+        String deadlineHeader = ctx.request().getHeader("X-Offload-Deadline-Ms");
+        if (deadlineHeader != null) {
+            try {
+                budgetMs = Math.max(1, Long.parseLong(deadlineHeader.strip()));
+            } catch (NumberFormatException e) {
+                badRequest(ctx, "X-Offload-Deadline-Ms must be a number of milliseconds", "X-Offload-Deadline-Ms", "invalid_value");
+                return;
+            }
+        }
+        String question = turns.get(turns.size() - 1).content();
+        String tenant = Callers.tenant();
+        GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), null, allowedTiers,
+                () -> sources(tenant, question));
+        boolean stream = Boolean.TRUE.equals(req.stream());
+        new Exchange(ctx, model, stream).run(g);
+    }
+
+    private List<Source> sources(String tenant, String question) {
+        try {
+            var r = searcher.search(tenant, question.length() > 4000 ? question.substring(0, 4000) : question,
+                    config.extractiveSources(), SearchMode.HYBRID, Map.of());
+            return r.hits().stream().map(h -> new Source(h.documentId(), h.chunkId(), h.title(), h.text(), h.score())).toList();
+        } catch (RuntimeException e) {
+            LOG.debug("no sources for the extractive answer", e);
+            return List.of();
+        }
+    }
+
+    /** One request/response: accumulates (non-streaming) or relays (streaming) generation events. */
+    private final class Exchange {
+        private final RoutingContext ctx;
+        private final HttpServerResponse response;
+        private final String model;
+        private final boolean stream;
+        private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        private final long created = System.currentTimeMillis() / 1000;
+        private final StringBuilder text = new StringBuilder();
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private boolean headersSent;
+        private volatile Cancellable subscription;
+
+        Exchange(RoutingContext ctx, String model, boolean stream) {
+            this.ctx = ctx;
+            this.response = ctx.response();
+            this.model = model;
+            this.stream = stream;
+        }
+
+        void run(GenerationRequest g) {
+            response.closeHandler(v -> {
+                if (ended.compareAndSet(false, true)) {
+                    Cancellable s = subscription;
+                    if (s != null) {
+                        s.cancel(); // the device went away: cancel the backend call now
+                    }
+                }
+            });
+            subscription = generator.generate(g).subscribe().with(this::onEvent, this::onFailure, () -> {
+            });
+            if (ended.get()) {
+                subscription.cancel();
+            }
+        }
+
+        private synchronized void onEvent(GenerationEvent e) {
+            if (ended.get()) {
+                return;
+            }
+            if (e instanceof GenerationEvent.Token t) {
+                if (!stream) {
+                    text.append(t.text());
+                    return;
+                }
+                if (!headersSent) {
+                    headersSent = true;
+                    response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
+                            .putHeader("Cache-Control", "no-cache").setChunked(true);
+                    response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
+                }
+                response.write(sse(ChatCompletions.chunk(id, created, model,
+                        "{\"content\":" + ChatCompletions.quote(t.text()) + "}", null, null)));
+            } else if (e instanceof GenerationEvent.Completed c) {
+                ended.set(true);
+                String extra = "\"offload\":{\"servedBy\":" + ChatCompletions.quote(c.servedBy())
+                        + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
+                        + ",\"queueMs\":" + c.queueNanos() / 1_000_000 + ",\"ttftMs\":" + c.ttftNanos() / 1_000_000 + "}";
+                if (stream) {
+                    if (!headersSent) {
+                        headersSent = true;
+                        response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
+                                .putHeader("Cache-Control", "no-cache").setChunked(true);
+                        response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
+                    }
+                    String usage = "\"usage\":{\"prompt_tokens\":" + c.promptTokens() + ",\"completion_tokens\":"
+                            + c.completionTokens() + ",\"total_tokens\":" + (c.promptTokens() + c.completionTokens()) + "}";
+                    response.write(sse(ChatCompletions.chunk(id, created, model, "{}", c.finishReason(), usage + "," + extra)));
+                    response.end(DONE);
+                } else {
+                    response.setStatusCode(200).putHeader("Content-Type", "application/json")
+                            .putHeader("X-Offload-Served-By", c.servedBy())
+                            .end(ChatCompletions.completion(id, created, model, text.toString(), c.finishReason(),
+                                    c.promptTokens(), c.completionTokens(), extra));
+                }
+            }
+        }
+
+        private synchronized void onFailure(Throwable failure) {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            if (failure instanceof GenerationRejectedException r && !headersSent) {
+                response.setStatusCode(r.status()).putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
+                sendError(ctx, r.status(), r.status() == 429 ? "Too Many Requests" : "Service Unavailable",
+                        r.getMessage(), r.status() == 429 ? "rate_limit_error" : "server_error", null, r.reason());
+                return;
+            }
+            String reason = failure instanceof StreamFailedException s ? s.reason() : "internal_error";
+            if (!(failure instanceof StreamFailedException)) {
+                LOG.error("chat completion failed", failure);
+            }
+            if (stream && headersSent) {
+                // Tokens were sent: never retried elsewhere; end with an explicit error event.
+                response.end(Buffer.buffer("data: {\"error\":{\"message\":" + ChatCompletions.quote(
+                        "the generation stream failed after it started (" + reason + ")")
+                        + ",\"type\":\"server_error\",\"param\":null,\"code\":" + ChatCompletions.quote(reason) + "}}\n\n"));
+            } else {
+                sendError(ctx, 502, "Bad Gateway", "the generation backend failed (" + reason + ")", "server_error", null, reason);
+            }
+        }
+    }
+
+    private static Buffer sse(String data) {
+        return Buffer.buffer("data: " + data + "\n\n");
+    }
+
+    private static void badRequest(RoutingContext ctx, String message, String param, String code) {
+        sendError(ctx, 400, "Invalid request", message, "invalid_request_error", param, code);
+    }
+
+    private static void sendError(RoutingContext ctx, int status, String title, String message, String type,
+                                  String param, String code) {
+        HttpServerResponse r = ctx.response();
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        r.setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE)
+                .end(ChatCompletions.error(status, title, message, type, param, code));
+    }
+}

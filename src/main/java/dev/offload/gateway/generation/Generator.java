@@ -1,0 +1,591 @@
+package dev.offload.gateway.generation;
+
+import dev.offload.gateway.generation.GenerationEvent.Completed;
+import dev.offload.gateway.generation.GenerationEvent.Token;
+import dev.offload.gateway.metrics.MetricNames;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.faulttolerance.api.Guard;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.util.TypeLiteral;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Generation across tiers: admission into the first tier that can take the request in time,
+ * a backend call guarded by a SmallRye Fault Tolerance circuit breaker and time-to-first-token
+ * timeout per replica, failover to another replica or the next tier while nothing has reached
+ * the caller, an inter-token idle watchdog after that, and the extractive answer when every
+ * tier has failed. Identical concurrent requests of one tenant share one backend call.
+ *
+ * <p>Non-blocking: {@link #generate} may be called on an event loop; tokens are emitted on the
+ * HTTP client's I/O threads.
+ */
+@ApplicationScoped
+public class Generator {
+    private static final Logger LOG = Logger.getLogger(Generator.class);
+    private static final TypeLiteral<Uni<Boolean>> UNI_BOOLEAN = new TypeLiteral<>() {
+    };
+
+    @Inject
+    TiersConfig tiersConfig;
+    @Inject
+    GenerationConfig config;
+    @Inject
+    MeterRegistry registry;
+
+    private final Map<String, Tier> tiers = new LinkedHashMap<>();
+    private final Map<Replica, Guard> guards = new ConcurrentHashMap<>();
+    private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
+    private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
+    private RetryBudget retryBudget;
+    private ExtractiveAnswerer extractive;
+    private ScheduledExecutorService watchdog;
+    private volatile boolean started;
+
+    void onStart(@Observes StartupEvent e) {
+        init();
+    }
+
+    /** Builds the tiers from configuration (idempotent). */
+    synchronized void init() {
+        if (started) {
+            return;
+        }
+        retryBudget = new RetryBudget(config.retryBudgetRatio(), 10);
+        extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
+        addTier("edge", tiersConfig.edge(), false);
+        addTier("cloud", tiersConfig.cloud(), true);
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "generation-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
+        Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
+                .description("Generation streams in progress").register(registry);
+        if (tiers.isEmpty()) {
+            LOG.warn("no generation tier configured (gateway.tiers.edge.base-urls): every answer is extractive");
+        }
+        started = true;
+    }
+
+    private void addTier(String name, TiersConfig.Tier c, boolean externalByDefault) {
+        List<String> urls = c.baseUrls().orElse(List.of()).stream().map(String::strip).filter(u -> !u.isEmpty()).toList();
+        if (urls.isEmpty()) {
+            return;
+        }
+        List<Replica> replicas = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            String url = urls.get(i);
+            BackendClient client = new LangChainBackendClient(url, c.apiKey().orElse(null), c.connectTimeout(),
+                    c.ttftTimeout().plus(c.idleTimeout()).multipliedBy(100));
+            Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
+            replicas.add(r);
+            guards.put(r, Guard.create()
+                    .withDescription(r.circuitName())
+                    .withCircuitBreaker()
+                    .name(r.circuitName())
+                    .requestVolumeThreshold(c.circuitRequestVolume())
+                    .failureRatio(c.circuitFailureRatio())
+                    .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
+                    .successThreshold(1)
+                    .done()
+                    .withTimeout()
+                    .duration(c.ttftTimeout().toMillis(), ChronoUnit.MILLIS)
+                    .done()
+                    .build());
+            registerReplicaMetrics(r);
+        }
+        Tier tier = new Tier(name, c.external().orElse(externalByDefault), replicas, c.queueSize(),
+                r -> circuitState(r) != CircuitBreakerState.OPEN, System::nanoTime);
+        tiers.put(name, tier);
+        Gauge.builder(MetricNames.QUEUE_LENGTH, tier, Tier::queueLength).tag("tier", name)
+                .description("Requests waiting for a backend slot").register(registry);
+        LOG.infof("tier %s: %d replica(s) of model %s, batch size %d, external=%s", name, replicas.size(), c.model(),
+                c.maxConcurrency(), tier.external());
+    }
+
+    private void registerReplicaMetrics(Replica r) {
+        String[] tags = {"tier", r.tier(), "replica", r.url()};
+        Gauge.builder(MetricNames.BACKEND_INFLIGHT, r, Replica::inFlight).tags(tags).register(registry);
+        Gauge.builder(MetricNames.BACKEND_LIMIT, r, Replica::limit).tags(tags).register(registry);
+        Gauge.builder(MetricNames.BATCH_OCCUPANCY, r, x -> (double) x.inFlight() / x.maxConcurrency()).tags(tags)
+                .description("In-flight requests / the backend's batch size").register(registry);
+        Gauge.builder(MetricNames.CIRCUIT_STATE, r, x -> switch (circuitState(x)) {
+            case CLOSED -> 0;
+            case HALF_OPEN -> 1;
+            case OPEN -> 2;
+        }).tags(tags).description("0 closed, 1 half-open, 2 open").register(registry);
+        Gauge.builder(MetricNames.VLLM_RUNNING, r, x -> x.vllm().running()).tags(tags).register(registry);
+        Gauge.builder(MetricNames.VLLM_WAITING, r, x -> x.vllm().waiting()).tags(tags).register(registry);
+        Gauge.builder(MetricNames.VLLM_KV_CACHE, r, x -> x.vllm().kvCacheUsage()).tags(tags).register(registry);
+    }
+
+    CircuitBreakerState circuitState(Replica r) {
+        try {
+            return CircuitBreakerMaintenance.get().currentState(r.circuitName());
+        } catch (RuntimeException e) {
+            return CircuitBreakerState.CLOSED;
+        }
+    }
+
+    /** Tiers in order of preference (edge, then cloud); empty when none is configured. */
+    public List<Tier> tiers() {
+        init();
+        return List.copyOf(tiers.values());
+    }
+
+    public Tier tier(String name) {
+        init();
+        return tiers.get(name);
+    }
+
+    /** Resets every circuit breaker (tests, operators after maintenance). */
+    public void resetCircuits() {
+        for (Replica r : guards.keySet()) {
+            CircuitBreakerMaintenance.get().reset(r.circuitName());
+        }
+    }
+
+    /**
+     * Streams the answer: tokens, then one {@link Completed}. Fails with
+     * {@link GenerationRejectedException} before any token when no tier could take the request
+     * (and the extractive fallback does not apply), or with {@link StreamFailedException} after
+     * tokens were sent.
+     */
+    public Multi<GenerationEvent> generate(GenerationRequest request) {
+        init();
+        if (!config.coalesce()) {
+            return Multi.createFrom().emitter(em -> new Attempt(request, em).begin());
+        }
+        String key = request.coalescingKey();
+        while (true) {
+            Shared existing = inFlightShared.get(key);
+            if (existing != null) {
+                Multi<GenerationEvent> joined = existing.join();
+                if (joined != null) {
+                    registry.counter(MetricNames.COALESCED).increment();
+                    return joined;
+                }
+                inFlightShared.remove(key, existing);
+                continue;
+            }
+            Shared created = new Shared(key, request);
+            if (inFlightShared.putIfAbsent(key, created) == null) {
+                return created.join();
+            }
+        }
+    }
+
+    /**
+     * One backend stream shared by identical requests: items are replayed to late joiners;
+     * the backend call is cancelled only when every subscriber has cancelled.
+     */
+    private final class Shared {
+        private final Multi<GenerationEvent> replay;
+        private final AtomicInteger subscribers = new AtomicInteger();
+        private final AtomicBoolean closed = new AtomicBoolean();
+        private volatile Attempt attempt;
+
+        Shared(String key, GenerationRequest request) {
+            Multi<GenerationEvent> source = Multi.createFrom().<GenerationEvent>emitter(em -> {
+                attempt = new Attempt(request, em);
+                attempt.begin();
+            }).onTermination().invoke(() -> {
+                closed.set(true);
+                inFlightShared.remove(key, this);
+            });
+            this.replay = Multi.createBy().replaying().ofMulti(source);
+        }
+
+        /** A subscriber's view, or null when the shared stream already ended or was abandoned. */
+        Multi<GenerationEvent> join() {
+            synchronized (this) {
+                if (closed.get()) {
+                    return null;
+                }
+                subscribers.incrementAndGet();
+            }
+            return replay.onTermination().invoke((failure, cancelled) -> {
+                boolean last;
+                synchronized (this) {
+                    last = subscribers.decrementAndGet() == 0;
+                    if (last) {
+                        closed.set(true);
+                    }
+                }
+                if (last && cancelled && attempt != null) {
+                    attempt.cancel();
+                }
+            });
+        }
+    }
+
+    private void checkIdle() {
+        long now = System.nanoTime();
+        for (Attempt a : streaming) {
+            a.checkIdle(now);
+        }
+    }
+
+    /**
+     * One request's journey through tiers and replicas. State changes happen on I/O threads and
+     * the watchdog; {@code state} arbitrates between a token, a timeout and a cancellation.
+     */
+    private final class Attempt implements Tier.Ticket {
+        private static final int WAITING = 0;
+        private static final int QUEUED = 1;
+        private static final int CALLING = 2;
+        private static final int STREAMING = 3;
+        private static final int DONE = 4;
+
+        private final GenerationRequest request;
+        private final MultiEmitter<? super GenerationEvent> em;
+        private final Set<Replica> excluded = new HashSet<>();
+        private final AtomicInteger state = new AtomicInteger(WAITING);
+        private final long createdNanos = System.nanoTime();
+        private final List<String> tierOrder;
+        private int tierIndex;
+        private int attempts;
+        private String lastRefusal;
+        private long lastRetryAfterNanos;
+        private boolean backendFailed;
+        private String fallbackReason;
+        private volatile Tier tier;
+        private volatile Replica replica;
+        private volatile BackendClient.Cancellation call;
+        private volatile long startNanos;
+        private volatile long queueNanos;
+        private volatile long firstTokenNanos;
+        private volatile long lastTokenNanos;
+        private volatile int tokensOut;
+        private volatile long idleLimitNanos;
+
+        Attempt(GenerationRequest request, MultiEmitter<? super GenerationEvent> em) {
+            this.request = request;
+            this.em = em;
+            this.tierOrder = request.tiers().stream().filter(tiers::containsKey).toList();
+            em.onTermination(this::cancel);
+        }
+
+        void begin() {
+            retryBudget.onFirstAttempt();
+            nextTier();
+        }
+
+        /** Tries the current tier, then the following ones; ends in extractive or a refusal. */
+        private void nextTier() {
+            while (tierIndex < tierOrder.size()) {
+                Tier t = tiers.get(tierOrder.get(tierIndex));
+                tier = t;
+                if (!state.compareAndSet(WAITING, QUEUED)) {
+                    return; // cancelled
+                }
+                Tier.Refusal refusal = t.admit(this);
+                if (refusal == null) {
+                    return; // started, or waiting in the queue: start() continues
+                }
+                state.set(WAITING);
+                registry.counter(MetricNames.REJECTIONS, "tier", t.name(), "reason", refusal.reason()).increment();
+                lastRefusal = refusal.reason();
+                lastRetryAfterNanos = Math.max(lastRetryAfterNanos, refusal.retryAfterNanos());
+                if (refusal.reason().equals("no_backend")) {
+                    backendFailed = true;
+                }
+                fallbackReason = t.name() + ":" + refusal.reason();
+                tierIndex++;
+                excluded.clear();
+            }
+            exhausted();
+        }
+
+        private void exhausted() {
+            if (!state.compareAndSet(WAITING, DONE)) {
+                return;
+            }
+            boolean nothingConfigured = tierOrder.isEmpty();
+            if (config.extractiveFallback() && (nothingConfigured || backendFailed) && request.fallbackSources() != null) {
+                String reason = nothingConfigured ? "no_tier_configured" : fallbackReason;
+                registry.counter(MetricNames.FALLBACKS, "to", "extractive", "reason", reasonTag(reason)).increment();
+                answerExtractively(reason);
+                return;
+            }
+            String reason = nothingConfigured ? "no_backend" : lastRefusal == null ? "backend_failed" : lastRefusal;
+            int status = reason.equals("queue_full") || reason.equals("deadline") ? 429 : 503;
+            long retryMs = Math.max(1000, lastRetryAfterNanos / 1_000_000);
+            em.fail(new GenerationRejectedException(reason, status, retryMs,
+                    "no tier could serve the request (" + reason + ")"));
+        }
+
+        private void answerExtractively(String reason) {
+            Uni.createFrom().item(() -> request.fallbackSources().get())
+                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                    .subscribe().with(sources -> {
+                        String question = request.messages().get(request.messages().size() - 1).content();
+                        List<String> lines = extractive.answer(question, sources);
+                        int n = 0;
+                        for (int i = 0; i < lines.size(); i++) {
+                            String piece = (i == 0 ? "" : "\n") + lines.get(i);
+                            em.emit(new Token(piece));
+                            n++;
+                        }
+                        em.emit(new Completed("extractive", null, "stop", request.promptTokenEstimate(), n,
+                                System.nanoTime() - createdNanos, 0, attempts, reason));
+                        registry.counter(MetricNames.REQUESTS, "served_by", "extractive").increment();
+                        em.complete();
+                    }, em::fail);
+        }
+
+        @Override
+        public void start(Replica r, long queuedNanos) {
+            if (!state.compareAndSet(QUEUED, CALLING)) {
+                tier.release(r, 0); // cancelled while the slot was being reserved
+                return;
+            }
+            replica = r;
+            queueNanos += queuedNanos;
+            registry.timer(MetricNames.QUEUE_TIME, "tier", r.tier()).record(queuedNanos, TimeUnit.NANOSECONDS);
+            long now = System.nanoTime();
+            if (now >= request.deadlineNanos()) {
+                // Not enough budget left to start a call: refuse rather than start work that cannot finish.
+                state.set(DONE);
+                tier.release(r, 0);
+                registry.counter(MetricNames.REJECTIONS, "tier", r.tier(), "reason", "deadline").increment();
+                em.fail(new GenerationRejectedException("deadline", 429, 1000, "deadline passed while queued"));
+                return;
+            }
+            attempts++;
+            startNanos = now;
+            idleLimitNanos = tiersConfig(r.tier()).idleTimeout().toNanos();
+            registry.counter(MetricNames.ATTEMPTS, "tier", r.tier()).increment();
+            Guard guard = guards.get(r);
+            guard.get(this::firstToken, UNI_BOOLEAN).subscribe().with(
+                    ok -> r.sample(startNanos, System.nanoTime() - startNanos, false),
+                    this::failedBeforeFirstToken);
+        }
+
+        /** Starts the backend call; completes at the first token (or an empty answer). */
+        private Uni<Boolean> firstToken() {
+            return Uni.createFrom().<Boolean>emitter(ue -> {
+                BackendClient.Cancellation c = replica.client().stream(request, modelOf(replica), new BackendClient.Listener() {
+                    @Override
+                    public void onToken(String text) {
+                        long now = System.nanoTime();
+                        if (state.compareAndSet(CALLING, STREAMING)) {
+                            firstTokenNanos = now;
+                            registry.timer(MetricNames.TTFT, "tier", replica.tier()).record(now - startNanos, TimeUnit.NANOSECONDS);
+                            streaming.add(Attempt.this);
+                            ue.complete(true);
+                        } else if (state.get() == STREAMING) {
+                            registry.timer(MetricNames.ITL, "tier", replica.tier()).record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
+                        } else {
+                            return;
+                        }
+                        lastTokenNanos = now;
+                        tokensOut++;
+                        em.emit(new Token(text));
+                    }
+
+                    @Override
+                    public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
+                        int s = state.get();
+                        if (s == CALLING) {
+                            if (!state.compareAndSet(CALLING, DONE)) {
+                                return;
+                            }
+                            ue.complete(true);
+                        } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
+                            return;
+                        }
+                        finish(finishReason, promptTokens, completionTokens);
+                    }
+
+                    @Override
+                    public void onError(Throwable failure) {
+                        if (state.get() == CALLING) {
+                            ue.fail(failure);
+                        } else if (state.compareAndSet(STREAMING, DONE)) {
+                            failMidStream("backend_error", failure);
+                        }
+                    }
+                });
+                call = c;
+            }).onCancellation().invoke(() -> {
+                BackendClient.Cancellation c = call;
+                if (c != null && state.get() == CALLING) {
+                    c.cancel(); // the TTFT timeout fired: stop this call before failing over
+                }
+            });
+        }
+
+        private void finish(String finishReason, Integer promptTokens, Integer completionTokens) {
+            streaming.remove(this);
+            Replica r = replica;
+            long now = System.nanoTime();
+            tier.release(r, now - startNanos);
+            int in = promptTokens != null ? promptTokens : request.promptTokenEstimate();
+            int out = completionTokens != null ? completionTokens : tokensOut;
+            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "in").increment(in);
+            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "out").increment(out);
+            registry.counter(MetricNames.REQUESTS, "served_by", r.tier()).increment();
+            em.emit(new Completed(r.tier(), r.url(), finishReason, in, out, queueNanos,
+                    firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason));
+            em.complete();
+        }
+
+        private void failedBeforeFirstToken(Throwable failure) {
+            Replica r = replica;
+            int s = state.get();
+            if (s == STREAMING || s == DONE) {
+                // A token or the end raced with the timeout; the stream owns the outcome.
+                return;
+            }
+            if (!state.compareAndSet(CALLING, WAITING)) {
+                return;
+            }
+            boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+            String reason = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException
+                    ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
+            if (!prevented) {
+                r.sample(startNanos, System.nanoTime() - startNanos, true);
+            }
+            tier.release(r, 0);
+            LOG.debugf("attempt on %s failed before the first token: %s", r.url(), failure.toString());
+            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", reason).increment();
+            backendFailed = true;
+            fallbackReason = r.tier() + ":" + reason;
+            excluded.add(r);
+            if (attempts >= config.maxAttempts() || (!prevented && !retryBudget.tryRetry())) {
+                tierIndex = tierOrder.size(); // no more backend attempts: straight to the fallback
+                registry.counter(MetricNames.FALLBACKS, "to", "none", "reason", "retry_budget").increment();
+                exhausted();
+                return;
+            }
+            // Same tier, another replica; nextTier() moves on when none is left.
+            boolean otherReplica = tier.replicas().stream().anyMatch(x -> !excluded.contains(x));
+            if (!otherReplica) {
+                registry.counter(MetricNames.FALLBACKS, "to", "next_tier", "reason", reason).increment();
+                tierIndex++;
+                excluded.clear();
+            }
+            nextTier();
+        }
+
+        private void failMidStream(String reason, Throwable cause) {
+            streaming.remove(this);
+            Replica r = replica;
+            tier.release(r, 0);
+            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", "mid_stream_" + reason).increment();
+            em.fail(new StreamFailedException(reason, "the backend stream failed after " + tokensOut + " tokens", cause));
+        }
+
+        void checkIdle(long now) {
+            if (state.get() == STREAMING && now - lastTokenNanos > idleLimitNanos && state.compareAndSet(STREAMING, DONE)) {
+                BackendClient.Cancellation c = call;
+                if (c != null) {
+                    c.cancel();
+                }
+                failMidStream("idle_timeout", null);
+            }
+        }
+
+        /** The caller went away: stop waiting or stop the backend call, and free the slot. */
+        void cancel() {
+            while (true) {
+                int s = state.get();
+                if (s == DONE) {
+                    return;
+                }
+                if (!state.compareAndSet(s, DONE)) {
+                    continue;
+                }
+                if (s == QUEUED) {
+                    Tier t = tier;
+                    if (t != null && !t.withdraw(this)) {
+                        // start() is reserving a slot right now; it sees DONE and releases it.
+                        return;
+                    }
+                } else if (s == CALLING || s == STREAMING) {
+                    streaming.remove(this);
+                    BackendClient.Cancellation c = call;
+                    if (c != null) {
+                        c.cancel();
+                    }
+                    registry.counter(MetricNames.CANCELLED, "tier", replica.tier()).increment();
+                    tier.release(replica, 0);
+                }
+                return;
+            }
+        }
+
+        @Override
+        public String tenant() {
+            return request.tenant();
+        }
+
+        @Override
+        public Priority priority() {
+            return request.priority();
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return request.deadlineNanos();
+        }
+
+        @Override
+        public String affinityKey() {
+            return request.affinityKey();
+        }
+
+        @Override
+        public Set<Replica> excluded() {
+            return excluded;
+        }
+    }
+
+    private static String reasonTag(String reason) {
+        int i = reason == null ? -1 : reason.indexOf(':');
+        return i < 0 ? String.valueOf(reason) : reason.substring(i + 1);
+    }
+
+    private TiersConfig.Tier tiersConfig(String tier) {
+        return tier.equals("edge") ? tiersConfig.edge() : tiersConfig.cloud();
+    }
+
+    private String modelOf(Replica r) {
+        return tiersConfig(r.tier()).model();
+    }
+
+    void onStop(@Observes ShutdownEvent e) {
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,6 @@
+package dev.offload.gateway.generation;
+
+/** Admission class: interactive requests always leave the queue before background ones. */
+public enum Priority {
+    INTERACTIVE, BACKGROUND
+}

@@ -1,0 +1,244 @@
+package dev.offload.gateway.generation;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * A pool of replicas of one model plus the waiting room in front of them. Admission is
+ * immediate when a replica has a free slot under its adaptive limit; otherwise the request
+ * waits in the {@link AdmissionQueue} unless the queue is full or the request could not finish
+ * before its deadline from the current estimate, in which cases it is refused at once.
+ *
+ * <p>Replica choice: among replicas with a free slot and a circuit that lets calls through,
+ * requests with an affinity key go to the first by rendezvous hashing of the key (so requests
+ * sharing a retrieved context land where that prefix is cached), unless that replica is
+ * clearly busier than the least loaded one; others go to the least loaded.
+ *
+ * <p>Thread-safe: one lock per tier, held only for bookkeeping; backend calls start outside it.
+ */
+public final class Tier {
+    /** A request as the tier sees it. */
+    interface Ticket {
+        String tenant();
+
+        Priority priority();
+
+        long deadlineNanos();
+
+        String affinityKey();
+
+        /** Replicas that already failed this request. */
+        Set<Replica> excluded();
+
+        /** Called outside the tier's lock once a slot on {@code replica} is reserved. */
+        void start(Replica replica, long queuedNanos);
+    }
+
+    /** Why a ticket was not admitted. */
+    record Refusal(String reason, long retryAfterNanos) {
+    }
+
+    private final String name;
+    private final boolean external;
+    private final List<Replica> replicas;
+    private final AdmissionQueue<Ticket> queue;
+    private final Predicate<Replica> callable;
+    private final LongSupplier clock;
+    private final java.util.Map<Ticket, Long> enqueuedAt = new java.util.HashMap<>();
+    private volatile double serviceEwmaNanos;
+
+    Tier(String name, boolean external, List<Replica> replicas, int queueSize, Predicate<Replica> callable,
+         LongSupplier clock) {
+        this.name = name;
+        this.external = external;
+        this.replicas = List.copyOf(replicas);
+        this.queue = new AdmissionQueue<>(queueSize);
+        this.callable = callable;
+        this.clock = clock;
+    }
+
+    /**
+     * Admits the ticket (it starts now or waits its turn) or refuses it.
+     *
+     * @return null when admitted
+     */
+    Refusal admit(Ticket t) {
+        Replica chosen;
+        synchronized (this) {
+            if (replicas.stream().noneMatch(r -> callable.test(r) && !t.excluded().contains(r))) {
+                return new Refusal("no_backend", estimateWaitNanos(queue.size()));
+            }
+            chosen = queue.size() == 0 ? choose(t) : null;
+            if (chosen != null) {
+                chosen.acquire();
+            } else {
+                long wait = estimateWaitNanos(queue.size() + 1);
+                if (queue.size() >= queue.capacity()) {
+                    return new Refusal("queue_full", wait);
+                }
+                long now = clock.getAsLong();
+                if (serviceEwmaNanos > 0 && now + wait + (long) serviceEwmaNanos > t.deadlineNanos()) {
+                    return new Refusal("deadline", wait);
+                }
+                queue.offer(t.tenant(), t.priority(), t);
+                enqueuedAt.put(t, now);
+                return null;
+            }
+        }
+        t.start(chosen, 0);
+        return null;
+    }
+
+    /** Withdraws a waiting ticket; false if it already started. */
+    synchronized boolean withdraw(Ticket t) {
+        if (queue.remove(t.tenant(), t.priority(), t)) {
+            enqueuedAt.remove(t);
+            return true;
+        }
+        return false;
+    }
+
+    /** Frees a slot and starts whatever can start now. */
+    void release(Replica replica, long serviceNanos) {
+        if (serviceNanos > 0) {
+            replica.serviceTime(serviceNanos);
+            serviceEwmaNanos = serviceEwmaNanos == 0 ? serviceNanos : 0.9 * serviceEwmaNanos + 0.1 * serviceNanos;
+        }
+        replica.release();
+        pump();
+    }
+
+    /** Starts queued tickets while slots are free; deadlines that passed while waiting are left to their callers. */
+    void pump() {
+        List<Object[]> starts = new ArrayList<>();
+        synchronized (this) {
+            while (queue.size() > 0) {
+                Ticket head = queue.peek();
+                Replica r = choose(head);
+                if (r == null) {
+                    // The head cannot go anywhere now. If no replica at all can take it (all
+                    // excluded or open), others behind it still might: try them once.
+                    if (anySlot()) {
+                        Ticket other = firstStartable();
+                        if (other == null) {
+                            break;
+                        }
+                        head = other;
+                        r = choose(other);
+                    } else {
+                        break;
+                    }
+                } else {
+                    queue.poll();
+                }
+                r.acquire();
+                long queued = clock.getAsLong() - enqueuedAt.remove(head);
+                starts.add(new Object[]{head, r, queued});
+            }
+        }
+        for (Object[] s : starts) {
+            ((Ticket) s[0]).start((Replica) s[1], (Long) s[2]);
+        }
+    }
+
+    private boolean anySlot() {
+        for (Replica r : replicas) {
+            if (r.hasSlot() && callable.test(r)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rare path: a waiting ticket other than the head that some free replica can take. */
+    private Ticket firstStartable() {
+        List<Ticket> skipped = new ArrayList<>();
+        Ticket found = null;
+        for (Ticket t; (t = queue.poll()) != null; ) {
+            if (choose(t) != null) {
+                found = t;
+                break;
+            }
+            skipped.add(t);
+        }
+        for (Ticket t : skipped) {
+            // Re-queue in the order they left; capacity is not exceeded (they were all inside).
+            queue.offer(t.tenant(), t.priority(), t);
+        }
+        return found;
+    }
+
+    private Replica choose(Ticket t) {
+        List<Replica> free = new ArrayList<>(replicas.size());
+        for (Replica r : replicas) {
+            if (r.hasSlot() && !t.excluded().contains(r) && callable.test(r)) {
+                free.add(r);
+            }
+        }
+        if (free.isEmpty()) {
+            return null;
+        }
+        Replica leastLoaded = free.stream().min(Comparator.comparingDouble(Replica::load)).orElseThrow();
+        if (t.affinityKey() == null || free.size() == 1) {
+            return leastLoaded;
+        }
+        Replica preferred = free.stream()
+                .max(Comparator.comparingLong(r -> mix(t.affinityKey().hashCode() * 31L + r.index())))
+                .orElseThrow();
+        // Keep affinity unless it costs more than a quarter of a batch in load.
+        return preferred.load() - leastLoaded.load() <= 0.25 ? preferred : leastLoaded;
+    }
+
+    private static long mix(long x) {
+        x ^= x >>> 33;
+        x *= 0xff51afd7ed558ccdL;
+        x ^= x >>> 33;
+        x *= 0xc4ceb9fe1a85ec53L;
+        return x ^ (x >>> 33);
+    }
+
+    /**
+     * Expected wait for the n-th waiting request: n / (total slots / mean service time).
+     * Zero until a service time has been measured.
+     */
+    long estimateWaitNanos(int position) {
+        if (serviceEwmaNanos == 0 || position <= 0) {
+            return 0;
+        }
+        int slots = 0;
+        for (Replica r : replicas) {
+            if (callable.test(r)) {
+                slots += r.limit();
+            }
+        }
+        return slots == 0 ? (long) serviceEwmaNanos : (long) (position * serviceEwmaNanos / slots);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean external() {
+        return external;
+    }
+
+    public List<Replica> replicas() {
+        return replicas;
+    }
+
+    public synchronized int queueLength() {
+        return queue.size();
+    }
+
+    public int queueCapacity() {
+        return queue.capacity();
+    }
+
+    public double serviceEwmaMillis() {
+        return serviceEwmaNanos / 1e6;
+    }
+}
