@@ -76,7 +76,13 @@ public final class LangChainBackendClient implements BackendClient {
                 })
                 .onComplete(() -> {
                     if (done.compareAndSet(false, true)) {
-                        listener.onComplete(finish[0] == null ? "stop" : finish[0], usage[0], usage[1]);
+                        if (finish[0] == null) {
+                            // The SSE stream closed without a finish_reason (a reset or a crash
+                            // mid-answer looks like a normal end to the SSE reader): truncated.
+                            listener.onError(new java.io.EOFException("the stream ended without a finish_reason"));
+                        } else {
+                            listener.onComplete(finish[0], usage[0], usage[1]);
+                        }
                     }
                 })
                 .onError(t -> {

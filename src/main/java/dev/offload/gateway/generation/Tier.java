@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  * <p>Replica choice: among replicas with a free slot and a circuit that lets calls through,
  * requests with an affinity key go to the first by rendezvous hashing of the key (so requests
  * sharing a retrieved context land where that prefix is cached), unless that replica is
- * clearly busier than the least loaded one; others go to the least loaded.
+ * more than half a batch busier than the least loaded one; others go to the least loaded.
  *
  * <p>Thread-safe: one lock per tier, held only for bookkeeping; backend calls start outside it.
  */
@@ -41,6 +41,8 @@ public final class Tier {
     /** Why a ticket was not admitted. */
     record Refusal(String reason, long retryAfterNanos) {
     }
+
+    static final double AFFINITY_SLACK = 0.5;
 
     private final String name;
     private final boolean external;
@@ -189,8 +191,9 @@ public final class Tier {
         Replica preferred = free.stream()
                 .max(Comparator.comparingLong(r -> mix(t.affinityKey().hashCode() * 31L + r.index())))
                 .orElseThrow();
-        // Keep affinity unless it costs more than a quarter of a batch in load.
-        return preferred.load() - leastLoaded.load() <= 0.25 ? preferred : leastLoaded;
+        // Keep affinity (a warm prefix cache saves prefill) unless the preferred replica carries
+        // more than half a batch more than the least loaded one.
+        return preferred.load() - leastLoaded.load() <= AFFINITY_SLACK ? preferred : leastLoaded;
     }
 
     private static long mix(long x) {

@@ -18,13 +18,17 @@ import java.util.concurrent.locks.LockSupport;
  * must fit in the capacity; a sequence alone is always admitted), then sleep for
  * {@code stepBase + stepPerSeq * running + prefillPerToken * (prompt tokens of the sequences
  * admitted in this step)} and give one token to every running sequence that was ready when the
- * step began. A finished sequence frees its slot for the next step.
+ * step began. A finished sequence frees its slot for the next step. Consecutive steps follow a
+ * fixed timeline: a late wake-up (loaded machine) shortens the next sleep, so the configured
+ * throughput holds on average; beyond 100 ms of lag the timeline restarts from the present.
  *
  * <p>{@link #submit} and the gauges may be used from any thread; everything else is the
  * scheduler thread's.
  */
 final class BatchScheduler {
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How far behind its timeline the engine may fall and still catch up with shorter sleeps. */
+    private static final long MAX_LAG_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final int maxBatch;
     private final long maxInSystem;
@@ -122,11 +126,16 @@ final class BatchScheduler {
     }
 
     private void run() {
+        long previousStepEnd = 0;
         try {
             while (!stopped) {
-                long stepStart = System.nanoTime();
+                long now = System.nanoTime();
+                // Back-to-back steps keep to a fixed timeline, so oversleeping on a loaded machine
+                // does not slow the simulated model down (unless it falls too far behind).
+                long stepStart = previousStepEnd != 0 && now - previousStepEnd < MAX_LAG_NANOS ? previousStepEnd : now;
+                previousStepEnd = 0;
                 drainInbox();
-                dropCancelled(stepStart);
+                dropCancelled();
                 long prefillNanos = admit();
                 if (batch.isEmpty()) {
                     awaitArrival(IDLE_POLL_NANOS);
@@ -145,6 +154,7 @@ final class BatchScheduler {
                     return;
                 }
                 emit(stepStart, System.nanoTime());
+                previousStepEnd = stepEnd;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -171,14 +181,15 @@ final class BatchScheduler {
         }
     }
 
-    private void dropCancelled(long now) {
+    /** Frees cancelled sequences; the release is stamped after the flag was seen, never before the close. */
+    private void dropCancelled() {
         for (Iterator<Sequence> it = waitingQueue.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.cancelled()) {
                 it.remove();
                 waiting.decrementAndGet();
                 inSystem.decrementAndGet();
-                s.listener.onReleased(now);
+                s.listener.onReleased(System.nanoTime());
             }
         }
         boolean changed = false;
@@ -186,7 +197,7 @@ final class BatchScheduler {
             Sequence s = it.next();
             if (s.cancelled()) {
                 it.remove();
-                release(s, now);
+                release(s, System.nanoTime());
                 changed = true;
             }
         }
@@ -208,7 +219,6 @@ final class BatchScheduler {
             waiting.decrementAndGet();
             batch.add(next);
             kvReserved += next.kvReservation();
-            next.readyAtNanos = Long.MIN_VALUE;
             promptTokens.addAndGet(next.promptTokens);
             prefill += prefillPerTokenNanos * next.promptTokens;
             admitted = true;
@@ -235,7 +245,7 @@ final class BatchScheduler {
             Sequence s = it.next();
             if (s.cancelled()) {
                 it.remove();
-                release(s, now);
+                release(s, System.nanoTime());
                 changed = true;
                 continue;
             }
@@ -243,6 +253,7 @@ final class BatchScheduler {
                 continue;
             }
             if (s.generated == s.resetAfter) {
+                // The step that would have produced token resetAfter + 1 "crashes" instead.
                 it.remove();
                 s.listener.onReset();
                 release(s, now);
@@ -251,15 +262,12 @@ final class BatchScheduler {
             }
             int index = s.generated++;
             generationTokens.incrementAndGet();
-            s.readyAtNanos = s.slowNanos > 0 ? now + s.slowNanos : now;
+            if (s.slowNanos > 0) {
+                s.readyAtNanos = now + s.slowNanos;
+            }
             boolean last = s.generated == s.targetTokens && s.generated != s.resetAfter;
             s.listener.onToken(index, last);
-            if (s.generated == s.resetAfter) {
-                it.remove();
-                s.listener.onReset();
-                release(s, now);
-                changed = true;
-            } else if (last) {
+            if (last) {
                 it.remove();
                 (s.lengthLimited ? successLength : successStop).incrementAndGet();
                 release(s, now);

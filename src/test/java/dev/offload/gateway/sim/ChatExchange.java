@@ -1,6 +1,5 @@
 package dev.offload.gateway.sim;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -124,28 +123,29 @@ final class ChatExchange implements Sequence.Listener {
                 chunks.usageChunk(out, request.promptTokens, targetTokens);
             }
             OpenAiJson.done(out);
-            responseEnded = true;
-            response.end(out.toString()).onComplete(this::ended);
+            end(out.toString());
         } else {
             content.append(text);
             if (last) {
-                responseEnded = true;
-                response.putHeader("content-type", "application/json")
-                        .end(OpenAiJson.completion(completionId, created, request.model, content.toString(),
-                                finishReason, request.promptTokens, targetTokens).encode())
-                        .onComplete(this::ended);
+                response.putHeader("content-type", "application/json");
+                end(OpenAiJson.completion(completionId, created, request.model, content.toString(), finishReason,
+                        request.promptTokens, targetTokens).encode());
             }
         }
     }
 
-    private void ended(AsyncResult<Void> result) {
-        if (result.succeeded()) {
-            stats.completed.incrementAndGet();
-        } else {
-            // The connection went away while the last bytes were being written.
+    /**
+     * Counts the completion before the last bytes go out, so a client holding the whole answer
+     * always sees it counted; takes it back if the connection fails under the write.
+     */
+    private void end(String lastBytes) {
+        responseEnded = true;
+        stats.completed.incrementAndGet();
+        response.end(lastBytes).onFailure(failure -> {
+            stats.completed.decrementAndGet();
             responseEnded = false;
             onClientClose();
-        }
+        });
     }
 
     private void resetConnection() {

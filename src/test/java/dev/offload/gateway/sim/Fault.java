@@ -23,9 +23,10 @@ public enum Fault {
     ERROR_503,
     /**
      * Stream {@link SimulatedBackend#resetAfterTokens(int) resetAfterTokens} tokens (0 means
-     * none, only the headers) and then close the TCP connection in the middle of the chunked body:
-     * no final chunk, no {@code [DONE]}. A non-streaming request gets its headers never: the
-     * connection is closed, without a byte, after that many decode steps.
+     * none, only the headers) and then, at the decode step that would have produced the next
+     * token, close the TCP connection in the middle of the chunked body: no final chunk, no
+     * {@code [DONE]}. A non-streaming request never gets its headers: the connection is closed,
+     * without a byte, at that same step. The sequence holds its batch slot until then.
      */
     RESET_MID_STREAM,
     /**

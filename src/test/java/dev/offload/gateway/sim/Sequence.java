@@ -36,7 +36,8 @@ final class Sequence {
 
     // scheduler thread only
     int generated;
-    long readyAtNanos;
+    /** A decode step starting before this leaves the sequence out (only ever set for SLOW ones). */
+    long readyAtNanos = Long.MIN_VALUE;
 
     Sequence(long id, int promptTokens, int targetTokens, boolean lengthLimited, long slowNanos, int resetAfter,
              Listener listener) {

@@ -6,7 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -76,7 +75,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * sequence frees its slot and a waiting one joins at the next step. Admission also needs KV room:
  * the prompt plus target tokens of all running sequences must fit in
  * {@link Builder#kvCacheCapacityTokens kvCacheCapacityTokens} (a lone sequence always fits); the
- * reported usage is running sequences' prompt plus generated tokens over that capacity.
+ * reported usage is running sequences' prompt plus generated tokens over that capacity. Steps keep
+ * to a fixed timeline (a late wake-up on a loaded machine shortens the next sleep), so the
+ * configured throughput holds on average; step times are lower bounds for any one token.
  *
  * <h2>Threads</h2>
  * The {@link Builder} is for one thread. Every method of a started backend may be called from any
@@ -211,7 +212,10 @@ public final class SimulatedBackend implements AutoCloseable {
         return stats.received.get();
     }
 
-    /** Chat completions whose full response (through {@code [DONE]}) was written. */
+    /**
+     * Chat completions answered in full (through {@code [DONE]} when streaming). Counted as the last
+     * bytes are handed to the connection, so it already includes any answer a client has received.
+     */
     public long requestsCompleted() {
         return stats.completed.get();
     }
@@ -279,7 +283,11 @@ public final class SimulatedBackend implements AutoCloseable {
         return stats.requests();
     }
 
-    /** The last {@link Builder#recordLimit recordLimit} client cancellations, in the order they were settled. */
+    /**
+     * The last {@link Builder#recordLimit recordLimit} client cancellations, in the order they were
+     * settled: a record appears once the scheduler has dropped the sequence, shortly after
+     * {@link #requestsCancelled()} counted it.
+     */
     public List<CancelledRequest> cancelledRequests() {
         return stats.cancels();
     }

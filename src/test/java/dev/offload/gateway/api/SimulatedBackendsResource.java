@@ -1,0 +1,56 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.sim.SimulatedBackend;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Two edge replicas and one cloud replica, simulated on loopback, wired into the gateway's
+ * tier configuration. Short timeouts so fault tests run fast.
+ */
+public class SimulatedBackendsResource implements QuarkusTestResourceLifecycleManager {
+    static SimulatedBackend edgeA;
+    static SimulatedBackend edgeB;
+    static SimulatedBackend cloud;
+
+    private static SimulatedBackend backend() {
+        return SimulatedBackend.builder().maxBatchSize(8).stepBase(Duration.ofMillis(4))
+                .stepPerSequence(Duration.ofMillis(1)).prefillPerToken(Duration.ofNanos(20_000))
+                .outputTokens(64).start();
+    }
+
+    @Override
+    public Map<String, String> start() {
+        edgeA = backend();
+        edgeB = backend();
+        cloud = backend();
+        Map<String, String> config = new HashMap<>();
+        config.put("gateway.tiers.edge.base-urls", edgeA.baseUrl() + "/v1," + edgeB.baseUrl() + "/v1");
+        config.put("gateway.tiers.edge.max-concurrency", "4");
+        config.put("gateway.tiers.edge.initial-concurrency", "4");
+        config.put("gateway.tiers.edge.ttft-timeout", "1500ms");
+        config.put("gateway.tiers.edge.idle-timeout", "1s");
+        config.put("gateway.tiers.edge.circuit-request-volume", "4");
+        config.put("gateway.tiers.edge.circuit-delay", "2s");
+        config.put("gateway.tiers.edge.metrics-scrape-interval", "300ms");
+        config.put("gateway.tiers.cloud.base-urls", cloud.baseUrl() + "/v1");
+        config.put("gateway.tiers.cloud.ttft-timeout", "1500ms");
+        config.put("gateway.tiers.cloud.idle-timeout", "1s");
+        config.put("gateway.tiers.cloud.circuit-request-volume", "4");
+        config.put("gateway.tiers.cloud.circuit-delay", "2s");
+        config.put("gateway.generation.max-tokens-cap", "512");
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        for (SimulatedBackend b : new SimulatedBackend[]{edgeA, edgeB, cloud}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+}

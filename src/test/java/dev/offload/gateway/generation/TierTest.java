@@ -1,0 +1,133 @@
+package dev.offload.gateway.generation;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Admission, caps and routing of a tier, with a fake clock and no backend. */
+class TierTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+    private static final class FakeTicket implements Tier.Ticket {
+        final String tenant;
+        final Priority priority;
+        final long deadline;
+        final String affinity;
+        final Set<Replica> excluded = new HashSet<>();
+        Replica startedOn;
+
+        FakeTicket(String tenant, Priority priority, long deadline, String affinity) {
+            this.tenant = tenant;
+            this.priority = priority;
+            this.deadline = deadline;
+            this.affinity = affinity;
+        }
+
+        public String tenant() { return tenant; }
+        public Priority priority() { return priority; }
+        public long deadlineNanos() { return deadline; }
+        public String affinityKey() { return affinity; }
+        public Set<Replica> excluded() { return excluded; }
+        public void start(Replica replica, long queuedNanos) { startedOn = replica; }
+    }
+
+    private Tier tier(int replicas, int maxConcurrency, int queue) {
+        List<Replica> rs = new ArrayList<>();
+        for (int i = 0; i < replicas; i++) {
+            rs.add(new Replica("edge", i, "http://r" + i, maxConcurrency, maxConcurrency, null));
+        }
+        return new Tier("edge", false, rs, queue, r -> true, clock::get);
+    }
+
+    private FakeTicket ticket(String tenant, Priority p) {
+        return new FakeTicket(tenant, p, Long.MAX_VALUE, null);
+    }
+
+    @Test
+    void neverMoreInFlightThanTheLimitPerReplica() {
+        Tier t = tier(2, 3, 100);
+        List<FakeTicket> tickets = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            FakeTicket k = ticket("t", Priority.INTERACTIVE);
+            assertNull(t.admit(k));
+            tickets.add(k);
+        }
+        assertEquals(6, tickets.stream().filter(k -> k.startedOn != null).count());
+        for (Replica r : t.replicas()) {
+            assertEquals(3, r.inFlight());
+        }
+        assertEquals(4, t.queueLength());
+        // A finished request lets exactly one waiting request start, on the freed replica.
+        Replica freed = tickets.get(0).startedOn;
+        t.release(freed, 1_000_000);
+        assertEquals(7, tickets.stream().filter(k -> k.startedOn != null).count());
+        assertEquals(3, freed.inFlight());
+    }
+
+    @Test
+    void queuedInteractiveStartsBeforeQueuedBackground() {
+        Tier t = tier(1, 1, 10);
+        FakeTicket running = ticket("t", Priority.INTERACTIVE);
+        t.admit(running);
+        FakeTicket bg = ticket("t", Priority.BACKGROUND);
+        FakeTicket fg = ticket("t", Priority.INTERACTIVE);
+        t.admit(bg);
+        t.admit(fg);
+        t.release(running.startedOn, 1000);
+        assertNotNull(fg.startedOn);
+        assertNull(bg.startedOn);
+    }
+
+    @Test
+    void refusesWhenFullAndWhenTheDeadlineCannotBeMet() {
+        Tier t = tier(1, 1, 1);
+        FakeTicket first = ticket("t", Priority.INTERACTIVE);
+        t.admit(first);
+        t.release(first.startedOn, 2_000_000_000L); // a measured service time: 2 s
+        t.admit(ticket("t", Priority.INTERACTIVE)); // runs
+        // Waiting 2 s + serving 2 s cannot finish within 1 s: refused at once.
+        Tier.Refusal late = t.admit(new FakeTicket("t", Priority.INTERACTIVE, clock.get() + 1_000_000_000L, null));
+        assertNotNull(late);
+        assertEquals("deadline", late.reason());
+        assertTrue(late.retryAfterNanos() > 0);
+        assertNull(t.admit(ticket("t", Priority.INTERACTIVE))); // waits (queue of 1)
+        Tier.Refusal full = t.admit(ticket("t", Priority.INTERACTIVE));
+        assertEquals("queue_full", full.reason());
+    }
+
+    @Test
+    void sameAffinityKeyGoesToTheSameReplicaUntilItIsHalfABatchBusier() {
+        Tier t = tier(4, 8, 10);
+        List<Replica> placed = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            FakeTicket k = new FakeTicket("t", Priority.INTERACTIVE, Long.MAX_VALUE, "context-42");
+            t.admit(k);
+            placed.add(k.startedOn);
+        }
+        // Limit 8: the preferred replica takes requests while it carries at most 4 (half a
+        // batch) more than the idle ones, so the first five share it and the sixth spills.
+        assertEquals(1, new HashSet<>(placed.subList(0, 5)).size());
+        assertTrue(placed.get(5) != placed.get(0));
+    }
+
+    @Test
+    void excludedOrOpenReplicasAreSkipped() {
+        List<Replica> rs = List.of(new Replica("edge", 0, "http://a", 2, 2, null), new Replica("edge", 1, "http://b", 2, 2, null));
+        Tier t = new Tier("edge", false, rs, 10, r -> r.index() == 1, clock::get);
+        FakeTicket k = ticket("t", Priority.INTERACTIVE);
+        t.admit(k);
+        assertEquals(1, k.startedOn.index());
+        FakeTicket excluded = ticket("t", Priority.INTERACTIVE);
+        excluded.excluded.add(rs.get(1));
+        assertEquals("no_backend", t.admit(excluded).reason());
+    }
+}
