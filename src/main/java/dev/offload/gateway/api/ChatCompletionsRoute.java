@@ -145,10 +145,21 @@ public class ChatCompletionsRoute {
         String question = turns.get(turns.size() - 1).content();
         String tenant = Callers.tenant();
         GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), null, allowedTiers,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), prefixKey(turns), allowedTiers,
                 () -> sources(tenant, question));
         boolean stream = Boolean.TRUE.equals(req.stream());
         new Exchange(ctx, model, stream).run(g);
+    }
+
+    /**
+     * Affinity key: the conversation before its last message (system prompt, earlier turns),
+     * which is the prefix a backend's prefix cache can reuse; null for a single message.
+     */
+    static String prefixKey(List<ChatTurn> turns) {
+        if (turns.size() < 2) {
+            return null;
+        }
+        return Integer.toHexString(turns.subList(0, turns.size() - 1).hashCode());
     }
 
     private List<Source> sources(String tenant, String question) {

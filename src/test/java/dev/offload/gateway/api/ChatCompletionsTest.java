@@ -227,6 +227,20 @@ class ChatCompletionsTest {
     }
 
     @Test
+    void aStreamThatGoesSilentIsEndedByTheIdleTimeout() {
+        for (SimulatedBackend b : new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB}) {
+            b.slowDelayPerToken(Duration.ofMillis(1300)); // first token within the 1.5 s TTFT timeout, gaps over the 1 s idle timeout
+            b.fault(Fault.SLOW);
+        }
+        String sse = chat(body("edge", "kilo question", 5, true)).then().statusCode(200).extract().asString();
+        List<String> ev = events(sse);
+        String last = ev.get(ev.size() - 1);
+        assertTrue(last.contains("idle_timeout"), last);
+        assertFalse(ev.contains("[DONE]"));
+        assertTrue(SimulatedBackend.expectedContent("kilo question", 5).startsWith(content(ev)));
+    }
+
+    @Test
     void identicalConcurrentRequestsShareOneBackendCall() throws Exception {
         SimulatedBackendsResource.edgeA.slowDelayPerToken(Duration.ofMillis(30));
         SimulatedBackendsResource.edgeB.slowDelayPerToken(Duration.ofMillis(30));
