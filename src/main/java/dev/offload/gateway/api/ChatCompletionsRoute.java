@@ -218,12 +218,7 @@ public class ChatCompletionsRoute {
                     text.append(t.text());
                     return;
                 }
-                if (!headersSent) {
-                    headersSent = true;
-                    response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
-                            .putHeader("Cache-Control", "no-cache").setChunked(true);
-                    response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
-                }
+                startStream();
                 response.write(sse(ChatCompletions.chunk(id, created, model,
                         "{\"content\":" + ChatCompletions.quote(t.text()) + "}", null, null)));
             } else if (e instanceof GenerationEvent.Completed c) {
@@ -232,12 +227,7 @@ public class ChatCompletionsRoute {
                         + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
                         + ",\"queueMs\":" + c.queueNanos() / 1_000_000 + ",\"ttftMs\":" + c.ttftNanos() / 1_000_000 + "}";
                 if (stream) {
-                    if (!headersSent) {
-                        headersSent = true;
-                        response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
-                                .putHeader("Cache-Control", "no-cache").setChunked(true);
-                        response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
-                    }
+                    startStream();
                     String usage = "\"usage\":{\"prompt_tokens\":" + c.promptTokens() + ",\"completion_tokens\":"
                             + c.completionTokens() + ",\"total_tokens\":" + (c.promptTokens() + c.completionTokens()) + "}";
                     response.write(sse(ChatCompletions.chunk(id, created, model, "{}", c.finishReason(), usage + "," + extra)));
@@ -248,6 +238,16 @@ public class ChatCompletionsRoute {
                             .end(ChatCompletions.completion(id, created, model, text.toString(), c.finishReason(),
                                     c.promptTokens(), c.completionTokens(), extra));
                 }
+            }
+        }
+
+        /** Status and headers go out with the first event, so a refusal before it can still be a 429. */
+        private void startStream() {
+            if (!headersSent) {
+                headersSent = true;
+                response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
+                        .putHeader("Cache-Control", "no-cache").setChunked(true);
+                response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
             }
         }
 

@@ -400,28 +400,21 @@ public final class HybridIndex implements Closeable {
      * selective filter still yields n hits when n exist.
      */
     public List<ChunkHit> dense(String tenant, float[] query, Map<String, String> filter, int n) throws IOException {
-        long generation = writeGeneration;
-        IndexSearcher s = searchers.acquire();
-        try {
-            BitSet accept = acceptedOrdinals(s, generation, tenant, filter);
-            if (accept.isEmpty()) {
-                return List.of();
-            }
-            List<ScoredOrdinal> found = vectors.search(query, n, accept::get);
-            return resolve(s, found);
-        } finally {
-            searchers.release(s);
-        }
+        return denseSearch(tenant, filter, accept -> vectors.search(query, n, accept::get));
     }
 
     /** Exact (brute-force) cosine top-n, the reference for ANN recall. */
     public List<ChunkHit> denseExact(String tenant, float[] query, Map<String, String> filter, int n) throws IOException {
+        return denseSearch(tenant, filter, accept -> vectors.exactSearch(query, n, accept::get));
+    }
+
+    private List<ChunkHit> denseSearch(String tenant, Map<String, String> filter,
+                                       java.util.function.Function<BitSet, List<ScoredOrdinal>> search) throws IOException {
         long generation = writeGeneration;
         IndexSearcher s = searchers.acquire();
         try {
             BitSet accept = acceptedOrdinals(s, generation, tenant, filter);
-            List<ScoredOrdinal> found = vectors.exactSearch(query, n, accept::get);
-            return resolve(s, found);
+            return accept.isEmpty() ? List.of() : resolve(s, search.apply(accept));
         } finally {
             searchers.release(s);
         }

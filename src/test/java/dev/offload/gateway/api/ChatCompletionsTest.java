@@ -221,8 +221,11 @@ class ChatCompletionsTest {
         String last = ev.get(ev.size() - 1);
         assertTrue(last.contains("\"error\""), "explicit terminal error event: " + last);
         assertFalse(ev.contains("[DONE]"));
-        // Exactly the tokens the failed backend sent, once each, in order: no retry elsewhere.
-        assertEquals(SimulatedBackend.expectedContent("foxtrot question", 3), content(ev));
+        // The tokens that arrived before the reset (a TCP reset may discard some the backend
+        // wrote), once each and in order: no retry elsewhere, nothing duplicated.
+        String got = content(ev);
+        assertFalse(got.isEmpty());
+        assertTrue(SimulatedBackend.expectedContent("foxtrot question", 3).startsWith(got), got);
         assertEquals(0, SimulatedBackendsResource.cloud.requestsReceived());
     }
 
