@@ -197,7 +197,8 @@ final class BatchScheduler {
             Sequence s = it.next();
             if (s.cancelled()) {
                 it.remove();
-                release(s, System.nanoTime());
+                release(s);
+                s.listener.onReleased(System.nanoTime());
                 changed = true;
             }
         }
@@ -245,7 +246,8 @@ final class BatchScheduler {
             Sequence s = it.next();
             if (s.cancelled()) {
                 it.remove();
-                release(s, System.nanoTime());
+                release(s);
+                s.listener.onReleased(System.nanoTime());
                 changed = true;
                 continue;
             }
@@ -255,8 +257,9 @@ final class BatchScheduler {
             if (s.generated == s.resetAfter) {
                 // The step that would have produced token resetAfter + 1 "crashes" instead.
                 it.remove();
+                release(s);
                 s.listener.onReset();
-                release(s, now);
+                s.listener.onReleased(now);
                 changed = true;
                 continue;
             }
@@ -266,12 +269,15 @@ final class BatchScheduler {
                 s.readyAtNanos = now + s.slowNanos;
             }
             boolean last = s.generated == s.targetTokens && s.generated != s.resetAfter;
-            s.listener.onToken(index, last);
             if (last) {
                 it.remove();
+                release(s);
                 (s.lengthLimited ? successLength : successStop).incrementAndGet();
-                release(s, now);
+                s.listener.onToken(index, true);
+                s.listener.onReleased(now);
                 changed = true;
+            } else {
+                s.listener.onToken(index, false);
             }
         }
         if (changed) {
@@ -281,10 +287,14 @@ final class BatchScheduler {
         }
     }
 
-    private void release(Sequence s, long now) {
+    /**
+     * Bookkeeping of a sequence just taken out of the batch, done before its listener hears of
+     * it, so whoever sees the end of a response also sees the slot free in the gauges.
+     */
+    private void release(Sequence s) {
         kvReserved -= s.kvReservation();
         inSystem.decrementAndGet();
-        s.listener.onReleased(now);
+        running.set(batch.size());
     }
 
     private void publishBatch() {

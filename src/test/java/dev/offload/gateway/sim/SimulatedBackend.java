@@ -68,7 +68,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <h2>Timing: continuous batching</h2>
  * At most {@link Builder#maxBatchSize maxBatchSize} sequences run; later requests wait in FIFO
- * order, and when {@link Builder#maxWaiting maxWaiting} are already waiting, get 503. Time
+ * order, and when {@code maxBatchSize +} {@link Builder#maxWaiting maxWaiting} are already
+ * running or waiting, get 503. Time
  * advances in decode steps of {@code stepBase + stepPerSequence * running}, plus
  * {@code prefillPerToken * promptTokens} for each sequence that joins in that step; at the end of
  * a step every running sequence gets one token (a joining one its first). A finished or cancelled
@@ -98,7 +99,7 @@ public final class SimulatedBackend implements AutoCloseable {
     private volatile long slowDelayNanos;
     private volatile int resetAfterTokens;
     private volatile boolean closed;
-    private int port;
+    private volatile int port;
 
     private record FaultSetting(Fault fault, double probability) {
     }
@@ -303,31 +304,31 @@ public final class SimulatedBackend implements AutoCloseable {
 
     /** The body {@code GET /metrics} would return now. */
     public String metricsText() {
-        String label = "{model_name=\"" + escapeLabel(config.modelName) + "\"}";
+        String model = "model_name=\"" + escapeLabel(config.modelName) + "\"";
         StringBuilder out = new StringBuilder(1024);
-        metric(out, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
-                label, scheduler.running());
-        metric(out, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.",
-                label, scheduler.waiting());
-        metric(out, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.",
-                label, scheduler.kvCacheUsage());
-        metric(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.",
-                label, scheduler.promptTokensTotal());
-        metric(out, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.",
-                label, scheduler.generationTokensTotal());
-        String model = "model_name=\"" + escapeLabel(config.modelName) + "\"}";
-        metric(out, "vllm:request_success_total", "counter", "Count of successfully processed requests.",
-                "{finished_reason=\"stop\"," + model, scheduler.successTotal(false));
-        out.append("vllm:request_success_total{finished_reason=\"length\",").append(model).append(' ')
-                .append((double) scheduler.successTotal(true)).append('\n');
+        family(out, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
+        sample(out, "vllm:num_requests_running", model, scheduler.running());
+        family(out, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
+        sample(out, "vllm:num_requests_waiting", model, scheduler.waiting());
+        family(out, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.");
+        sample(out, "vllm:kv_cache_usage_perc", model, scheduler.kvCacheUsage());
+        family(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");
+        sample(out, "vllm:prompt_tokens_total", model, scheduler.promptTokensTotal());
+        family(out, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.");
+        sample(out, "vllm:generation_tokens_total", model, scheduler.generationTokensTotal());
+        family(out, "vllm:request_success_total", "counter", "Count of successfully processed requests.");
+        sample(out, "vllm:request_success_total", "finished_reason=\"stop\"," + model, scheduler.successTotal(false));
+        sample(out, "vllm:request_success_total", "finished_reason=\"length\"," + model, scheduler.successTotal(true));
         return out.toString();
     }
 
-    private static void metric(StringBuilder out, String name, String type, String help, String labels,
-                               double value) {
+    private static void family(StringBuilder out, String name, String type, String help) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(' ').append(type).append('\n')
-                .append(name).append(labels).append(' ').append(value).append('\n');
+                .append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder out, String name, String labels, double value) {
+        out.append(name).append('{').append(labels).append("} ").append(value).append('\n');
     }
 
     private static String escapeLabel(String value) {
@@ -583,7 +584,10 @@ public final class SimulatedBackend implements AutoCloseable {
             return this;
         }
 
-        /** Waiting-queue bound; a request beyond it gets 503. Default unbounded. */
+        /**
+         * Waiting-queue bound: a request arriving when {@code maxBatchSize + maxWaiting} sequences
+         * are already running or waiting gets 503. Default unbounded.
+         */
         public Builder maxWaiting(int maxWaiting) {
             this.maxWaiting = requireAtLeast(maxWaiting, 0, "maxWaiting");
             return this;

@@ -276,6 +276,18 @@ class SimulatedBackendTest {
         assertEquals(1, backend.maxRunningObserved());
     }
 
+    @Test
+    void kvCacheCapacityLimitsAdmission() throws Exception {
+        // Each request needs 1 prompt + 20 output tokens; two do not fit in 30.
+        SimulatedBackend backend = start(fast().maxBatchSize(8).kvCacheCapacityTokens(30));
+        List<StreamResult> results = runConcurrently(3, i -> readAll(SseStream.open(backend,
+                request("kv" + i, 20, true, false))));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(SimulatedBackend.expectedContent("kv" + i, 20), results.get(i).content());
+        }
+        assertEquals(1, backend.maxRunningObserved());
+    }
+
     // ------------------------------------------------------------------ cancellation
 
     @Test
