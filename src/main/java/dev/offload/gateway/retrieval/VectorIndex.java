@@ -72,9 +72,15 @@ public final class VectorIndex implements Closeable {
             for (int i = 0; i < ordinals.length; i++) {
                 vectors.put(ordinals[i], normalise(values[i]));
             }
-            ForkJoinPool pool = ForkJoinPool.commonPool();
-            pool.submit(() -> IntStream.range(0, ordinals.length).parallel()
-                    .forEach(i -> builder.addGraphNode(ordinals[i], vectors.getVector(ordinals[i])))).join();
+            // A pool of our own: the common pool has parallelism cores-1 (1 on two cores), and
+            // the calling thread does not reliably help, so the build would run on one core.
+            ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+            try {
+                pool.submit(() -> IntStream.range(0, ordinals.length).parallel()
+                        .forEach(i -> builder.addGraphNode(ordinals[i], vectors.getVector(ordinals[i])))).join();
+            } finally {
+                pool.shutdown();
+            }
             liveCount += ordinals.length;
         } finally {
             lock.writeLock().unlock();
@@ -115,7 +121,8 @@ public final class VectorIndex implements Closeable {
 
     /**
      * Approximate top-k by cosine among live ordinals accepted by {@code filter} (null: all).
-     * The graph search keeps {@code max(k, rerankK)} candidates and returns the best k.
+     * The graph search keeps {@code max(k, ceil(k·overquery), rerankK)} candidates, all scored
+     * exactly, and returns the best k.
      */
     public List<ScoredOrdinal> search(float[] query, int k, Bits filter) {
         float[] unit = normalise(query);
@@ -144,6 +151,15 @@ public final class VectorIndex implements Closeable {
 
     /** Exact top-k by brute force: the reference the ANN recall is measured against. */
     public List<ScoredOrdinal> exactSearch(float[] query, int k, Bits filter) {
+        lock.readLock().lock(); // compaction clears vectors: never scan concurrently with it
+        try {
+            return exactSearchLocked(query, k, filter);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private List<ScoredOrdinal> exactSearchLocked(float[] query, int k, Bits filter) {
         float[] unit = normalise(query);
         var q = VectorStore.toVector(unit);
         java.util.PriorityQueue<ScoredOrdinal> heap = new java.util.PriorityQueue<>(
