@@ -268,6 +268,7 @@ public class Generator {
         private final GenerationRequest request;
         private final MultiEmitter<? super GenerationEvent> em;
         private final Set<Replica> excluded = new HashSet<>();
+        private final Set<Replica> retriedOnSame = new HashSet<>();
         private final AtomicInteger state = new AtomicInteger(WAITING);
         private final long createdNanos = System.nanoTime();
         private final List<String> tierOrder;
@@ -397,6 +398,10 @@ public class Generator {
                     @Override
                     public void onToken(String text) {
                         long now = System.nanoTime();
+                        if (state.get() == CALLING) {
+                            // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
+                            lastTokenNanos = now;
+                        }
                         if (state.compareAndSet(CALLING, STREAMING)) {
                             firstTokenNanos = now;
                             registry.timer(MetricNames.TTFT, "tier", replica.tier()).record(now - startNanos, TimeUnit.NANOSECONDS);
@@ -480,7 +485,11 @@ public class Generator {
             registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", reason).increment();
             backendFailed = true;
             fallbackReason = r.tier() + ":" + reason;
-            excluded.add(r);
+            // A connection the pool handed out already closed says nothing about the replica:
+            // try it once more before excluding it.
+            if (!(connectionClosed(failure) && retriedOnSame.add(r))) {
+                excluded.add(r);
+            }
             if (attempts >= config.maxAttempts() || (!prevented && !retryBudget.tryRetry())) {
                 tierIndex = tierOrder.size(); // no more backend attempts: straight to the fallback
                 registry.counter(MetricNames.FALLBACKS, "to", "none", "reason", "retry_budget").increment();
@@ -568,6 +577,17 @@ public class Generator {
         public Set<Replica> excluded() {
             return excluded;
         }
+    }
+
+    /** A transport failure before any response byte: the connection was closed under the request. */
+    static boolean connectionClosed(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t.getClass().getSimpleName().equals("HttpClosedException")
+                    || String.valueOf(t.getMessage()).contains("Connection was closed")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String reasonTag(String reason) {
