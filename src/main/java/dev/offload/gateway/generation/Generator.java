@@ -123,7 +123,7 @@ public class Generator {
             registerReplicaMetrics(r);
         }
         Tier tier = new Tier(name, c.external().orElse(externalByDefault), replicas, c.queueSize(),
-                r -> circuitState(r) != CircuitBreakerState.OPEN, System::nanoTime);
+                c.maxQueueWait().toNanos(), r -> circuitState(r) != CircuitBreakerState.OPEN, System::nanoTime);
         tiers.put(name, tier);
         Gauge.builder(MetricNames.QUEUE_LENGTH, tier, Tier::queueLength).tag("tier", name)
                 .description("Requests waiting for a backend slot").register(registry);
@@ -338,7 +338,7 @@ public class Generator {
                 return;
             }
             String reason = nothingConfigured ? "no_backend" : lastRefusal == null ? "backend_failed" : lastRefusal;
-            int status = reason.equals("queue_full") || reason.equals("deadline") ? 429 : 503;
+            int status = reason.equals("queue_full") || reason.equals("deadline") || reason.equals("queue_wait") ? 429 : 503;
             long retryMs = Math.max(1000, lastRetryAfterNanos / 1_000_000);
             em.fail(new GenerationRejectedException(reason, status, retryMs,
                     "no tier could serve the request (" + reason + ")"));

@@ -52,9 +52,20 @@ public final class Tier {
     private final LongSupplier clock;
     private final java.util.Map<Ticket, Long> enqueuedAt = new java.util.HashMap<>();
     private volatile double serviceEwmaNanos;
+    private final long maxQueueWaitNanos;
 
     Tier(String name, boolean external, List<Replica> replicas, int queueSize, Predicate<Replica> callable,
          LongSupplier clock) {
+        this(name, external, replicas, queueSize, Long.MAX_VALUE, callable, clock);
+    }
+
+    /**
+     * @param maxQueueWaitNanos refuse a request whose estimated wait for a slot exceeds this,
+     *                          whatever its own deadline: protection for clients that state none
+     */
+    Tier(String name, boolean external, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
+         Predicate<Replica> callable, LongSupplier clock) {
+        this.maxQueueWaitNanos = maxQueueWaitNanos;
         this.name = name;
         this.external = external;
         this.replicas = List.copyOf(replicas);
@@ -85,6 +96,9 @@ public final class Tier {
                 long now = clock.getAsLong();
                 if (serviceEwmaNanos > 0 && now + wait + (long) serviceEwmaNanos > t.deadlineNanos()) {
                     return new Refusal("deadline", wait);
+                }
+                if (wait > maxQueueWaitNanos) {
+                    return new Refusal("queue_wait", wait);
                 }
                 queue.offer(t.tenant(), t.priority(), t);
                 enqueuedAt.put(t, now);

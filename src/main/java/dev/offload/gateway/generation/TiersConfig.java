@@ -46,6 +46,13 @@ public interface TiersConfig {
         @WithDefault("256")
         int queueSize();
 
+        /**
+         * Longest estimated wait for a slot a request may be queued for, whatever deadline it
+         * states (or does not): beyond it the request is refused at once (429 + Retry-After).
+         */
+        @WithDefault("5s")
+        Duration maxQueueWait();
+
         /** Time to first token before the attempt fails (and fails over, if nothing was sent yet). */
         @WithDefault("10s")
         Duration ttftTimeout();

@@ -60,7 +60,7 @@ public final class MetricNames {
     public static final String REQUESTS = "gateway.generation.requests";
     /** Counter: backend attempts (first tries and failovers), tag {@code tier}. */
     public static final String ATTEMPTS = "gateway.generation.attempts";
-    /** Counter: admissions refused, tags {@code tier, reason=queue_full|deadline|no_backend}. */
+    /** Counter: admissions refused, tags {@code tier, reason=queue_full|queue_wait|deadline|no_backend}. */
     public static final String REJECTIONS = "gateway.generation.rejections";
     /** Counter: failed attempts, tags {@code tier, reason}. */
     public static final String FAILURES = "gateway.generation.failures";

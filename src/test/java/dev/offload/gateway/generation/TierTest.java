@@ -105,6 +105,22 @@ class TierTest {
     }
 
     @Test
+    void refusesAWaitLongerThanTheCapEvenWithoutADeadline() {
+        List<Replica> rs = List.of(new Replica("edge", 0, "http://a", 1, 1, null));
+        Tier t = new Tier("edge", false, rs, 100, 3_000_000_000L, r -> true, clock::get);
+        FakeTicket first = ticket("t", Priority.INTERACTIVE);
+        t.admit(first);
+        t.release(first.startedOn, 1_000_000_000L); // measured service: 1 s, one slot
+        t.admit(ticket("t", Priority.INTERACTIVE)); // runs
+        for (int i = 0; i < 3; i++) {
+            assertNull(t.admit(ticket("t", Priority.INTERACTIVE)), "waits " + (i + 1) + " s");
+        }
+        Tier.Refusal r = t.admit(ticket("t", Priority.INTERACTIVE));
+        assertNotNull(r, "a fourth would wait 4 s > 3 s");
+        assertEquals("queue_wait", r.reason());
+    }
+
+    @Test
     void sameAffinityKeyGoesToTheSameReplicaUntilItIsHalfABatchBusier() {
         Tier t = tier(4, 8, 10);
         List<Replica> placed = new ArrayList<>();
