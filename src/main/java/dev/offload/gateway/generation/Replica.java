@@ -28,8 +28,6 @@ public final class Replica {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final String circuitName;
     private volatile VllmGauges vllm = VllmGauges.UNKNOWN;
-    private volatile double ttftEwmaNanos;
-    private volatile double serviceEwmaNanos;
 
     /** vLLM's own view of this replica, scraped from its /metrics; NaN when unknown. */
     public record VllmGauges(double running, double waiting, double kvCacheUsage) {
@@ -76,13 +74,6 @@ public final class Replica {
     /** Feeds the limit with one first-token latency (didDrop: the attempt failed or timed out). */
     void sample(long startNanos, long ttftNanos, boolean didDrop) {
         limit.onSample(startNanos, ttftNanos, inFlight.get(), didDrop);
-        if (!didDrop) {
-            ttftEwmaNanos = ttftEwmaNanos == 0 ? ttftNanos : 0.8 * ttftEwmaNanos + 0.2 * ttftNanos;
-        }
-    }
-
-    void serviceTime(long nanos) {
-        serviceEwmaNanos = serviceEwmaNanos == 0 ? nanos : 0.8 * serviceEwmaNanos + 0.2 * nanos;
     }
 
     /**
@@ -123,14 +114,6 @@ public final class Replica {
 
     public int maxConcurrency() {
         return maxConcurrency;
-    }
-
-    public double ttftEwmaMillis() {
-        return ttftEwmaNanos / 1e6;
-    }
-
-    public double serviceEwmaMillis() {
-        return serviceEwmaNanos / 1e6;
     }
 
     BackendClient client() {

@@ -121,7 +121,6 @@ public final class Tier {
     /** Frees a slot and starts whatever can start now. */
     void release(Replica replica, long serviceNanos) {
         if (serviceNanos > 0) {
-            replica.serviceTime(serviceNanos);
             serviceEwmaNanos = serviceEwmaNanos == 0 ? serviceNanos : 0.9 * serviceEwmaNanos + 0.1 * serviceNanos;
         }
         replica.release();
@@ -249,13 +248,5 @@ public final class Tier {
 
     public synchronized int queueLength() {
         return queue.size();
-    }
-
-    public int queueCapacity() {
-        return queue.capacity();
-    }
-
-    public double serviceEwmaMillis() {
-        return serviceEwmaNanos / 1e6;
     }
 }

@@ -108,8 +108,4 @@ public final class Fusion {
         }
         // Keys only in the other list get 0 from this one: merge leaves them untouched.
     }
-
-    public Method method() {
-        return method;
-    }
 }

@@ -62,7 +62,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -280,7 +279,7 @@ public final class HybridIndex implements Closeable {
                     vectors.add(c.ordinal(), c.vector());
                     nextOrdinal = Math.max(nextOrdinal, c.ordinal() + 1);
                 }
-                if (old.length > 0 || hasDocument(key)) {
+                if (old.length > 0) { // every stored document has at least one chunk
                     replaced++;
                 }
             } else if (op instanceof Delete) {
@@ -292,15 +291,6 @@ public final class HybridIndex implements Closeable {
         }
         dirty = true;
         return replaced;
-    }
-
-    private boolean hasDocument(String key) throws IOException {
-        IndexSearcher s = searchers.acquire();
-        try {
-            return s.count(new TermQuery(new Term(F_KEY, key))) > 0;
-        } finally {
-            searchers.release(s);
-        }
     }
 
     private Document documentRecord(Upsert u, Batch batch) {
@@ -746,17 +736,5 @@ public final class HybridIndex implements Closeable {
         float[] v = new float[length / 4];
         ByteBuffer.wrap(bytes, offset, length).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
         return v;
-    }
-
-    /** Distinct document ids among hits, in rank order (for callers that group by document). */
-    static List<String> documentIds(List<ChunkHit> hits) {
-        Set<String> seen = new HashSet<>();
-        List<String> out = new ArrayList<>();
-        for (ChunkHit h : hits) {
-            if (seen.add(h.documentId())) {
-                out.add(h.documentId());
-            }
-        }
-        return out;
     }
 }

@@ -116,14 +116,6 @@ final class WriteAheadLog implements Closeable {
         }
     }
 
-    long sizeOnDisk() throws IOException {
-        long total = 0;
-        for (Path p : segments()) {
-            total += Files.size(p);
-        }
-        return total;
-    }
-
     private void openSegment(long firstSeq) throws IOException {
         currentPath = dir.resolve(String.format("wal-%020d.log", firstSeq));
         current = FileChannel.open(currentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

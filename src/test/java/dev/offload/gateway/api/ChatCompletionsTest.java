@@ -300,7 +300,7 @@ class ChatCompletionsTest {
     }
 
     @Test
-    void metricsShowBatchingAndFallbacks() {
+    void metricsShowBatchingAndBackendState() {
         chat(body("edge", "juliet metrics", 3, false)).then().statusCode(200);
         given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("gateway_backend_batch_occupancy"))
