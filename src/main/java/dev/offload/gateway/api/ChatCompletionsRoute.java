@@ -11,6 +11,8 @@ import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.generation.Priority;
 import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
+import dev.offload.gateway.offload.OffloadAdvisor;
+import dev.offload.gateway.offload.OffloadHint;
 import dev.offload.gateway.retrieval.HybridSearcher;
 import dev.offload.gateway.retrieval.SearchMode;
 import io.smallrye.mutiny.subscription.Cancellable;
@@ -56,6 +58,8 @@ public class ChatCompletionsRoute {
     HybridSearcher searcher;
     @Inject
     ObjectMapper json;
+    @Inject
+    OffloadAdvisor advisor;
 
     void register(@Observes Router router) {
         router.post("/v1/chat/completions")
@@ -148,7 +152,7 @@ public class ChatCompletionsRoute {
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), prefixKey(turns), allowedTiers,
                 () -> sources(tenant, question));
         boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream).run(g);
+        new Exchange(ctx, model, stream, question).run(g);
     }
 
     /**
@@ -179,6 +183,7 @@ public class ChatCompletionsRoute {
         private final HttpServerResponse response;
         private final String model;
         private final boolean stream;
+        private final String question;
         private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         private final long created = System.currentTimeMillis() / 1000;
         private final StringBuilder text = new StringBuilder();
@@ -186,8 +191,9 @@ public class ChatCompletionsRoute {
         private boolean headersSent;
         private volatile Cancellable subscription;
 
-        Exchange(RoutingContext ctx, String model, boolean stream) {
+        Exchange(RoutingContext ctx, String model, boolean stream, String question) {
             this.ctx = ctx;
+            this.question = question;
             this.response = ctx.response();
             this.model = model;
             this.stream = stream;
@@ -256,9 +262,20 @@ public class ChatCompletionsRoute {
                 return;
             }
             if (failure instanceof GenerationRejectedException r && !headersSent) {
-                response.setStatusCode(r.status()).putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
-                sendError(ctx, r.status(), r.status() == 429 ? "Too Many Requests" : "Service Unavailable",
+                // The hint rides on the refusal so a device stays local instead of retrying at once.
+                OffloadHint hint = advisor.forUnknownDevice(question, r.retryAfterSeconds() * 1000, r.reason());
+                response.setStatusCode(r.status()).putHeader("Retry-After", Long.toString(r.retryAfterSeconds()))
+                        .putHeader("X-Offload-Hint", hint.target().name());
+                String body = ChatCompletions.error(r.status(), r.status() == 429 ? "Too Many Requests" : "Service Unavailable",
                         r.getMessage(), r.status() == 429 ? "rate_limit_error" : "server_error", null, r.reason());
+                try {
+                    body = body.substring(0, body.length() - 1) + ",\"hint\":" + json.writeValueAsString(hint) + "}";
+                } catch (JsonProcessingException e) {
+                    LOG.debug("hint not serialisable", e);
+                }
+                if (!response.ended() && !response.closed()) {
+                    response.putHeader("Content-Type", Problem.MEDIA_TYPE).end(body);
+                }
                 return;
             }
             String reason = failure instanceof StreamFailedException s ? s.reason() : "internal_error";

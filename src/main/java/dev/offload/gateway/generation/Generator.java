@@ -454,6 +454,9 @@ public class Generator {
             Replica r = replica;
             long now = System.nanoTime();
             tier.release(r, now - startNanos);
+            if (firstTokenNanos != 0) {
+                tier.recordCompletion(firstTokenNanos - startNanos, tokensOut, lastTokenNanos - firstTokenNanos);
+            }
             int in = promptTokens != null ? promptTokens : request.promptTokenEstimate();
             int out = completionTokens != null ? completionTokens : tokensOut;
             registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "in").increment(in);

@@ -52,6 +52,8 @@ public final class Tier {
     private final LongSupplier clock;
     private final java.util.Map<Ticket, Long> enqueuedAt = new java.util.HashMap<>();
     private volatile double serviceEwmaNanos;
+    private volatile double ttftEwmaNanos;
+    private volatile double decodeNanosPerTokenEwma;
     private final long maxQueueWaitNanos;
 
     Tier(String name, boolean external, List<Replica> replicas, int queueSize, Predicate<Replica> callable,
@@ -232,6 +234,67 @@ public final class Tier {
             }
         }
         return slots == 0 ? (long) serviceEwmaNanos : (long) (position * serviceEwmaNanos / slots);
+    }
+
+    /**
+     * Feeds the tier's live measurements with one completed backend call.
+     *
+     * @param ttftNanos   admission to first token
+     * @param tokens      completion tokens
+     * @param decodeNanos first token to last token
+     */
+    void recordCompletion(long ttftNanos, int tokens, long decodeNanos) {
+        if (ttftNanos > 0) {
+            ttftEwmaNanos = ewma(ttftEwmaNanos, ttftNanos);
+        }
+        if (tokens > 1 && decodeNanos > 0) {
+            decodeNanosPerTokenEwma = ewma(decodeNanosPerTokenEwma, (double) decodeNanos / (tokens - 1));
+        }
+    }
+
+    private static double ewma(double current, double sample) {
+        return current == 0 ? sample : 0.9 * current + 0.1 * sample;
+    }
+
+    /**
+     * What the tier looks like now, for offload decisions and capacity reports.
+     *
+     * @param replicas            configured replicas
+     * @param healthyReplicas     replicas whose circuit lets calls through
+     * @param slots               sum of the healthy replicas' adaptive limits
+     * @param inFlight            calls running on the tier
+     * @param queueLength         requests waiting for a slot
+     * @param waitMillis          estimated wait of a request arriving now (0 with a free slot)
+     * @param ttftMillis          moving average of time to first token; 0 until measured
+     * @param tokensPerSecond     moving average of one stream's decode speed; 0 until measured
+     * @param serviceMillis       moving average of one call's duration; 0 until measured
+     */
+    public record State(String name, boolean external, int replicas, int healthyReplicas, int slots, int inFlight,
+                        int queueLength, int queueCapacity, double waitMillis, double ttftMillis,
+                        double tokensPerSecond, double serviceMillis) {
+        /** True when a request arriving now would be refused for a full queue. */
+        public boolean queueFull() {
+            return queueLength >= queueCapacity;
+        }
+    }
+
+    public synchronized State state() {
+        int healthy = 0;
+        int slots = 0;
+        int inFlight = 0;
+        boolean freeSlot = false;
+        for (Replica r : replicas) {
+            inFlight += r.inFlight();
+            if (callable.test(r)) {
+                healthy++;
+                slots += r.limit();
+                freeSlot |= r.hasSlot();
+            }
+        }
+        long wait = freeSlot && queue.size() == 0 ? 0 : estimateWaitNanos(queue.size() + 1);
+        double perToken = decodeNanosPerTokenEwma;
+        return new State(name, external, replicas.size(), healthy, slots, inFlight, queue.size(), queue.capacity(),
+                wait / 1e6, ttftEwmaNanos / 1e6, perToken == 0 ? 0 : 1e9 / perToken, serviceEwmaNanos / 1e6);
     }
 
     public String name() {

@@ -34,6 +34,13 @@ public interface TiersConfig {
         /** Outside the edge zone (confidential data never goes there). Default: false for edge, true for cloud. */
         Optional<Boolean> external();
 
+        /**
+         * The model's context window in tokens (vLLM's {@code --max-model-len}): the query path
+         * fits history, retrieved context and the answer into it.
+         */
+        @WithDefault("4096")
+        int maxContextTokens();
+
         /** The backend's batch size per replica (vLLM max_num_seqs): the hard cap on in-flight requests. */
         @WithDefault("16")
         int maxConcurrency();

@@ -72,4 +72,15 @@ public final class MetricNames {
     public static final String COALESCED = "gateway.generation.coalesced";
     /** Gauge: generation streams in progress. */
     public static final String GENERATION_STREAMS = "gateway.generation.streams";
+
+    /** Counter: offload hints given, tag {@code target=LOCAL|EDGE|CLOUD|CACHE}. */
+    public static final String OFFLOAD_DECISIONS = "gateway.offload.decisions";
+    /** Counter: reasons behind the hints, tags {@code target, reason} (one hint counts each of its reasons). */
+    public static final String OFFLOAD_REASONS = "gateway.offload.reasons";
+    /** Counter: queries answered on {@code /v1/query} and gRPC Query, tag {@code served_by=edge|cloud|extractive|cache|none}. */
+    public static final String QUERIES = "gateway.query.requests";
+    /** Timer: retrieval time of a query (embedding + hybrid search). */
+    public static final String QUERY_RETRIEVAL_TIME = "gateway.query.retrieval.time";
+    /** Counter: queries that ended in an error, tag {@code reason}. */
+    public static final String QUERY_ERRORS = "gateway.query.errors";
 }

@@ -1,0 +1,46 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.api.QueryApi.DecideRequest;
+import dev.offload.gateway.offload.OffloadAdvisor;
+import dev.offload.gateway.offload.OffloadConfig;
+import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.retrieval.InvalidRequestException;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/**
+ * {@code POST /v1/offload/decide}: the hint alone, for a device deciding before it sends
+ * anything. Cheap and non-blocking: it runs on the event loop.
+ */
+@Path("/v1/offload/decide")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class OffloadResource {
+    @Inject
+    OffloadAdvisor advisor;
+    @Inject
+    OffloadConfig config;
+
+    @POST
+    public OffloadHint decide(DecideRequest request) {
+        if (request == null || request.query() == null || request.query().text() == null || request.query().text().isBlank()) {
+            throw InvalidRequestException.of("query.text", "must not be empty");
+        }
+        QueryApi.QueryText q = request.query();
+        if (q.historyTokens() != null && q.historyTokens() < 0) {
+            throw InvalidRequestException.of("query.historyTokens", "must be >= 0");
+        }
+        if (request.latencyBudgetMs() != null && request.latencyBudgetMs() < 1) {
+            throw InvalidRequestException.of("latencyBudgetMs", "must be >= 1");
+        }
+        return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
+                q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
+                QueryApi.sensitivity("query.sensitivity", q.sensitivity()), request.latencyBudgetMs(),
+                advisor.view(false)));
+    }
+}

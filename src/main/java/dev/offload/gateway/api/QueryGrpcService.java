@@ -1,0 +1,194 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.api.grpc.DecideRequest;
+import dev.offload.gateway.api.grpc.Estimates;
+import dev.offload.gateway.api.grpc.Hint;
+import dev.offload.gateway.api.grpc.QueryError;
+import dev.offload.gateway.api.grpc.QueryEvent;
+import dev.offload.gateway.api.grpc.QueryFinal;
+import dev.offload.gateway.api.grpc.QueryRequest;
+import dev.offload.gateway.api.grpc.QueryService;
+import dev.offload.gateway.api.grpc.QuerySource;
+import dev.offload.gateway.api.grpc.QuerySources;
+import dev.offload.gateway.api.grpc.QueryToken;
+import dev.offload.gateway.api.grpc.Reason;
+import dev.offload.gateway.api.grpc.Target;
+import dev.offload.gateway.api.grpc.Timings;
+import dev.offload.gateway.api.grpc.Turn;
+import dev.offload.gateway.offload.OffloadAdvisor;
+import dev.offload.gateway.offload.OffloadConfig;
+import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.pipeline.QueryFailedException;
+import dev.offload.gateway.pipeline.QueryPipeline;
+import dev.offload.gateway.retrieval.InvalidRequestException;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * gRPC {@code offload.v1.QueryService}: the same pipeline and policy as {@code /v1/query} and
+ * {@code /v1/offload/decide}. The client's deadline becomes the query's latency budget (the
+ * tighter of the two applies), so no backend call starts without time left to finish.
+ */
+@GrpcService
+public class QueryGrpcService implements QueryService {
+    @Inject
+    QueryPipeline pipeline;
+    @Inject
+    OffloadAdvisor advisor;
+    @Inject
+    OffloadConfig config;
+
+    @Override
+    public Multi<QueryEvent> query(QueryRequest request) {
+        Long callerBudget = remainingMillis();
+        String tenant = Callers.tenant();
+        try {
+            QueryApi.QueryRequest r = new QueryApi.QueryRequest(request.getQuery(), turns(request.getHistoryList()),
+                    request.getK() == 0 ? null : request.getK(), request.getFilterMap(), emptyToNull(request.getSensitivity()),
+                    request.hasLatencyBudgetMs() ? request.getLatencyBudgetMs() : null,
+                    request.hasDevice() ? device(request.getDevice()) : null, emptyToNull(request.getGenerate()),
+                    request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
+                    request.hasTemperature() ? request.getTemperature() : null, emptyToNull(request.getPriority()));
+            return pipeline.run(tenant, QueryApi.toQuery(r), callerBudget)
+                    .map(QueryGrpcService::event)
+                    .onFailure(f -> f instanceof QueryFailedException).recoverWithItem(f -> error((QueryFailedException) f))
+                    .onFailure().transform(IndexGrpcService::toStatus);
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(IndexGrpcService.toStatus(e));
+        }
+    }
+
+    @Override
+    public Uni<Hint> decide(DecideRequest request) {
+        try {
+            if (request.getText().isBlank()) {
+                throw InvalidRequestException.of("text", "must not be empty");
+            }
+            if (request.getHistoryTokens() < 0) {
+                throw InvalidRequestException.of("history_tokens", "must be >= 0");
+            }
+            Long budget = request.hasLatencyBudgetMs() ? request.getLatencyBudgetMs() : null;
+            Long deadline = remainingMillis();
+            if (deadline != null) {
+                budget = budget == null ? deadline : Math.min(budget, deadline);
+            }
+            if (budget != null && budget < 1) {
+                throw InvalidRequestException.of("latency_budget_ms", "must be >= 1");
+            }
+            OffloadHint h = advisor.decide(new OffloadPolicy.Input(
+                    request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null, request.getText(),
+                    request.getHistoryTokens(), config.contextTokensEstimate(),
+                    QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())), budget, advisor.view(false)));
+            return Uni.createFrom().item(hint(h));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(IndexGrpcService.toStatus(e));
+        }
+    }
+
+    private static Long remainingMillis() {
+        Deadline d = Context.current().getDeadline();
+        return d == null ? null : Math.max(1, d.timeRemaining(TimeUnit.MILLISECONDS));
+    }
+
+    private static List<QueryApi.Turn> turns(List<Turn> turns) {
+        List<QueryApi.Turn> out = new ArrayList<>(turns.size());
+        for (Turn t : turns) {
+            out.add(new QueryApi.Turn(t.getRole(), t.getContent()));
+        }
+        return out;
+    }
+
+    private static QueryApi.Device device(dev.offload.gateway.api.grpc.Device d) {
+        var n = d.hasNetwork() ? d.getNetwork() : null;
+        var m = d.hasLocalModel() ? d.getLocalModel() : null;
+        return new QueryApi.Device(d.hasCpuUtil() ? d.getCpuUtil() : null, d.hasNpuUtil() ? d.getNpuUtil() : null,
+                d.hasMemAvailableMb() ? d.getMemAvailableMb() : null, d.hasBatteryPct() ? d.getBatteryPct() : null,
+                d.hasCharging() ? d.getCharging() : null, emptyToNull(d.getThermal()),
+                n == null ? null : new QueryApi.NetworkInfo(emptyToNull(n.getType()), n.hasRttMs() ? n.getRttMs() : null,
+                        n.hasDownlinkKbps() ? n.getDownlinkKbps() : null, n.hasUplinkKbps() ? n.getUplinkKbps() : null),
+                m == null ? null : new QueryApi.LocalModelInfo(m.getName(), m.hasTokensPerSec() ? m.getTokensPerSec() : null,
+                        m.hasMaxContextTokens() ? m.getMaxContextTokens() : null));
+    }
+
+    private static QueryEvent event(dev.offload.gateway.pipeline.QueryEvent e) {
+        if (e instanceof dev.offload.gateway.pipeline.QueryEvent.Token t) {
+            return QueryEvent.newBuilder().setToken(QueryToken.newBuilder().setText(t.text())).build();
+        }
+        if (e instanceof dev.offload.gateway.pipeline.QueryEvent.Sources s) {
+            QuerySources.Builder b = QuerySources.newBuilder();
+            for (var r : s.sources()) {
+                b.addSources(QuerySource.newBuilder().setDocumentId(r.documentId()).setChunkId(r.chunkId())
+                        .setTitle(r.title() == null ? "" : r.title()).setScore(r.score()).setSnippet(r.snippet()));
+            }
+            return QueryEvent.newBuilder().setSources(b).build();
+        }
+        var f = (dev.offload.gateway.pipeline.QueryEvent.Final) e;
+        Timings.Builder t = Timings.newBuilder().setRetrieveMs(f.timings().retrieveMs()).setTotalMs(f.timings().totalMs());
+        if (f.timings().queueMs() != null) {
+            t.setQueueMs(f.timings().queueMs());
+        }
+        if (f.timings().ttftMs() != null) {
+            t.setTtftMs(f.timings().ttftMs());
+        }
+        QueryFinal.Builder b = QueryFinal.newBuilder().setServedBy(f.servedBy()).setHint(hint(f.hint())).setTimings(t);
+        if (f.fallbackReason() != null) {
+            b.setFallbackReason(f.fallbackReason());
+        }
+        return QueryEvent.newBuilder().setFinal(b).build();
+    }
+
+    private static QueryEvent error(QueryFailedException q) {
+        QueryError.Builder b = QueryError.newBuilder().setReason(q.reason())
+                .setDetail(q.getMessage() == null ? "" : q.getMessage()).setHttpStatus(q.status());
+        if (q.retryAfterMs() != null) {
+            b.setRetryAfterMs(q.retryAfterMs());
+        }
+        if (q.hint() != null) {
+            b.setHint(hint(q.hint()));
+        }
+        return QueryEvent.newBuilder().setError(b).build();
+    }
+
+    static Hint hint(OffloadHint h) {
+        Hint.Builder b = Hint.newBuilder().setTarget(switch (h.target()) {
+            case LOCAL -> Target.TARGET_LOCAL;
+            case EDGE -> Target.TARGET_EDGE;
+            case CLOUD -> Target.TARGET_CLOUD;
+            case CACHE -> Target.TARGET_CACHE;
+        }).setValidForMs(h.validForMs());
+        for (OffloadHint.Reason r : h.reasons()) {
+            b.addReasons(Reason.newBuilder().setCode(r.code()).setDetail(r.detail()));
+        }
+        Estimates.Builder e = Estimates.newBuilder();
+        if (h.estimates().localMs() != null) {
+            e.setLocalMs(h.estimates().localMs());
+        }
+        if (h.estimates().edgeMs() != null) {
+            e.setEdgeMs(h.estimates().edgeMs());
+        }
+        if (h.estimates().cloudMs() != null) {
+            e.setCloudMs(h.estimates().cloudMs());
+        }
+        b.setEstimates(e);
+        if (h.maxContextTokens() != null) {
+            b.setMaxContextTokens(h.maxContextTokens());
+        }
+        if (h.retryAfterMs() != null) {
+            b.setRetryAfterMs(h.retryAfterMs());
+        }
+        return b.build();
+    }
+
+    private static String emptyToNull(String s) {
+        return s == null || s.isEmpty() ? null : s;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.offload.gateway.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offload.gateway.api.QueryApi.HintedProblem;
+import dev.offload.gateway.api.QueryApi.QueryResponse;
+import dev.offload.gateway.pipeline.Query;
+import dev.offload.gateway.pipeline.QueryEvent;
+import dev.offload.gateway.pipeline.QueryFailedException;
+import dev.offload.gateway.pipeline.QueryPipeline;
+import dev.offload.gateway.retrieval.IndexNotReadyException;
+import dev.offload.gateway.retrieval.InvalidRequestException;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code POST /v1/query}: the device's RAG query. JSON answer by default; with
+ * {@code Accept: text/event-stream} an SSE stream of {@code sources}, {@code token}…, then
+ * {@code final} or {@code error}. A Vert.x route, like the chat endpoint, so a disconnect
+ * cancels the backend call at once and the stream's framing is exact.
+ *
+ * <p>Status line and headers wait for the first token, the end, or a short grace after the
+ * sources: a refusal that comes at once (full queue, open circuits) is still a real 429/503 with
+ * {@code Retry-After}; a later failure is an {@code error} event. Either carries the hint.
+ */
+@ApplicationScoped
+public class QueryRoute {
+    private static final Logger LOG = Logger.getLogger(QueryRoute.class);
+    /** How long the sources may wait for the generation's admission before the stream opens. */
+    static final long HEADER_GRACE_MS = 50;
+
+    @Inject
+    QueryPipeline pipeline;
+    @Inject
+    ObjectMapper json;
+
+    void register(@Observes Router router) {
+        router.post("/v1/query")
+                .handler(BodyHandler.create().setBodyLimit(1024 * 1024))
+                .handler(this::handle);
+    }
+
+    private void handle(RoutingContext ctx) {
+        Query query;
+        try {
+            Buffer body = ctx.body().buffer();
+            QueryApi.QueryRequest req = body == null || body.length() == 0 ? null
+                    : json.readValue(body.getBytes(), QueryApi.QueryRequest.class);
+            query = QueryApi.toQuery(req);
+            pipeline.validate(query);
+        } catch (JsonProcessingException e) {
+            problem(ctx.response(), new Problem("about:blank", "Invalid request", 400, "malformed JSON or wrong types: "
+                    + e.getOriginalMessage(), null, null), null);
+            return;
+        } catch (InvalidRequestException e) {
+            invalid(ctx.response(), e);
+            return;
+        } catch (java.io.IOException e) {
+            problem(ctx.response(), Problem.of(400, "Invalid request", "unreadable body"), null);
+            return;
+        }
+        String accept = ctx.request().getHeader("Accept");
+        boolean sse = accept != null && accept.contains("text/event-stream");
+        new Exchange(ctx, sse).run(query);
+    }
+
+    private final class Exchange {
+        private final RoutingContext ctx;
+        private final HttpServerResponse response;
+        private final boolean sse;
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private QueryEvent.Sources sources;
+        private boolean headersSent;
+        private long graceTimer = -1;
+        private volatile Cancellable subscription;
+
+        Exchange(RoutingContext ctx, boolean sse) {
+            this.ctx = ctx;
+            this.response = ctx.response();
+            this.sse = sse;
+        }
+
+        void run(Query q) {
+            response.closeHandler(v -> {
+                if (ended.compareAndSet(false, true)) {
+                    Cancellable s = subscription;
+                    if (s != null) {
+                        s.cancel(); // the device went away: stop retrieval's follow-up and the backend call
+                    }
+                }
+            });
+            subscription = pipeline.run(Callers.tenant(), q, null)
+                    .subscribe().with(this::onEvent, this::onFailure, () -> {
+                    });
+            if (ended.get()) {
+                subscription.cancel();
+            }
+        }
+
+        private synchronized void onEvent(QueryEvent e) {
+            if (ended.get()) {
+                return;
+            }
+            if (e instanceof QueryEvent.Sources s) {
+                sources = s;
+                if (sse) {
+                    graceTimer = ctx.vertx().setTimer(HEADER_GRACE_MS, id -> openStream());
+                }
+            } else if (e instanceof QueryEvent.Token t) {
+                if (sse) {
+                    openStream();
+                    response.write(event("token", Map.of("text", t.text())));
+                }
+            } else if (e instanceof QueryEvent.Final f) {
+                ended.set(true);
+                if (sse) {
+                    openStream();
+                    Map<String, Object> data = new LinkedHashMap<>();
+                    data.put("servedBy", f.servedBy());
+                    data.put("hint", f.hint());
+                    data.put("timings", f.timings());
+                    if (f.fallbackReason() != null) {
+                        data.put("fallbackReason", f.fallbackReason());
+                    }
+                    response.end(event("final", data));
+                } else {
+                    QueryResponse r = new QueryResponse(f.answer(), sources == null ? List.of() : sources.sources(),
+                            f.servedBy(), f.hint(), f.timings(), f.fallbackReason());
+                    response.setStatusCode(200).putHeader("Content-Type", "application/json")
+                            .putHeader("X-Offload-Served-By", f.servedBy())
+                            .putHeader("X-Offload-Hint", f.hint().target().name())
+                            .end(write(r));
+                }
+            }
+        }
+
+        /** Status, headers and the buffered sources go out once; later events stream behind them. */
+        private synchronized void openStream() {
+            if (headersSent || ended.get() && !sse) {
+                return;
+            }
+            headersSent = true;
+            if (graceTimer >= 0) {
+                ctx.vertx().cancelTimer(graceTimer);
+            }
+            response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
+                    .putHeader("Cache-Control", "no-cache").setChunked(true);
+            if (sources != null) {
+                response.write(event("sources", Map.of("sources", sources.sources())));
+            }
+        }
+
+        private synchronized void onFailure(Throwable failure) {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            if (graceTimer >= 0) {
+                ctx.vertx().cancelTimer(graceTimer);
+            }
+            if (failure instanceof InvalidRequestException e) {
+                invalid(response, e);
+                return;
+            }
+            if (failure instanceof IndexNotReadyException e) {
+                problem(response, Problem.of(503, "Index not ready", e.getMessage()), 5000L);
+                return;
+            }
+            QueryFailedException q = failure instanceof QueryFailedException x ? x
+                    : new QueryFailedException("internal_error", 500, null, null, false, "the query failed", failure);
+            if (q.status() >= 500 && !(q.getCause() instanceof dev.offload.gateway.generation.GenerationRejectedException)
+                    && !q.afterTokens()) {
+                LOG.error("query failed", failure);
+            }
+            if (sse && headersSent) {
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("reason", q.reason());
+                data.put("detail", q.getMessage());
+                data.put("status", q.status());
+                if (q.retryAfterMs() != null) {
+                    data.put("retryAfterMs", q.retryAfterMs());
+                }
+                data.put("hint", q.hint());
+                response.end(event("error", data));
+                return;
+            }
+            String title = switch (q.status()) {
+                case 429 -> "Too Many Requests";
+                case 503 -> "Service Unavailable";
+                case 502 -> "Bad Gateway";
+                default -> "Internal error";
+            };
+            if (q.hint() != null) {
+                response.putHeader("X-Offload-Hint", q.hint().target().name());
+            }
+            send(response, q.status(), new HintedProblem("about:blank", title, q.status(), q.getMessage(), q.reason(),
+                    q.retryAfterMs(), q.hint()), q.retryAfterMs());
+        }
+    }
+
+    private Buffer event(String name, Object data) {
+        return Buffer.buffer("event: " + name + "\ndata: " + write(data) + "\n\n");
+    }
+
+    private String write(Object o) {
+        try {
+            return json.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void invalid(HttpServerResponse r, InvalidRequestException e) {
+        List<Problem.FieldError> errors = e.violations().stream()
+                .map(v -> new Problem.FieldError(v.field(), v.message())).toList();
+        problem(r, new Problem("about:blank", e.status() == 413 ? "Payload too large" : "Invalid request", e.status(),
+                e.getMessage(), null, errors), null);
+    }
+
+    private void problem(HttpServerResponse r, Problem p, Long retryAfterMs) {
+        send(r, p.status(), p, retryAfterMs);
+    }
+
+    private void send(HttpServerResponse r, int status, Object body, Long retryAfterMs) {
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        if (retryAfterMs != null) {
+            r.putHeader("Retry-After", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000)));
+        }
+        r.setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE).end(write(body));
+    }
+}

@@ -1,0 +1,290 @@
+package dev.offload.gateway.offload;
+
+import dev.offload.gateway.generation.Tier;
+import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.GatewayView.TierView;
+import dev.offload.gateway.offload.OffloadHint.Estimates;
+import dev.offload.gateway.offload.OffloadHint.Reason;
+import dev.offload.gateway.offload.OffloadHint.Target;
+import dev.offload.gateway.privacy.Sensitivity;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Decides where a device's query should run: on the device (LOCAL), on the edge pool (EDGE),
+ * on the regional tier (CLOUD), or from the semantic cache (CACHE).
+ *
+ * <p>Order of the rules, strongest first:
+ * <ol>
+ *   <li>hard rules: restricted data and an offline device stay LOCAL; a cache hit answers
+ *       from the CACHE;</li>
+ *   <li>each option is either excluded (the device is too hot, too drained, saturated, out of
+ *       memory, or its window is too small; a tier is outside the zone for confidential data,
+ *       has every circuit open, or a full queue) or gets an end-to-end estimate: for the device
+ *       prefill + decode at its own measured speed, slowed by load and throttling; for a tier
+ *       transfer (RTT + bytes over the reported bandwidth) + the tier's estimated queue wait +
+ *       its measured TTFT + decode at its measured tokens/s;</li>
+ *   <li>among options that fit the latency budget, the most capable wins (a multi-hop or
+ *       long-output question is beyond the small local model; otherwise all are equally
+ *       capable), then the edge zone: the device while it is within {@code local-bias} of the
+ *       edge (spares the GPU, keeps data home), then the edge pool, and the regional tier only
+ *       when the edge cannot make the budget (it costs money and egress);</li>
+ *   <li>when nothing fits, the fastest option; when nothing is available, LOCAL with the
+ *       gateway's retry time.</li>
+ * </ol>
+ *
+ * <p>A plain object: no I/O, no clock, no shared mutable state; safe from any thread.
+ */
+public final class OffloadPolicy {
+    private final OffloadConfig config;
+
+    public OffloadPolicy(OffloadConfig config) {
+        this.config = Objects.requireNonNull(config);
+    }
+
+    /**
+     * @param historyTokens  tokens of earlier turns the prompt will carry
+     * @param contextTokens  tokens of retrieved context the prompt will carry
+     * @param latencyBudgetMs time the device allows for the whole answer; null for no limit
+     */
+    public record Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
+                        Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway) {
+        public Input {
+            device = device == null ? DeviceTelemetry.UNKNOWN : device;
+            sensitivity = sensitivity == null ? Sensitivity.INTERNAL : sensitivity;
+            Objects.requireNonNull(gateway);
+            if (historyTokens < 0 || contextTokens < 0) {
+                throw new IllegalArgumentException("token counts must be >= 0");
+            }
+            if (latencyBudgetMs != null && latencyBudgetMs <= 0) {
+                throw new IllegalArgumentException("latencyBudgetMs must be > 0");
+            }
+        }
+    }
+
+    private record Option(Target target, double ms, int capability, Integer contextTokens) {
+    }
+
+    public OffloadHint decide(Input in) {
+        DeviceTelemetry d = in.device();
+        List<Reason> reasons = new ArrayList<>();
+        boolean unstable = false;
+        boolean multiHop = QueryComplexity.multiHop(in.query());
+        boolean longOutput = QueryComplexity.longOutput(in.query());
+        int outTokens = longOutput ? config.longOutputTokens() : config.defaultOutputTokens();
+        int promptTokens = QueryComplexity.tokens(in.query()) + in.historyTokens() + in.contextTokens();
+        LocalModel lm = d.localModel();
+        Integer localWindow = lm == null ? null : lm.maxContextTokens();
+        Long localMs = lm != null && lm.usable() ? round(localMillis(d, promptTokens, outTokens)) : null;
+
+        if (in.sensitivity() == Sensitivity.RESTRICTED) {
+            reasons.add(new Reason("SENSITIVITY_RESTRICTED", "restricted data never leaves the device"));
+            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null),
+                    config.validity().toMillis(), localWindow, null);
+        }
+        if (d.offline()) {
+            reasons.add(new Reason("NETWORK_OFFLINE", "the device reports no network"));
+            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null),
+                    config.unstableValidity().toMillis(), localWindow, null);
+        }
+        if (in.gateway().cacheHit()) {
+            reasons.add(new Reason("CACHE_HIT", "the gateway holds an answer to this question"));
+            return new OffloadHint(Target.CACHE, reasons, new Estimates(localMs, null, null),
+                    config.validity().toMillis(), null, null);
+        }
+
+        // The device.
+        Option local = null;
+        boolean lessCapableLocally = multiHop || longOutput && outTokens > config.localMaxOutputTokens();
+        if (localMs == null) {
+            reasons.add(new Reason("LOCAL_MODEL_MISSING", "the device reports no usable local model"));
+        } else {
+            List<Reason> blocks = localBlocks(d, lm, promptTokens, outTokens);
+            reasons.addAll(blocks);
+            if (d.thermal() == Thermal.SERIOUS) {
+                reasons.add(new Reason("THERMAL_SERIOUS", "the device throttles; local decode slowed to "
+                        + Math.round(config.thermalSeriousFactor() * 100) + "%"));
+                unstable = true;
+            }
+            unstable |= !blocks.isEmpty();
+            if (multiHop) {
+                reasons.add(new Reason("MULTI_HOP", "the question combines several facts; a larger model answers it better"));
+            }
+            if (longOutput && outTokens > config.localMaxOutputTokens()) {
+                reasons.add(new Reason("LONG_OUTPUT", "about " + outTokens + " output tokens expected"));
+            }
+            if (blocks.isEmpty()) {
+                local = new Option(Target.LOCAL, localMs, lessCapableLocally ? 1 : 2, localWindow);
+            }
+        }
+
+        // The gateway's tiers.
+        List<Option> remote = new ArrayList<>();
+        Long retryAfter = null;
+        Long edgeMs = null;
+        Long cloudMs = null;
+        int configured = 0;
+        for (Target t : new Target[]{Target.EDGE, Target.CLOUD}) {
+            TierView v = t == Target.EDGE ? in.gateway().edge() : in.gateway().cloud();
+            if (v == null) {
+                continue;
+            }
+            configured++;
+            Tier.State s = v.state();
+            String name = s.name();
+            double transfer = transferMillis(d, promptTokens, outTokens);
+            double ttft = s.ttftMillis() > 0 ? s.ttftMillis() : config.priorTtftMs();
+            double tps = s.tokensPerSecond() > 0 ? s.tokensPerSecond() : config.priorTokensPerSec();
+            double ms = transfer + s.waitMillis() + ttft + outTokens * 1000.0 / tps;
+            if (t == Target.EDGE) {
+                edgeMs = round(ms);
+            } else {
+                cloudMs = round(ms);
+            }
+            unstable |= s.queueLength() > 0 || s.healthyReplicas() < s.replicas();
+            if (!in.sensitivity().allowsTier(s.external() || t == Target.CLOUD)) {
+                // The regional tier counts as outside the edge zone even if an operator left it unmarked.
+                reasons.add(new Reason("SENSITIVITY_CONFIDENTIAL", "confidential data never leaves the edge zone for the "
+                        + name + " tier"));
+                continue;
+            }
+            if (s.healthyReplicas() == 0) {
+                reasons.add(new Reason("CIRCUIT_OPEN", "every replica of the " + name + " tier is failing"));
+                retryAfter = min(retryAfter, v.circuitRetryMs());
+                continue;
+            }
+            if (s.queueFull()) {
+                reasons.add(new Reason("QUEUE_FULL", "the " + name + " tier's queue is full"));
+                retryAfter = min(retryAfter, Math.max(1000, round(s.waitMillis())));
+                continue;
+            }
+            if (in.latencyBudgetMs() != null && ms > in.latencyBudgetMs() && ms - s.waitMillis() <= in.latencyBudgetMs()) {
+                reasons.add(new Reason("QUEUE_WAIT", "the " + name + " tier's queue adds about " + round(s.waitMillis())
+                        + " ms; the budget is " + in.latencyBudgetMs() + " ms"));
+                retryAfter = min(retryAfter, Math.max(1000, round(s.waitMillis())));
+            }
+            if (transfer > config.slowNetworkShare() * ms) {
+                reasons.add(new Reason("NETWORK_SLOW", "moving the prompt and answer takes about " + round(transfer)
+                        + " ms of the " + round(ms) + " ms estimate for " + name));
+            }
+            remote.add(new Option(t, ms, 2, v.maxContextTokens()));
+        }
+        Estimates estimates = new Estimates(localMs, edgeMs, cloudMs);
+        long validity = (unstable ? config.unstableValidity() : config.validity()).toMillis();
+
+        List<Option> options = new ArrayList<>(remote);
+        if (local != null) {
+            options.add(local);
+        }
+        if (options.isEmpty()) {
+            reasons.add(new Reason("NO_HEALTHY_TIER", configured == 0 ? "the gateway has no generation tier"
+                    : "no tier of the gateway can take the query now"));
+            return new OffloadHint(Target.LOCAL, reasons, estimates, config.unstableValidity().toMillis(), localWindow,
+                    configured == 0 ? null : retryAfter == null ? config.unstableValidity().toMillis() : retryAfter);
+        }
+        Long budget = in.latencyBudgetMs();
+        List<Option> fitting = options.stream().filter(o -> budget == null || o.ms() <= budget).toList();
+        Option chosen;
+        if (fitting.isEmpty()) {
+            chosen = options.stream().min((a, b) -> Double.compare(a.ms(), b.ms())).orElseThrow();
+            reasons.add(new Reason("BUDGET_UNREACHABLE", "no option fits " + budget + " ms; "
+                    + chosen.target().name().toLowerCase() + " is the fastest at about " + round(chosen.ms()) + " ms"));
+        } else {
+            int best = fitting.stream().mapToInt(Option::capability).max().orElseThrow();
+            List<Option> capable = fitting.stream().filter(o -> o.capability() == best).toList();
+            Option fastest = capable.stream().min((a, b) -> Double.compare(a.ms(), b.ms())).orElseThrow();
+            // The edge zone first: the regional tier costs money and egress, so it serves only
+            // what the edge cannot serve in time.
+            Option edge = capable.stream().filter(o -> o.target() == Target.EDGE).findFirst().orElse(null);
+            Option preferred = edge != null ? edge : fastest;
+            chosen = preferred;
+            if (local != null && capable.contains(local) && preferred != local
+                    && local.ms() <= config.localBias() * preferred.ms()) {
+                chosen = local;
+                reasons.add(new Reason("LOCAL_PREFERRED", "the device is within " + config.localBias()
+                        + "× of the " + preferred.target().name().toLowerCase() + " estimate"));
+            } else if (fitting.stream().anyMatch(o -> o.capability() < best && o.ms() < preferred.ms())) {
+                reasons.add(new Reason("MORE_CAPABLE", "a faster option fits but is less capable for this question"));
+            }
+            reasons.add(new Reason("FITS_BUDGET", chosen.target().name().toLowerCase() + " answers in about "
+                    + round(chosen.ms()) + " ms" + (budget == null ? "" : " of the " + budget + " ms budget")));
+            if (budget != null && chosen.ms() > 0.8 * budget) {
+                validity = config.unstableValidity().toMillis();
+            }
+        }
+        Long retry = chosen.target() == Target.LOCAL && remote.isEmpty() ? retryAfter : null;
+        return new OffloadHint(chosen.target(), reasons, estimates, validity, chosen.contextTokens(), retry);
+    }
+
+    /**
+     * The hint for a query the gateway has just refused (queue, deadline, no backend): stay
+     * local and retry after the given time.
+     */
+    public OffloadHint refused(OffloadHint basis, String code, String detail, long retryAfterMs, DeviceTelemetry device) {
+        List<Reason> reasons = new ArrayList<>();
+        reasons.add(new Reason(code, detail));
+        basis.reasons().stream().filter(r -> !r.code().equals("FITS_BUDGET")).forEach(reasons::add);
+        LocalModel lm = device == null ? null : device.localModel();
+        return new OffloadHint(Target.LOCAL, reasons, basis.estimates(),
+                Math.max(1000, Math.min(config.unstableValidity().toMillis(), retryAfterMs)),
+                lm == null ? null : lm.maxContextTokens(), retryAfterMs);
+    }
+
+    private List<Reason> localBlocks(DeviceTelemetry d, LocalModel lm, int promptTokens, int outTokens) {
+        List<Reason> r = new ArrayList<>();
+        if (d.thermal() == Thermal.CRITICAL) {
+            r.add(new Reason("THERMAL_CRITICAL", "the device is critically hot"));
+        }
+        if (d.batteryPct() != null && d.batteryPct() < config.lowBatteryPct() && !Boolean.TRUE.equals(d.charging())) {
+            r.add(new Reason("BATTERY_LOW", "battery at " + Math.round(d.batteryPct()) + "% and not charging"));
+        }
+        if (d.load() >= config.saturationUtil()) {
+            r.add(new Reason("DEVICE_SATURATED", "device utilisation " + Math.round(d.load() * 100) + "%"));
+        }
+        if (d.memAvailableMb() != null && d.memAvailableMb() < config.minLocalMemoryMb()) {
+            r.add(new Reason("MEMORY_LOW", d.memAvailableMb() + " MiB free"));
+        }
+        if (lm.maxContextTokens() != null && promptTokens + outTokens > lm.maxContextTokens()) {
+            r.add(new Reason("CONTEXT_EXCEEDS_LOCAL", "about " + (promptTokens + outTokens)
+                    + " tokens needed; the local model holds " + lm.maxContextTokens()));
+        }
+        return r;
+    }
+
+    private double localMillis(DeviceTelemetry d, int promptTokens, int outTokens) {
+        double tps = d.localModel().tokensPerSec() * Math.max(0.05, 1 - config.loadSlowdownWeight() * d.load());
+        if (d.thermal() == Thermal.SERIOUS) {
+            tps *= config.thermalSeriousFactor();
+        }
+        return (promptTokens / config.localPrefillSpeedup() + outTokens) * 1000.0 / tps;
+    }
+
+    /** RTT plus the prompt up and the answer down at the reported bandwidth (≈ 4 bytes per token). */
+    private double transferMillis(DeviceTelemetry d, int promptTokens, int outTokens) {
+        var n = d.network();
+        double rtt = n == null || n.rttMs() == null ? config.defaultRttMs() : n.rttMs();
+        double ms = rtt;
+        if (n != null && n.uplinkKbps() != null && n.uplinkKbps() > 0) {
+            ms += promptTokens * 4 * 8 / n.uplinkKbps();
+        }
+        if (n != null && n.downlinkKbps() != null && n.downlinkKbps() > 0) {
+            ms += outTokens * 4 * 8 / n.downlinkKbps();
+        }
+        if (n != null && n.type() == NetworkType.THREE_G && (n.rttMs() == null)) {
+            ms += 2 * config.defaultRttMs(); // 3G without a measured RTT: assume worse than the default
+        }
+        return ms;
+    }
+
+    private static Long min(Long a, long b) {
+        return a == null ? b : Math.min(a, b);
+    }
+
+    private static long round(double ms) {
+        return Math.round(ms);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.offload.gateway.pipeline;
+
+import dev.offload.gateway.generation.ChatTurn;
+import dev.offload.gateway.generation.Priority;
+import dev.offload.gateway.offload.DeviceTelemetry;
+import dev.offload.gateway.privacy.Sensitivity;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A device's RAG query, validated by the API layer's parsing and by {@link QueryPipeline}.
+ *
+ * @param k               chunks to retrieve; null for the configured default
+ * @param sensitivity     what the device says its query is; null for the configured default
+ * @param latencyBudgetMs time for the whole answer; null for the generation default
+ * @param generate        whether to generate when the hint says LOCAL
+ * @param maxTokens       answer cap; null for the generation default
+ */
+public record Query(String text, List<ChatTurn> history, Integer k, Map<String, String> filter,
+                    Sensitivity sensitivity, Long latencyBudgetMs, DeviceTelemetry device, Generate generate,
+                    Integer maxTokens, Double temperature, Priority priority) {
+    public Query {
+        history = history == null ? List.of() : List.copyOf(history);
+        filter = filter == null ? Map.of() : Map.copyOf(filter);
+        device = device == null ? DeviceTelemetry.UNKNOWN : device;
+        generate = generate == null ? Generate.ALWAYS : generate;
+        priority = priority == null ? Priority.INTERACTIVE : priority;
+    }
+
+    /** When the gateway generates an answer. */
+    public enum Generate {
+        /** Always answer (the device already sent its query). */
+        ALWAYS,
+        /** Answer unless the hint says LOCAL; then return sources and the hint only ({@code servedBy:"none"}). */
+        UNLESS_LOCAL,
+        /** Never generate: sources and the hint only. */
+        NEVER;
+
+        /** Wire names: {@code always|unless-local|never}. */
+        public static Generate parse(String v) {
+            if (v == null || v.isBlank()) {
+                return null;
+            }
+            return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "always" -> ALWAYS;
+                case "unless-local", "unless_local" -> UNLESS_LOCAL;
+                case "never" -> NEVER;
+                default -> throw new IllegalArgumentException("generate must be one of always, unless-local, never");
+            };
+        }
+    }
+}
