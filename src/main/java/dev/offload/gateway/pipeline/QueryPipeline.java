@@ -113,12 +113,15 @@ public class QueryPipeline {
     public Multi<QueryEvent> run(String tenant, Query q, Long callerBudgetMs) {
         validate(q);
         long start = System.nanoTime();
-        Long budget = q.latencyBudgetMs() == null ? callerBudgetMs
-                : callerBudgetMs == null ? q.latencyBudgetMs() : Math.min(q.latencyBudgetMs(), callerBudgetMs);
+        Long budget = q.latencyBudgetMs();
+        if (callerBudgetMs != null) {
+            budget = budget == null ? callerBudgetMs : Long.valueOf(Math.min(budget, callerBudgetMs));
+        }
+        Long finalBudget = budget;
         int k = q.k() == null ? config.defaultK() : q.k();
         return Uni.createFrom().item(() -> searcher.search(tenant, q.text(), k, SearchMode.HYBRID, q.filter()))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .onItem().transformToMulti(r -> answer(tenant, q, r.hits(), start, budget));
+                .onItem().transformToMulti(r -> answer(tenant, q, r.hits(), start, finalBudget));
     }
 
     private Multi<QueryEvent> answer(String tenant, Query q, List<ChunkHit> hits, long start, Long budget) {
