@@ -1,0 +1,81 @@
+package dev.offload.gateway.bench;
+
+import dev.offload.gateway.generation.Tier;
+import dev.offload.gateway.offload.DeviceTelemetry;
+import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.DeviceTelemetry.Network;
+import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.GatewayView;
+import dev.offload.gateway.offload.OffloadConfig;
+import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.privacy.Sensitivity;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cost of one offload decision in process (policy + complexity cues), over a rotating set of
+ * realistic inputs. Sample-time mode, so JMH prints p50/p99/p99.9.
+ * {@code ./mvnw -q test-compile exec:exec@jmh -Dbench.args="OffloadDecisionBenchmark"}
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class OffloadDecisionBenchmark {
+    private static final String[] QUERIES = {"what is the torque for the P-7 housing bolts",
+            "compare the failover of pump A with pump B and then recommend one",
+            "explain step by step how to reset the line 3 controller after an emergency stop",
+            "status of line 3?"};
+
+    private OffloadPolicy policy;
+    private OffloadPolicy.Input[] inputs;
+    private int next;
+
+    @Setup
+    public void setUp() {
+        OffloadConfig config = new SmallRyeConfigBuilder()
+                .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withMapping(OffloadConfig.class).build().getConfigMapping(OffloadConfig.class);
+        policy = new OffloadPolicy(config);
+        Random rnd = new Random(42);
+        inputs = new OffloadPolicy.Input[256];
+        for (int i = 0; i < inputs.length; i++) {
+            DeviceTelemetry d = new DeviceTelemetry(rnd.nextDouble(), rnd.nextDouble() * 0.5, 500 + rnd.nextInt(4000),
+                    rnd.nextDouble() * 100, rnd.nextBoolean(), Thermal.values()[rnd.nextInt(4)],
+                    new Network(NetworkType.values()[rnd.nextInt(4)], 10 + rnd.nextDouble() * 300,
+                            500 + rnd.nextDouble() * 50_000, 200 + rnd.nextDouble() * 20_000),
+                    new LocalModel("m", 5 + rnd.nextDouble() * 40, 2048 + rnd.nextInt(6000)));
+            GatewayView g = new GatewayView(
+                    new GatewayView.TierView(new Tier.State("edge", false, 2, 1 + rnd.nextInt(2), 16, rnd.nextInt(16),
+                            rnd.nextInt(40), 256, rnd.nextDouble() * 3000, 100 + rnd.nextDouble() * 400,
+                            20 + rnd.nextDouble() * 60, 2000), 8192, 10_000),
+                    new GatewayView.TierView(new Tier.State("cloud", true, 1, 1, 32, 3, 0, 256, 0, 600, 70, 3000),
+                            32768, 10_000), rnd.nextInt(20) == 0);
+            inputs[i] = new OffloadPolicy.Input(d, QUERIES[i % QUERIES.length], rnd.nextInt(2000), 1000,
+                    Sensitivity.values()[rnd.nextInt(3)], rnd.nextBoolean() ? null : 500L + rnd.nextInt(20_000), g);
+        }
+    }
+
+    @Benchmark
+    public OffloadHint decide() {
+        OffloadPolicy.Input in = inputs[next++ & (inputs.length - 1)];
+        return policy.decide(in);
+    }
+}
