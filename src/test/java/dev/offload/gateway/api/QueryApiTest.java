@@ -230,7 +230,8 @@ class QueryApiTest {
             assertEquals("token", e[0]);
             text.append(JsonPath.from(e[1]).getString("text"));
         }
-        assertEquals(SimulatedBackend.expectedContent(q, 3), text.toString(), "tokens in order, none repeated");
+        // What arrived before the reset (a TCP reset may discard some tokens), once each and in order.
+        assertTrue(SimulatedBackend.expectedContent(q, 3).startsWith(text.toString()), "tokens in order, none repeated: " + text);
         assertEquals(0, SimulatedBackendsResource.cloud.requestsReceived(), "no failover after the first token");
     }
 
