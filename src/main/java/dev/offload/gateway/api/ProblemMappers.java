@@ -69,6 +69,19 @@ public class ProblemMappers {
         return problem(Problem.of(status, title, e.getMessage()));
     }
 
+    /** Bytes the JSON reader cannot even decode (e.g. a body Jackson takes for UTF-32): the client's fault. */
+    @ServerExceptionMapper
+    public Response undecodable(java.io.CharConversionException e) {
+        return problem(Problem.of(400, "Invalid request", "unreadable body: not JSON text in UTF-8, UTF-16 or UTF-32"));
+    }
+
+    /** Checked failures nothing above claims: still problem+json, never the server's plain-text page. */
+    @ServerExceptionMapper
+    public Response unexpectedChecked(Exception e) {
+        LOG.error("request failed", e);
+        return problem(Problem.of(500, "Internal error", "the gateway could not complete the request"));
+    }
+
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
         LOG.error("request failed", e);

@@ -35,6 +35,16 @@ public final class VectorIndex implements Closeable {
     private final ThreadSafeGrowableBitSet deleted = new ThreadSafeGrowableBitSet(1024);
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
+    /**
+     * Ordinals inserted while deleted nodes were still in the graph, since the last compaction.
+     * A re-ingested chunk's nearest neighbours are its own deleted copies (often the identical
+     * vector); Vamana's diversity pruning then keeps few or no edges into the new node, which the
+     * graph search can no longer reach. These ordinals are scored exactly on every search (the
+     * FreshDiskANN idea: a small fresh set searched exhaustively beside the graph) until
+     * compaction repairs the edges.
+     */
+    private final ThreadSafeGrowableBitSet fresh = new ThreadSafeGrowableBitSet(1024);
+    private volatile int freshCount;
     private volatile int liveCount;
     private volatile int pendingDeletes;
 
@@ -56,6 +66,10 @@ public final class VectorIndex implements Closeable {
         try {
             vectors.put(ordinal, unit);
             builder.addGraphNode(ordinal, vectors.getVector(ordinal));
+            if (pendingDeletes > 0) {
+                fresh.set(ordinal);
+                freshCount++;
+            }
             liveCount++;
         } finally {
             lock.readLock().unlock();
@@ -142,11 +156,33 @@ public final class VectorIndex implements Closeable {
                 // JVector maps the dot product of unit vectors to (1 + cos) / 2; report cosine.
                 hits.add(new ScoredOrdinal(ns.node, 2f * ns.score - 1f));
             }
-            return hits;
+            return freshCount == 0 ? hits : withFresh(hits, unit, k, accept);
         } finally {
             searchers.offer(searcher);
             lock.readLock().unlock();
         }
+    }
+
+    /** Merges the graph's hits with exact scores of the fresh ordinals; best k, no duplicates. */
+    private List<ScoredOrdinal> withFresh(List<ScoredOrdinal> graphHits, float[] unit, int k, Bits accept) {
+        var q = VectorStore.toVector(unit);
+        java.util.Map<Integer, ScoredOrdinal> best = new java.util.HashMap<>();
+        for (ScoredOrdinal h : graphHits) {
+            best.put(h.ordinal(), h);
+        }
+        for (int ord = fresh.nextSetBit(0); ord >= 0; ord = ord + 1 < fresh.length() ? fresh.nextSetBit(ord + 1) : -1) {
+            if (accept.get(ord) && !best.containsKey(ord)) {
+                best.put(ord, new ScoredOrdinal(ord, io.github.jbellis.jvector.vector.VectorUtil.dotProduct(q, vectors.getVector(ord))));
+            }
+        }
+        List<ScoredOrdinal> out = new ArrayList<>(best.values());
+        out.sort(java.util.Comparator.comparingDouble(ScoredOrdinal::score).reversed());
+        return out.size() > k ? new ArrayList<>(out.subList(0, k)) : out;
+    }
+
+    /** Ordinals currently scored exactly beside the graph (see {@code fresh}). */
+    public int freshCount() {
+        return freshCount;
     }
 
     /** Exact top-k by brute force: the reference the ANN recall is measured against. */
@@ -203,6 +239,8 @@ public final class VectorIndex implements Closeable {
             }
             deleted.clear();
             pendingDeletes = 0;
+            fresh.clear();
+            freshCount = 0;
             return removed;
         } finally {
             lock.writeLock().unlock();

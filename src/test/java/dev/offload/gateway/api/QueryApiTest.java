@@ -52,6 +52,8 @@ class QueryApiTest {
 
     @GrpcClient("query")
     QueryService grpc;
+    @GrpcClient("query")
+    dev.offload.gateway.api.grpc.MutinyQueryServiceGrpc.MutinyQueryServiceStub stub;
 
     private static final String PUBLIC_TEXT = "The pump P-7 on line 3 needs a seal change every 2000 hours. "
             + "Torque the housing bolts to 45 newton metres.";
@@ -342,6 +344,30 @@ class QueryApiTest {
         assertEquals(Target.TARGET_LOCAL, last.getError().getHint().getTarget());
         for (SimulatedBackend b : all()) {
             assertFalse(b.requestsReceived() > 0, "no backend call without budget");
+        }
+    }
+
+    @Test
+    void aGrpcDeadlineBoundsTheBudgetSoNoBackendCallStartsWithoutTime() throws InterruptedException {
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> stub.withDeadlineAfter(1, TimeUnit.MILLISECONDS)
+                        .query(QueryRequest.newBuilder().setQuery("pump P-7 seal interval").setK(1).build())
+                        .collect().asList().await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+        // The gateway saw at most a millisecond of budget: whatever it did, it called no backend.
+        Thread.sleep(500);
+        for (SimulatedBackend b : all()) {
+            assertEquals(0, b.requestsReceived(), "a backend call started without budget");
+        }
+    }
+
+    /** Found by fuzzing: bytes Jackson mis-detects as UTF-32 used to answer 500 text/plain. */
+    @Test
+    void undecodableBodiesAreProblemsOnEveryEndpoint() throws Exception {
+        byte[] body = getClass().getResourceAsStream("RequestParsingFuzzTestInputs/queryBodies/utf32-detection").readAllBytes();
+        for (String path : List.of("/v1/offload/decide", "/v1/query", "/v1/documents", "/v1/search", "/v1/chat/completions")) {
+            given().contentType(ContentType.JSON).body(body).when().post(path).then()
+                    .statusCode(400).contentType(containsString("application/problem+json"));
         }
     }
 }
