@@ -72,4 +72,11 @@ public final class MetricNames {
     public static final String COALESCED = "gateway.generation.coalesced";
     /** Gauge: generation streams in progress. */
     public static final String GENERATION_STREAMS = "gateway.generation.streams";
+
+    /** Gauge: mean time a completed request held its batch slot, seconds, tag {@code tier}; NaN until measured. */
+    public static final String CAPACITY_SERVICE_TIME = "gateway.capacity.service.time";
+    /** Gauge: requests/s the tier could complete beyond what it completes now, tag {@code tier}. */
+    public static final String CAPACITY_HEADROOM_REQUESTS = "gateway.capacity.headroom.requests.per.second";
+    /** Gauge: output tokens/s the tier could produce beyond what it produces now, tag {@code tier}. */
+    public static final String CAPACITY_HEADROOM_TOKENS = "gateway.capacity.headroom.tokens.per.second";
 }
