@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.deploy.DeploymentFacts;
 import dev.offload.gateway.deploy.MetricsDoc;
 import dev.offload.gateway.deploy.PrometheusScrape;
 import dev.offload.gateway.generation.Generator;
@@ -27,14 +28,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -201,5 +206,42 @@ class ObservabilityContractTest {
             }
         }
         assertTrue(undocumented.isEmpty(), "exported but missing from the table in metrics.md: " + undocumented);
+    }
+
+    @Test
+    void theDashboardQueriesOnlySeriesTheGatewayExports() {
+        List<String> missing = new ArrayList<>();
+        List<String> exprs = DeploymentFacts.dashboardExpressions();
+        assertFalse(exprs.isEmpty());
+        for (String e : exprs) {
+            for (String name : dev.offload.gateway.deploy.PromQl.metricNames(e)) {
+                if (!scrape.hasSample(name)) {
+                    missing.add(name + " (in " + e + ")");
+                }
+            }
+        }
+        assertTrue(missing.isEmpty(), "the dashboard reads series /q/metrics does not have: " + missing);
+    }
+
+    @Test
+    void theAutoscalerReadsSeriesTheGatewayExportsWithTheLabelsItGroupsBy() {
+        Set<String> series = DeploymentFacts.adapterSeries();
+        assertFalse(series.isEmpty());
+        for (String name : series) {
+            // tier selects the edge tier; namespace and service are added by the Prometheus scrape.
+            assertTrue(scrape.hasLabels(name, Set.of("tier")), "the autoscaler reads " + name + "{tier=...}, which /q/metrics lacks");
+        }
+    }
+
+    @Test
+    void everyProbeAndHealthcheckPathAnswersUp() {
+        Set<String> paths = new LinkedHashSet<>(DeploymentFacts.gatewayProbePaths());
+        assertEquals(Set.of("/q/health/started", "/q/health/ready", "/q/health/live"), paths);
+        paths.add(DeploymentFacts.composeHealthcheckPath());
+        for (String p : paths) {
+            given().when().get(p).then().statusCode(200).body("status", equalTo("UP"));
+        }
+        // The readiness check is the index's: a probe on it means "index open, log replayed".
+        given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"));
     }
 }
