@@ -6,6 +6,7 @@ import dev.offload.gateway.generation.Tier;
 import dev.offload.gateway.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -43,6 +44,7 @@ public class CapacityMonitor {
     CapacityConfig config;
 
     private final Map<String, ServiceRates> rates = new ConcurrentHashMap<>();
+    private final List<Meter> meters = new ArrayList<>();
     private ScheduledExecutorService sampler;
 
     void onStart(@Observes StartupEvent e) {
@@ -70,7 +72,7 @@ public class CapacityMonitor {
         if (unit != null) {
             b.baseUnit(unit);
         }
-        b.register(registry);
+        meters.add(b.register(registry));
     }
 
     private static double nan(Double v) {
@@ -164,5 +166,9 @@ public class CapacityMonitor {
         if (sampler != null) {
             sampler.shutdownNow();
         }
+        // The registry can outlive this bean (Micrometer's global registry, one JVM running
+        // several application starts in tests): a gauge left behind would read a dead bean, and
+        // the next start's registration would get the stale gauge back instead of its own.
+        meters.forEach(registry::remove);
     }
 }
