@@ -147,7 +147,8 @@ public class Generator {
         Gauge.builder(MetricNames.VLLM_KV_CACHE, r, x -> x.vllm().kvCacheUsage()).tags(tags).register(registry);
     }
 
-    CircuitBreakerState circuitState(Replica r) {
+    /** The replica's circuit breaker state (closed when unknown). */
+    public CircuitBreakerState circuitState(Replica r) {
         try {
             return CircuitBreakerMaintenance.get().currentState(r.circuitName());
         } catch (RuntimeException e) {

@@ -312,4 +312,9 @@ public final class Tier {
     public synchronized int queueLength() {
         return queue.size();
     }
+
+    /** Mean time a completed request held its slot (EWMA, weight 0.1 per completion); 0 until one completed. */
+    public double serviceTimeEwmaNanos() {
+        return serviceEwmaNanos;
+    }
 }

@@ -73,6 +73,13 @@ public final class MetricNames {
     /** Gauge: generation streams in progress. */
     public static final String GENERATION_STREAMS = "gateway.generation.streams";
 
+    /** Gauge: mean time a completed request held its batch slot, seconds, tag {@code tier}; NaN until measured. */
+    public static final String CAPACITY_SERVICE_TIME = "gateway.capacity.service.time";
+    /** Gauge: requests/s the tier could complete beyond what it completes now, tag {@code tier}. */
+    public static final String CAPACITY_HEADROOM_REQUESTS = "gateway.capacity.headroom.requests.per.second";
+    /** Gauge: output tokens/s the tier could produce beyond what it produces now, tag {@code tier}. */
+    public static final String CAPACITY_HEADROOM_TOKENS = "gateway.capacity.headroom.tokens.per.second";
+
     /** Counter: offload hints given, tag {@code target=LOCAL|EDGE|CLOUD|CACHE}. */
     public static final String OFFLOAD_DECISIONS = "gateway.offload.decisions";
     /** Counter: reasons behind the hints, tags {@code target, reason} (one hint counts each of its reasons). */

@@ -1,0 +1,247 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.deploy.DeploymentFacts;
+import dev.offload.gateway.deploy.MetricsDoc;
+import dev.offload.gateway.deploy.PrometheusScrape;
+import dev.offload.gateway.generation.Generator;
+import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.sim.Fault;
+import dev.offload.gateway.sim.SimulatedBackend;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the gateway exports, checked against what the project says it exports: the metrics
+ * table of metrics.md, and the deployment files (dashboard, autoscaler, probes). Traffic of
+ * every kind the table mentions runs first — completions, streams, coalesced and cancelled
+ * requests, failures that open circuits, the extractive fallback, ingest, delete, compaction,
+ * commit, search — so that counters that exist only after their first event are there.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = ObservabilityBackendsResource.class, restrictToAnnotatedClass = true)
+class ObservabilityContractTest {
+    private static PrometheusScrape scrape;
+
+    @Inject
+    Generator generator;
+    @Inject
+    SharedIndex index;
+
+    @TestHTTPResource("/v1/chat/completions")
+    URL chatUrl;
+
+    @BeforeEach
+    void trafficOnce() throws Exception {
+        if (scrape != null) {
+            return;
+        }
+        index.whenOpen().get(120, TimeUnit.SECONDS);
+        SimulatedBackend[] edge = {SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB};
+        SimulatedBackend[] all = {SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB, SimulatedBackendsResource.cloud};
+        try {
+            // Retrieval: ingest, search, delete, compaction; the short commit interval commits.
+            given().contentType(ContentType.JSON).body("""
+                    {"documents":[{"id":"obs-1","title":"Observability","text":"Batch occupancy shows how full the GPU batch is kept. Queue time shows waiting."}]}""")
+                    .when().post("/v1/documents").then().statusCode(200);
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":2}")
+                    .when().post("/v1/search").then().statusCode(200);
+            given().when().delete("/v1/documents/obs-1").then().statusCode(204);
+            assertTrue(index.compact() > 0, "the deleted document's chunks are compacted");
+
+            // Generation that succeeds, streaming and not.
+            chat("edge", "obs alpha", 6, true).then().statusCode(200);
+            chat("auto", "obs bravo", 6, false).then().statusCode(200);
+
+            // Identical concurrent requests share a call; a client that leaves cancels its call.
+            for (SimulatedBackend b : edge) {
+                b.slowDelayPerToken(Duration.ofMillis(40));
+                b.fault(Fault.SLOW);
+            }
+            List<CompletableFuture<Integer>> same = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                same.add(CompletableFuture.supplyAsync(() -> chat("edge", "obs coalesce", 8, false).statusCode()));
+            }
+            for (CompletableFuture<Integer> f : same) {
+                assertEquals(200, f.get(30, TimeUnit.SECONDS));
+            }
+            disconnectMidStream();
+
+            // Failing edge replicas: failures, failover to the next tier, then open circuits refuse (no_backend).
+            for (SimulatedBackend b : edge) {
+                b.fault(Fault.ERROR_503);
+            }
+            for (int i = 0; i < 6; i++) {
+                chat("auto", "obs failing " + i, 4, false).then().statusCode(200);
+            }
+            // Everything failing: the extractive answer.
+            for (SimulatedBackend b : all) {
+                b.fault(Fault.ERROR_500);
+            }
+            chat("auto", "what happens to restricted data", 16, false).then().statusCode(200);
+        } finally {
+            for (SimulatedBackend b : all) {
+                b.clearFault();
+            }
+            generator.resetCircuits();
+        }
+        await(() -> scrapeNow().hasSample("gateway_index_commit_time_seconds_count"), "an index commit");
+        String text = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target/observability-scrape.txt"), text);
+        scrape = PrometheusScrape.parse(text);
+    }
+
+    private static io.restassured.response.Response chat(String model, String prompt, int maxTokens, boolean stream) {
+        return given().contentType(ContentType.JSON).body("{\"model\":\"" + model + "\",\"stream\":" + stream
+                        + ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}")
+                .when().post("/v1/chat/completions");
+    }
+
+    private void disconnectMidStream() throws Exception {
+        long before = SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled();
+        HttpClient client = HttpClient.newHttpClient();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(chatUrl.toString()))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"edge\",\"stream\":true,\"max_tokens\":60,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"obs disconnect\"}]}")).build();
+        HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8));
+        assertTrue(r.readLine().startsWith("data: "));
+        resp.body().close();
+        await(() -> SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled() > before,
+                "the backend to see the cancellation");
+    }
+
+    private static PrometheusScrape scrapeNow() {
+        return PrometheusScrape.parse(given().when().get("/q/metrics").then().statusCode(200).extract().asString());
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void everyDocumentedMetricIsExportedWithItsTypeAndTags() {
+        List<String> problems = new ArrayList<>();
+        int checked = 0;
+        for (MetricsDoc.Row row : MetricsDoc.rows()) {
+            if (!row.packagePresent()) {
+                System.out.println("metrics.md: " + row.name() + " belongs to package '" + row.exportedBy()
+                        + "', not in the source tree yet: not checked");
+                continue;
+            }
+            checked++;
+            List<String> samples = scrape.samplesOf(row.name());
+            if (samples.isEmpty()) {
+                problems.add(row.name() + ": not exported");
+                continue;
+            }
+            String type = scrape.typeOf(row.name());
+            String expected = switch (row.type()) {
+                case "gauge" -> "gauge";
+                case "counter" -> "counter";
+                case "timer" -> type != null && type.equals("histogram") ? "histogram" : "summary";
+                case "timer, histogram" -> "histogram";
+                default -> "unknown type '" + row.type() + "' in metrics.md";
+            };
+            if (!expected.equals(type)) {
+                problems.add(row.name() + ": exported as " + type + ", documented as " + row.type());
+            }
+            if (row.type().endsWith("histogram") && !scrape.hasSample(row.name() + "_bucket")) {
+                problems.add(row.name() + ": documented as a histogram but has no _bucket series");
+            }
+            if (samples.stream().noneMatch(s -> scrape.hasLabels(s, row.tags()))) {
+                problems.add(row.name() + ": no series carries the documented tags " + row.tags());
+            }
+        }
+        assertTrue(checked >= 30, "only " + checked + " rows checked");
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    @Test
+    void everyGatewayMetricExportedIsDocumented() {
+        TreeSet<String> undocumented = new TreeSet<>();
+        List<MetricsDoc.Row> rows = MetricsDoc.rows();
+        for (String sample : scrape.sampleNames()) {
+            if (sample.startsWith("gateway_") && rows.stream().noneMatch(r -> scrape.samplesOf(r.name()).contains(sample))) {
+                undocumented.add(sample);
+            }
+        }
+        assertTrue(undocumented.isEmpty(), "exported but missing from the table in metrics.md: " + undocumented);
+    }
+
+    @Test
+    void theDashboardQueriesOnlySeriesTheGatewayExports() {
+        List<String> missing = new ArrayList<>();
+        List<String> exprs = DeploymentFacts.dashboardExpressions();
+        assertFalse(exprs.isEmpty());
+        for (String e : exprs) {
+            for (String name : dev.offload.gateway.deploy.PromQl.metricNames(e)) {
+                if (!scrape.hasSample(name)) {
+                    missing.add(name + " (in " + e + ")");
+                }
+            }
+        }
+        assertTrue(missing.isEmpty(), "the dashboard reads series /q/metrics does not have: " + missing);
+    }
+
+    @Test
+    void theAutoscalerReadsSeriesTheGatewayExportsWithTheLabelsItGroupsBy() {
+        Set<String> series = DeploymentFacts.adapterSeries();
+        assertFalse(series.isEmpty());
+        for (String name : series) {
+            // tier selects the edge tier; namespace and service are added by the Prometheus scrape.
+            assertTrue(scrape.hasLabels(name, Set.of("tier")), "the autoscaler reads " + name + "{tier=...}, which /q/metrics lacks");
+        }
+    }
+
+    @Test
+    void everyProbeAndHealthcheckPathAnswersUp() {
+        Set<String> paths = new LinkedHashSet<>(DeploymentFacts.gatewayProbePaths());
+        assertEquals(Set.of("/q/health/started", "/q/health/ready", "/q/health/live"), paths);
+        paths.add(DeploymentFacts.composeHealthcheckPath());
+        for (String p : paths) {
+            given().when().get(p).then().statusCode(200).body("status", equalTo("UP"));
+        }
+        // The readiness check is the index's: a probe on it means "index open, log replayed".
+        given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"));
+    }
+}
