@@ -80,6 +80,14 @@ class ObservabilityContractTest {
             given().when().delete("/v1/documents/obs-1").then().statusCode(204);
             assertTrue(index.compact() > 0, "the deleted document's chunks are compacted");
 
+            // The device's query path: an answer, a hint alone, a query refused for its budget.
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"maxTokens\":4}")
+                    .when().post("/v1/query").then().statusCode(200);
+            given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"batch occupancy\"}}")
+                    .when().post("/v1/offload/decide").then().statusCode(200);
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"latencyBudgetMs\":1}")
+                    .when().post("/v1/query").then().statusCode(429);
+
             // Generation that succeeds, streaming and not.
             chat("edge", "obs alpha", 6, true).then().statusCode(200);
             chat("auto", "obs bravo", 6, false).then().statusCode(200);
