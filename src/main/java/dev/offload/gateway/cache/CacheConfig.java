@@ -14,15 +14,15 @@ public interface CacheConfig {
     boolean enabled();
 
     /** Minimum cosine similarity between a query and a cached query for a semantic hit. */
-    @WithDefault("0.72")
+    @WithDefault("0.76")
     double similarityThreshold();
 
     /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 ranks by cosine alone. */
-    @WithDefault("0.2")
+    @WithDefault("0.3")
     double lexicalWeight();
 
     /** A hit needs this lead in ranking score over any candidate with a different answer; otherwise the lookup misses as ambiguous. */
-    @WithDefault("0.02")
+    @WithDefault("0.03")
     double ambiguityMargin();
 
     /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */
