@@ -44,7 +44,8 @@ import java.util.regex.PatternSyntaxException;
  * <p>Known limit: digit groups of two numbers written back to back with only spaces between
  * them ("+44 20 7946 0958 4111 1111 1111 1112") are ambiguous; a card-shaped window across both
  * may pass Luhn (one in ten does) and is then redacted as a card, taking the overlapping part of
- * the phone number with it. Restoration stays exact; only the labels are off.
+ * the phone number with it and leaving the rest of it ("+44 20") in clear. Restoration stays
+ * exact. Any word or punctuation between the numbers removes the ambiguity.
  *
  * <p>Immutable and thread-safe: one instance serves every request.
  */
