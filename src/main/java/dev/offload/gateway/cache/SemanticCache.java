@@ -78,11 +78,6 @@ public final class SemanticCache {
                 throw new IllegalArgumentException("ttl must be positive: " + ttl);
             }
         }
-
-        /** The same settings with another threshold. */
-        public Settings withSimilarityThreshold(double threshold) {
-            return new Settings(enabled, threshold, lexicalWeight, ambiguityMargin, candidates, ttl, maxEntries, maxBytes);
-        }
     }
 
     private record PartitionKey(String tenant, CacheScope scope) {
