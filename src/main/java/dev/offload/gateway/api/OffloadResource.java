@@ -25,6 +25,8 @@ public class OffloadResource {
     OffloadAdvisor advisor;
     @Inject
     OffloadConfig config;
+    @Inject
+    dev.offload.gateway.pipeline.QueryPipeline pipeline;
 
     @POST
     public OffloadHint decide(DecideRequest request) {
@@ -38,9 +40,12 @@ public class OffloadResource {
         if (request.latencyBudgetMs() != null && request.latencyBudgetMs() < 1) {
             throw InvalidRequestException.of("latencyBudgetMs", "must be >= 1");
         }
+        var sensitivity = QueryApi.sensitivity("query.sensitivity", q.sensitivity());
+        // The exact-question path of the cache only: a decide call must stay cheap (no embedding).
+        boolean cached = (q.historyTokens() == null || q.historyTokens() == 0)
+                && pipeline.cachedExactly(Callers.tenant(), QueryGrpcService.simpleQuery(q.text(), sensitivity));
         return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
                 q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
-                QueryApi.sensitivity("query.sensitivity", q.sensitivity()), request.latencyBudgetMs(),
-                advisor.view(false)));
+                sensitivity, request.latencyBudgetMs(), advisor.view(cached)));
     }
 }

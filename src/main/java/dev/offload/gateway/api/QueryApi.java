@@ -44,7 +44,7 @@ public final class QueryApi {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record QueryResponse(String answer, List<QueryEvent.SourceRef> sources, String servedBy, OffloadHint hint,
-                                QueryEvent.Timings timings, String fallbackReason) {
+                                QueryEvent.Timings timings, String fallbackReason, Double cacheSimilarity) {
     }
 
     public record QueryText(String text, Integer historyTokens, String sensitivity) {

@@ -87,11 +87,18 @@ public class QueryGrpcService implements QueryService {
             OffloadHint h = advisor.decide(new OffloadPolicy.Input(
                     request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null, request.getText(),
                     request.getHistoryTokens(), config.contextTokensEstimate(),
-                    QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())), budget, advisor.view(false)));
+                    QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())), budget,
+                    advisor.view(request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), simpleQuery(request.getText(),
+                            QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())))))));
             return Uni.createFrom().item(hint(h));
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(IndexGrpcService.toStatus(e));
         }
+    }
+
+    /** A first question without filters: what a decide call can be matched against in the cache. */
+    static dev.offload.gateway.pipeline.Query simpleQuery(String text, dev.offload.gateway.privacy.Sensitivity s) {
+        return new dev.offload.gateway.pipeline.Query(text, null, null, null, s, null, null, null, null, null, null);
     }
 
     private static Long remainingMillis() {
@@ -142,6 +149,9 @@ public class QueryGrpcService implements QueryService {
         QueryFinal.Builder b = QueryFinal.newBuilder().setServedBy(f.servedBy()).setHint(hint(f.hint())).setTimings(t);
         if (f.fallbackReason() != null) {
             b.setFallbackReason(f.fallbackReason());
+        }
+        if (f.cacheSimilarity() != null) {
+            b.setCacheSimilarity(f.cacheSimilarity());
         }
         return QueryEvent.newBuilder().setFinal(b).build();
     }

@@ -135,10 +135,13 @@ public class QueryRoute {
                     if (f.fallbackReason() != null) {
                         data.put("fallbackReason", f.fallbackReason());
                     }
+                    if (f.cacheSimilarity() != null) {
+                        data.put("cacheSimilarity", f.cacheSimilarity());
+                    }
                     response.end(event("final", data));
                 } else {
                     QueryResponse r = new QueryResponse(f.answer(), sources == null ? List.of() : sources.sources(),
-                            f.servedBy(), f.hint(), f.timings(), f.fallbackReason());
+                            f.servedBy(), f.hint(), f.timings(), f.fallbackReason(), f.cacheSimilarity());
                     response.setStatusCode(200).putHeader("Content-Type", "application/json")
                             .putHeader("X-Offload-Served-By", f.servedBy())
                             .putHeader("X-Offload-Hint", f.hint().target().name())

@@ -17,11 +17,21 @@ import java.util.Objects;
  * @param tiers           tiers allowed for this request, in order of preference
  * @param fallbackSources called (on a worker thread) only if every tier fails, for the
  *                        extractive answer; null when there is nothing to quote
+ * @param externalMessages what a tier marked external receives instead of {@code messages}
+ *                        (PII redacted); null when both are the same
  */
 public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature,
                                 Priority priority, long deadlineNanos, String affinityKey, List<String> tiers,
-                                java.util.function.Supplier<List<Source>> fallbackSources) {
+                                java.util.function.Supplier<List<Source>> fallbackSources,
+                                List<ChatTurn> externalMessages) {
+    public GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature, Priority priority,
+                             long deadlineNanos, String affinityKey, List<String> tiers,
+                             java.util.function.Supplier<List<Source>> fallbackSources) {
+        this(tenant, messages, maxTokens, temperature, priority, deadlineNanos, affinityKey, tiers, fallbackSources, null);
+    }
+
     public GenerationRequest {
+        externalMessages = externalMessages == null ? null : List.copyOf(externalMessages);
         Objects.requireNonNull(tenant);
         messages = List.copyOf(messages);
         if (messages.isEmpty()) throw new IllegalArgumentException("messages must not be empty");
@@ -37,6 +47,12 @@ public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxT
             chars += t.content().length();
         }
         return Math.max(1, chars / 4);
+    }
+
+    /** The request as a tier outside the edge zone sees it. */
+    GenerationRequest forExternalTier() {
+        return externalMessages == null ? this : new GenerationRequest(tenant, externalMessages, maxTokens, temperature,
+                priority, deadlineNanos, affinityKey, tiers, fallbackSources, null);
     }
 
     /** Key of identical requests for coalescing. */

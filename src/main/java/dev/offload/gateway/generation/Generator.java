@@ -395,7 +395,9 @@ public class Generator {
         /** Starts the backend call; completes at the first token (or an empty answer). */
         private Uni<Boolean> firstToken() {
             return Uni.createFrom().<Boolean>emitter(ue -> {
-                BackendClient.Cancellation c = replica.client().stream(request, modelOf(replica), new BackendClient.Listener() {
+                // A tier outside the edge zone gets the redacted prompt.
+                GenerationRequest sent = tier.external() ? request.forExternalTier() : request;
+                BackendClient.Cancellation c = replica.client().stream(sent, modelOf(replica), new BackendClient.Listener() {
                     @Override
                     public void onToken(String text) {
                         long now = System.nanoTime();

@@ -90,4 +90,22 @@ public final class MetricNames {
     public static final String QUERY_RETRIEVAL_TIME = "gateway.query.retrieval.time";
     /** Counter: queries that ended in an error, tag {@code reason}. */
     public static final String QUERY_ERRORS = "gateway.query.errors";
+
+    // Semantic cache: read from SemanticCache.stats() (function counters and gauges).
+    /** Counter: cache lookups, tag {@code result=exact_hit|semantic_hit|miss|ambiguous} (ambiguous: a miss because two cached answers scored alike). */
+    public static final String CACHE_LOOKUPS = "gateway.cache.lookups";
+    /** Counter: answers offered to the cache, tag {@code result=stored|rejected} (rejected: a source changed since the ticket, or too large). */
+    public static final String CACHE_PUTS = "gateway.cache.puts";
+    /** Counter: entries dropped, tag {@code reason=capacity|expired|invalidated|replaced}. */
+    public static final String CACHE_EVICTIONS = "gateway.cache.evictions";
+    /** Gauge: entries held over all tenants. */
+    public static final String CACHE_ENTRIES = "gateway.cache.entries";
+    /** Gauge: estimated bytes the entries hold. */
+    public static final String CACHE_BYTES = "gateway.cache.bytes";
+
+    // Privacy.
+    /** Counter: PII values replaced by placeholders before a remote call, tag {@code type=email|phone|card|iban|ip|national_id}. */
+    public static final String PRIVACY_REDACTIONS = "gateway.privacy.redactions";
+    /** Counter: prompts the sensitivity policy kept from a tier, tags {@code sensitivity, reason}. */
+    public static final String PRIVACY_REFUSALS = "gateway.privacy.refusals";
 }

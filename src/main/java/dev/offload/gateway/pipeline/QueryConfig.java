@@ -37,12 +37,4 @@ public interface QueryConfig {
     /** Characters of each source's text returned to the device as its snippet. */
     @WithDefault("280")
     int snippetChars();
-
-    /** Metadata key that carries a document's sensitivity ({@code public|internal|confidential|restricted}). */
-    @WithDefault("sensitivity")
-    String sensitivityKey();
-
-    /** Sensitivity of a query or a document that states none. */
-    @WithDefault("internal")
-    String defaultSensitivity();
 }

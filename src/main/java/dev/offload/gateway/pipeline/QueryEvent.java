@@ -26,8 +26,9 @@ public sealed interface QueryEvent permits QueryEvent.Sources, QueryEvent.Token,
     /**
      * @param answer   the whole answer (also streamed as tokens), null when nothing was generated
      * @param servedBy {@code edge|cloud|extractive|cache|none}
+     * @param cacheSimilarity for a cached answer, how close the question was to the cached one (1 = exact)
      */
     record Final(String answer, String servedBy, OffloadHint hint, Timings timings, String fallbackReason,
-                 List<String> contextChunkIds) implements QueryEvent {
+                 List<String> contextChunkIds, Double cacheSimilarity) implements QueryEvent {
     }
 }

@@ -19,7 +19,26 @@ import dev.offload.gateway.pipeline.QueryEvent.Final;
 import dev.offload.gateway.pipeline.QueryEvent.SourceRef;
 import dev.offload.gateway.pipeline.QueryEvent.Sources;
 import dev.offload.gateway.pipeline.QueryEvent.Timings;
+import dev.offload.gateway.cache.CacheHit;
+import dev.offload.gateway.cache.CacheScope;
+import dev.offload.gateway.cache.CachedSource;
+import dev.offload.gateway.cache.SemanticCache;
+import dev.offload.gateway.privacy.PiiRedactor;
+import dev.offload.gateway.privacy.PrivacyConfig;
+import dev.offload.gateway.privacy.RedactionSession;
 import dev.offload.gateway.privacy.Sensitivity;
+import dev.offload.gateway.privacy.StreamingRestorer;
+import dev.offload.gateway.retrieval.DocumentsChanged;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.ToDoubleFunction;
 import dev.offload.gateway.retrieval.HybridSearcher;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 import dev.offload.gateway.retrieval.InvalidRequestException;
@@ -62,8 +81,70 @@ public class QueryPipeline {
     RetrievalConfig retrieval;
     @Inject
     MeterRegistry registry;
+    @Inject
+    SemanticCache cache;
+    @Inject
+    PiiRedactor redactor;
+    @Inject
+    PrivacyConfig privacy;
+
+    /** One line per answer from a remote tier: tier, tenant, redaction counts, chunk ids; never content. */
+    private static final Logger AUDIT = Logger.getLogger("dev.offload.gateway.audit");
 
     private volatile PromptBuilder prompts;
+    private final List<Meter> cacheMeters = new ArrayList<>();
+
+    void onStart(@Observes StartupEvent e) {
+        ToDoubleFunction<SemanticCache> exact = c -> c.stats().exactHits();
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, exact).tag("result", "exact_hit").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().semanticHits()).tag("result", "semantic_hit").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().misses()).tag("result", "miss").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().ambiguous()).tag("result", "ambiguous").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_PUTS, cache, c -> c.stats().stored()).tag("result", "stored").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_PUTS, cache, c -> c.stats().rejected()).tag("result", "rejected").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, cache, c -> c.stats().evictions()).tag("reason", "capacity").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, cache, c -> c.stats().expirations()).tag("reason", "expired").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, cache, c -> c.stats().invalidations()).tag("reason", "invalidated").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, cache, c -> c.stats().replaced()).tag("reason", "replaced").register(registry));
+        cacheMeters.add(Gauge.builder(MetricNames.CACHE_ENTRIES, cache, c -> c.stats().entries()).register(registry));
+        cacheMeters.add(Gauge.builder(MetricNames.CACHE_BYTES, cache, c -> c.stats().bytes()).register(registry));
+    }
+
+    void onStop(@Observes ShutdownEvent e) {
+        cacheMeters.forEach(registry::remove); // a later start in the same JVM (tests) registers its own
+        cacheMeters.clear();
+    }
+
+    /** Answers built from a changed document are stale: drop them before the next lookup can see them. */
+    void onDocumentsChanged(@Observes DocumentsChanged e) {
+        for (String id : e.documentIds()) {
+            cache.invalidateDocument(e.tenant(), id);
+        }
+    }
+
+    /** The cache scope of a query: everything besides the question that changes its answer. */
+    CacheScope scope(Query q, Sensitivity asked) {
+        List<String> turns = new ArrayList<>();
+        for (ChatTurn t : q.history()) {
+            turns.add(t.role() + ":" + t.content());
+        }
+        return new CacheScope(q.filter(), asked.wireName(), "auto", CacheScope.historyDigest(turns));
+    }
+
+    /** The sensitivity a query states, or the configured default. */
+    public Sensitivity asked(Query q) {
+        return q.sensitivity() != null ? q.sensitivity() : privacy.defaultSensitivity();
+    }
+
+    /** True when the gateway holds an answer to exactly this question (cheap: no embedding). */
+    public boolean cachedExactly(String tenant, Query q) {
+        Sensitivity asked = asked(q);
+        return asked != Sensitivity.RESTRICTED && cache.containsExact(tenant, scope(q, asked), q.text());
+    }
+
+    /** What retrieval produced on a worker thread: a cache hit, or the chunks to answer from. */
+    private record Retrieved(List<ChunkHit> hits, float[] vector, long ticket, CacheScope scope, CacheHit hit) {
+    }
 
     /** Rejects what cannot be served as asked; runs on the caller's thread before anything starts. */
     public void validate(Query q) {
@@ -119,19 +200,60 @@ public class QueryPipeline {
         }
         Long finalBudget = budget;
         int k = q.k() == null ? config.defaultK() : q.k();
-        return Uni.createFrom().item(() -> searcher.search(tenant, q.text(), k, SearchMode.HYBRID, q.filter()))
+        Sensitivity asked = asked(q);
+        return Uni.createFrom().item(() -> retrieve(tenant, q, k, asked))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .onItem().transformToMulti(r -> answer(tenant, q, r.hits(), start, finalBudget));
+                .onItem().transformToMulti(r -> r.hit() != null ? fromCache(q, r.hit(), start, finalBudget, asked)
+                        : answer(tenant, q, r, start, finalBudget, asked));
     }
 
-    private Multi<QueryEvent> answer(String tenant, Query q, List<ChunkHit> hits, long start, Long budget) {
+    /** Embeds once; the cache is asked first (never for restricted queries), then the index. */
+    private Retrieved retrieve(String tenant, Query q, int k, Sensitivity asked) {
+        CacheScope scope = scope(q, asked);
+        long ticket = cache.ticket(); // before retrieval: a document changed meanwhile voids the answer's put
+        float[] vector = searcher.embed(q.text());
+        if (asked != Sensitivity.RESTRICTED) {
+            Optional<CacheHit> hit = cache.lookup(tenant, scope, q.text(), vector);
+            if (hit.isPresent()) {
+                return new Retrieved(List.of(), vector, ticket, scope, hit.get());
+            }
+        }
+        var r = searcher.search(tenant, q.text(), vector, k, SearchMode.HYBRID, q.filter());
+        return new Retrieved(r.hits(), vector, ticket, scope, null);
+    }
+
+    /** A cached answer, replayed word by word so a streaming device sees the same events as for a generated one. */
+    private Multi<QueryEvent> fromCache(Query q, CacheHit hit, long start, Long budget, Sensitivity asked) {
+        double retrieveMs = (System.nanoTime() - start) / 1e6;
+        OffloadHint hint = advisor.decide(new OffloadPolicy.Input(q.device(), q.text(), historyTokens(q), 0, asked, budget,
+                advisor.view(true)));
+        List<QueryEvent> events = new ArrayList<>();
+        events.add(new Sources(hit.sources().stream()
+                .map(s -> new SourceRef(s.documentId(), s.chunkId(), s.title(), s.score(), s.snippet())).toList()));
+        for (String piece : hit.answer().split("(?<=\\s)")) {
+            events.add(new QueryEvent.Token(piece));
+        }
+        registry.counter(MetricNames.QUERIES, "served_by", "cache").increment();
+        events.add(new Final(hit.answer(), "cache", hint, new Timings(retrieveMs, null, null, (System.nanoTime() - start) / 1e6),
+                null, List.of(), hit.similarity()));
+        return Multi.createFrom().iterable(events);
+    }
+
+    private static int historyTokens(Query q) {
+        int n = 0;
+        for (ChatTurn t : q.history()) {
+            n += QueryComplexity.tokens(t.content());
+        }
+        return n;
+    }
+
+    private Multi<QueryEvent> answer(String tenant, Query q, Retrieved r, long start, Long budget, Sensitivity asked) {
+        List<ChunkHit> hits = r.hits();
         long retrieved = System.nanoTime();
         registry.timer(MetricNames.QUERY_RETRIEVAL_TIME).record(retrieved - start, TimeUnit.NANOSECONDS);
-        Sensitivity asked = q.sensitivity() != null ? q.sensitivity()
-                : Sensitivity.parse(config.defaultSensitivity(), Sensitivity.INTERNAL);
         Sensitivity effective = asked;
         for (ChunkHit h : hits) {
-            effective = effective.max(documentSensitivity(h));
+            effective = Sensitivity.max(effective, documentSensitivity(h));
         }
         Sensitivity level = effective;
         List<String> allowed = new ArrayList<>();
@@ -140,12 +262,20 @@ public class QueryPipeline {
         for (Tier t : generator.tiers()) {
             order.add(t.name());
         }
+        boolean external = false;
         for (String name : order) {
             Tier t = generator.tier(name);
-            if (level.allowsTier(t.external() || name.equals("cloud"))) {
+            boolean outside = t.external() || name.equals("cloud");
+            if (level.allowsTier(outside)) {
                 allowed.add(name);
+                external |= outside;
                 window = Math.min(window, (name.equals("edge") ? tiersConfig.edge() : tiersConfig.cloud()).maxContextTokens());
+            } else if (level == Sensitivity.CONFIDENTIAL) {
+                registry.counter(MetricNames.PRIVACY_REFUSALS, "sensitivity", level.wireName(), "reason", "external_tier").increment();
             }
+        }
+        if (level == Sensitivity.RESTRICTED) {
+            registry.counter(MetricNames.PRIVACY_REFUSALS, "sensitivity", level.wireName(), "reason", "restricted").increment();
         }
         if (window == Integer.MAX_VALUE) {
             window = tiersConfig.edge().maxContextTokens();
@@ -154,10 +284,7 @@ public class QueryPipeline {
         List<PromptBuilder.Chunk> chunks = hits.stream()
                 .map(h -> new PromptBuilder.Chunk(h.chunkId(), h.title(), h.text(), h.score())).toList();
         PromptBuilder.Prompt prompt = prompts().build(q.text(), q.history(), chunks, Math.max(0, window - maxTokens));
-        int historyTokens = 0;
-        for (ChatTurn t : q.history()) {
-            historyTokens += QueryComplexity.tokens(t.content());
-        }
+        int historyTokens = historyTokens(q);
         int contextTokens = Math.max(0, prompt.tokens() - historyTokens - QueryComplexity.tokens(q.text()));
         OffloadHint hint = advisor.decide(new OffloadPolicy.Input(q.device(), q.text(), historyTokens, contextTokens,
                 level, budget, advisor.view(false)));
@@ -169,7 +296,7 @@ public class QueryPipeline {
         if (noGeneration) {
             registry.counter(MetricNames.QUERIES, "served_by", "none").increment();
             Final f = new Final(null, "none", hint, new Timings(retrieveMs, null, null, (System.nanoTime() - start) / 1e6),
-                    null, List.of());
+                    null, List.of(), null);
             return Multi.createFrom().items(sources, f);
         }
         if (hint.target() == OffloadHint.Target.CLOUD && allowed.remove("cloud")) {
@@ -178,28 +305,60 @@ public class QueryPipeline {
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(budget != null ? budget : generation.defaultDeadline().toMillis());
         List<Source> fallback = hits.stream().map(h -> new Source(h.documentId(), h.chunkId(), h.title(), h.text(), h.score())).toList();
         String affinity = prompt.chunkIds().isEmpty() ? null : Integer.toHexString(prompt.chunkIds().hashCode());
+        // Before anything leaves for a tier outside the edge zone: PII in the question, history
+        // and context becomes numbered placeholders; the answer gets the values back below.
+        RedactionSession session = external ? redactor.newSession() : null;
+        List<ChatTurn> externalMessages = null;
+        if (session != null) {
+            externalMessages = prompt.messages().stream().map(t -> new ChatTurn(t.role(), session.redact(t.content()))).toList();
+            session.counts().forEach((type, n) -> registry.counter(MetricNames.PRIVACY_REDACTIONS, "type",
+                    type.name().toLowerCase(java.util.Locale.ROOT)).increment(n));
+        }
         GenerationRequest g = new GenerationRequest(tenant, prompt.messages(), maxTokens, q.temperature(), q.priority(),
-                deadline, affinity, allowed, () -> fallback);
-        String sensitivityFallback = allowed.isEmpty() && !order.isEmpty() ? "sensitivity:" + level.wire() : null;
+                deadline, affinity, allowed, () -> fallback, externalMessages);
+        String sensitivityFallback = allowed.isEmpty() && !order.isEmpty() ? "sensitivity:" + level.wireName() : null;
+        StreamingRestorer restorer = session != null && session.placeholders() > 0 ? session.streamingRestorer() : null;
         StringBuilder answer = new StringBuilder();
-        Multi<QueryEvent> generated = generator.generate(g).map(e -> {
+        Multi<QueryEvent> generated = generator.generate(g).onItem().transformToMultiAndConcatenate(e -> {
             if (e instanceof GenerationEvent.Token t) {
+                String text = restorer == null ? t.text() : restorer.next(t.text());
                 synchronized (answer) {
-                    answer.append(t.text());
+                    answer.append(text);
                 }
-                return (QueryEvent) new QueryEvent.Token(t.text());
+                return text.isEmpty() ? Multi.createFrom().empty() : Multi.createFrom().item((QueryEvent) new QueryEvent.Token(text));
             }
             GenerationEvent.Completed c = (GenerationEvent.Completed) e;
+            List<QueryEvent> out = new ArrayList<>(2);
+            if (restorer != null) {
+                String tail = restorer.finish();
+                if (!tail.isEmpty()) {
+                    synchronized (answer) {
+                        answer.append(tail);
+                    }
+                    out.add(new QueryEvent.Token(tail));
+                }
+            }
             registry.counter(MetricNames.QUERIES, "served_by", c.servedBy()).increment();
             String text;
             synchronized (answer) {
                 text = answer.toString();
             }
             boolean generatedByModel = !c.servedBy().equals("extractive");
-            return new Final(text, c.servedBy(), hint, new Timings(retrieveMs, c.queueNanos() / 1e6,
+            if (generatedByModel) {
+                Tier served = generator.tier(c.servedBy());
+                boolean outside = served != null && (served.external() || served.name().equals("cloud"));
+                AUDIT.infof("remote call tier=%s external=%s tenant=%s redactions=%s chunks=%s attempts=%d", c.servedBy(), outside,
+                        tenant, outside && session != null ? session.counts() : Map.of(), prompt.chunkIds(), c.attempts());
+                if (asked != Sensitivity.RESTRICTED && "stop".equals(c.finishReason())) { // complete answers only
+                    cache.put(r.ticket(), tenant, r.scope(), q.text(), r.vector(), text, hits.stream()
+                            .map(h -> new CachedSource(h.documentId(), h.chunkId(), h.title(), h.score(), ref(h).snippet())).toList());
+                }
+            }
+            out.add(new Final(text, c.servedBy(), hint, new Timings(retrieveMs, c.queueNanos() / 1e6,
                     generatedByModel ? c.ttftNanos() / 1e6 : null, (System.nanoTime() - start) / 1e6),
                     sensitivityFallback != null && !generatedByModel ? sensitivityFallback : c.fallbackReason(),
-                    prompt.chunkIds());
+                    prompt.chunkIds(), null));
+            return Multi.createFrom().iterable(out);
         }).onFailure().transform(f -> failure(f, hint, q));
         return Multi.createBy().concatenating().streams(Multi.createFrom().item(sources), generated);
     }
@@ -224,9 +383,9 @@ public class QueryPipeline {
     }
 
     private Sensitivity documentSensitivity(ChunkHit h) {
-        String v = h.metadata() == null ? null : h.metadata().get(config.sensitivityKey());
+        String v = h.metadata() == null ? null : h.metadata().get(privacy.sensitivityMetadataKey());
         try {
-            return Sensitivity.parse(v, Sensitivity.parse(config.defaultSensitivity(), Sensitivity.INTERNAL));
+            return Sensitivity.parse(v, privacy.defaultSensitivity());
         } catch (IllegalArgumentException e) {
             return Sensitivity.RESTRICTED; // an unreadable label protects the most
         }

@@ -1,38 +1,84 @@
 package dev.offload.gateway.privacy;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
- * How far data may travel, in increasing order of protection: {@code public} and
- * {@code internal} may go to any tier, {@code confidential} never leaves the edge zone (no
- * external tier), {@code restricted} never leaves the device (no remote prompt at all).
+ * How sensitive a document, chunk or query is, ordered from least to most: a query's effective
+ * sensitivity is the {@link #max highest} of what it asks for and of every chunk retrieved for it.
+ * On the wire and in metadata the levels are written in lower case ({@code public},
+ * {@code internal}, {@code confidential}, {@code restricted}); {@link #parse} accepts any case.
  */
 public enum Sensitivity {
     PUBLIC, INTERNAL, CONFIDENTIAL, RESTRICTED;
 
-    /** Parses a wire value, case-insensitively; null or blank means {@code otherwise}. */
-    public static Sensitivity parse(String value, Sensitivity otherwise) {
+    private static final String ACCEPTED = Arrays.stream(values()).map(Sensitivity::wireName)
+            .collect(Collectors.joining(", "));
+
+    /**
+     * Reads a level, ignoring case and surrounding blanks.
+     *
+     * @throws IllegalArgumentException naming the accepted values when {@code value} is null, blank or unknown
+     */
+    @JsonCreator
+    public static Sensitivity parse(String value) {
         if (value == null || value.isBlank()) {
-            return otherwise;
+            throw new IllegalArgumentException("sensitivity is missing; expected one of " + ACCEPTED);
         }
-        try {
-            return valueOf(value.strip().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sensitivity must be one of public, internal, confidential, restricted");
+        String v = value.strip().toUpperCase(Locale.ROOT);
+        for (Sensitivity s : values()) {
+            if (s.name().equals(v)) {
+                return s;
+            }
         }
+        throw new IllegalArgumentException("unknown sensitivity '" + value.strip() + "'; expected one of " + ACCEPTED);
     }
 
-    /** The stricter of the two. */
-    public Sensitivity max(Sensitivity other) {
-        return other != null && other.ordinal() > ordinal() ? other : this;
+    /** Reads a level; null or blank means {@code otherwise}. */
+    public static Sensitivity parse(String value, Sensitivity otherwise) {
+        return value == null || value.isBlank() ? otherwise : parse(value);
     }
 
-    /** May a prompt holding data of this level go to a tier of that kind? */
+    /**
+     * May a prompt holding data of this level go to a tier of that kind? Restricted goes nowhere
+     * remote; confidential never leaves the edge zone.
+     */
     public boolean allowsTier(boolean external) {
         return this != RESTRICTED && !(external && this == CONFIDENTIAL);
     }
 
-    public String wire() {
+    /** The higher of the two levels; a null argument counts as nothing and yields the other. */
+    public static Sensitivity max(Sensitivity a, Sensitivity b) {
+        if (a == null) {
+            return b;
+        }
+        if (b == null) {
+            return a;
+        }
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** The highest of {@code levels} (nulls ignored); {@code floor} when there are none. */
+    public static Sensitivity max(Sensitivity floor, Iterable<Sensitivity> levels) {
+        Sensitivity out = floor;
+        for (Sensitivity s : levels) {
+            out = max(out, s);
+        }
+        return out;
+    }
+
+    /** True when this level is {@code other} or above it. */
+    public boolean atLeast(Sensitivity other) {
+        return compareTo(other) >= 0;
+    }
+
+    /** Lower-case name used in JSON and document metadata. */
+    @JsonValue
+    public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -35,6 +35,19 @@ public class HybridSearcher {
     }
 
     public Result search(String tenant, String query, int k, SearchMode mode, Map<String, String> filter) {
+        return search(tenant, query, null, k, mode, filter);
+    }
+
+    /** The query embedding the searches use (worker threads only: CPU-bound). */
+    public float[] embed(String query) {
+        return embedQuery(query, new HashMap<>());
+    }
+
+    /**
+     * @param queryVector the query's embedding when the caller already computed it, else null
+     */
+    public Result search(String tenant, String query, float[] queryVector, int k, SearchMode mode,
+                         Map<String, String> filter) {
         RetrievalConfig.Search c = config.search();
         if (query == null || query.isBlank()) {
             throw InvalidRequestException.of("query", "must not be empty");
@@ -52,11 +65,11 @@ public class HybridSearcher {
             List<ChunkHit> hits = switch (mode) {
                 case SPARSE -> timed(timings, "sparseMs", () -> i.sparse(tenant, query, filter, k));
                 case DENSE -> {
-                    float[] q = embedQuery(query, timings);
+                    float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
                     yield timed(timings, "denseMs", () -> i.dense(tenant, q, filter, k));
                 }
                 case HYBRID -> {
-                    float[] q = embedQuery(query, timings);
+                    float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
                     yield new HybridRetriever(i, fusion(), c.candidates(), c.feedbackDepth(), c.feedbackWeight())
                             .search(tenant, query, q, filter, k, timings);
                 }

@@ -25,6 +25,8 @@ public class IngestionService {
     SharedIndex index;
     @Inject
     MeterRegistry registry;
+    @Inject
+    jakarta.enterprise.event.Event<DocumentsChanged> changes;
 
     public WriteResult ingest(String tenant, List<NewDocument> documents) {
         Timer.Sample sample = Timer.start(registry);
@@ -33,6 +35,7 @@ public class IngestionService {
         try {
             WriteResult r = i.upsert(tenant, preparer.prepare(documents));
             registry.counter(MetricNames.INGEST_DOCUMENTS, "op", "upsert").increment(r.documents());
+            changes.fire(new DocumentsChanged(tenant, documents.stream().map(NewDocument::id).toList()));
             return r;
         } catch (IOException e) {
             throw new UncheckedIOException("index write failed", e);
@@ -54,6 +57,7 @@ public class IngestionService {
             boolean deleted = index.get().delete(tenant, id);
             if (deleted) {
                 registry.counter(MetricNames.INGEST_DOCUMENTS, "op", "delete").increment();
+                changes.fire(new DocumentsChanged(tenant, List.of(id)));
             }
             return deleted;
         } catch (IOException e) {

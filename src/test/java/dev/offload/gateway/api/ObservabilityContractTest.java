@@ -81,12 +81,21 @@ class ObservabilityContractTest {
             assertTrue(index.compact() > 0, "the deleted document's chunks are compacted");
 
             // The device's query path: an answer, a hint alone, a query refused for its budget.
-            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"maxTokens\":4}")
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"maxTokens\":100}")
                     .when().post("/v1/query").then().statusCode(200);
             given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"batch occupancy\"}}")
                     .when().post("/v1/offload/decide").then().statusCode(200);
-            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"latencyBudgetMs\":1}")
+            given().contentType(ContentType.JSON).body("{\"query\":\"queue time without budget\",\"k\":1,\"latencyBudgetMs\":1}")
                     .when().post("/v1/query").then().statusCode(429);
+            // The same question again: a cache hit. PII goes out redacted; the sensitivity policy refuses tiers.
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"maxTokens\":100}")
+                    .when().post("/v1/query").then().statusCode(200).body("servedBy", equalTo("cache"));
+            given().contentType(ContentType.JSON).body("{\"query\":\"mail ops@example.com about batch occupancy\",\"k\":1,\"maxTokens\":4}")
+                    .when().post("/v1/query").then().statusCode(200);
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy now\",\"k\":1,\"maxTokens\":4,\"sensitivity\":\"confidential\"}")
+                    .when().post("/v1/query").then().statusCode(200);
+            given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"sensitivity\":\"restricted\"}")
+                    .when().post("/v1/query").then().statusCode(200).body("servedBy", equalTo("none"));
 
             // Generation that succeeds, streaming and not.
             chat("edge", "obs alpha", 6, true).then().statusCode(200);

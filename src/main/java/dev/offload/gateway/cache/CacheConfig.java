@@ -1,0 +1,43 @@
+package dev.offload.gateway.cache;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/** The semantic cache. Threshold, lexical weight and margin defaults are measured; see cache.md. */
+@ConfigMapping(prefix = "gateway.cache")
+public interface CacheConfig {
+    /** Answer repeated questions from the cache and store new answers in it. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** Minimum cosine similarity between a query and a cached query for a semantic hit. */
+    @WithDefault("0.76")
+    double similarityThreshold();
+
+    /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 ranks by cosine alone. */
+    @WithDefault("0.3")
+    double lexicalWeight();
+
+    /** A hit needs this lead in ranking score over any candidate with a different answer; otherwise the lookup misses as ambiguous. */
+    @WithDefault("0.03")
+    double ambiguityMargin();
+
+    /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */
+    @WithDefault("5")
+    int candidates();
+
+    /** How long a cached answer may be served; document updates drop entries earlier. */
+    @WithDefault("1h")
+    Duration ttl();
+
+    /** Entries over all tenants; least recently used ones are evicted beyond it. Lookups scan a tenant's scope by brute force, so this also bounds lookup cost. */
+    @WithDefault("10000")
+    int maxEntries();
+
+    /** Estimated heap the entries may use over all tenants (vectors, texts, sources); least recently used ones are evicted beyond it. */
+    @WithDefault("64M")
+    MemorySize maxBytes();
+}

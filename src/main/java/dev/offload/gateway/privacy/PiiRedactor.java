@@ -1,0 +1,481 @@
+package dev.offload.gateway.privacy;
+
+import org.apache.commons.validator.routines.EmailValidator;
+import org.apache.commons.validator.routines.IBANValidator;
+import org.apache.commons.validator.routines.InetAddressValidator;
+import org.apache.commons.validator.routines.checkdigit.LuhnCheckDigit;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Finds personal data in text: e-mail addresses, phone numbers, payment card numbers, IBANs,
+ * IPv4/IPv6 addresses and matches of configurable national-ID patterns. Redaction itself, with
+ * numbered placeholders that can be put back, happens in a {@link RedactionSession} from
+ * {@link #newSession()}.
+ *
+ * <p>Each kind has a cheap candidate pattern and, where a checksum or grammar exists, a second
+ * check with Apache Commons Validator, so numbers that merely look right are left alone: card
+ * numbers must pass the Luhn check (and not start with 0), IBANs the country's length and format
+ * and the ISO 7064 mod-97 check digits, IP addresses the full address grammar. Phone numbers
+ * have no checksum; only shapes people write them in are accepted — international ({@code +CC}
+ * or {@code 00CC}, 8–15 digits), North American with separators ({@code (415) 555-0132},
+ * {@code 415-555-0132}) and national numbers with a trunk 0 and consistent separators
+ * ({@code 020 7946 0958}, {@code 030/1234567}, {@code 01 23 45 67 89}, 9–12 digits) — so plain
+ * years, dates, ids and version strings do not match. When two findings overlap, the more
+ * specific kind wins in the order e-mail, IBAN, card, national ID, IP, phone.
+ *
+ * <p>E-mail domains need not end in a public suffix ({@code ops@plant.internal} is personal
+ * data too): Commons Validator checks the local part and known domains, and a syntactically
+ * valid host name with an alphabetic last label is accepted as well.
+ *
+ * <p>Known limit: digit groups of two numbers written back to back with only spaces between
+ * them ("+44 20 7946 0958 4111 1111 1111 1112") are ambiguous; a card-shaped window across both
+ * may pass Luhn (one in ten does) and is then redacted as a card, taking the overlapping part of
+ * the phone number with it and leaving the rest of it ("+44 20") in clear. Restoration stays
+ * exact. Any word or punctuation between the numbers removes the ambiguity.
+ *
+ * <p>Immutable and thread-safe: one instance serves every request.
+ */
+public final class PiiRedactor {
+    /** National-ID patterns shipped with the gateway, by name. */
+    public static final Map<String, String> BUILT_IN_NATIONAL_IDS = Map.of(
+            // US Social Security Number as written: area 001-899 except 666, group 01-99, serial 0001-9999.
+            "us-ssn", "(?<![\\p{L}\\p{N}_-])(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}(?![\\p{L}\\p{N}_]|-\\d)");
+
+    /** One finding: the kind, its span {@code [start, end)} in the text, and the text itself. */
+    public record Match(PiiType type, int start, int end, String value) {
+    }
+
+    private static final String W = "\\p{L}\\p{N}_";
+
+    private static final Pattern EMAIL = Pattern.compile(
+            "(?<![\\p{L}\\p{N}._%+'-])[\\p{L}\\p{N}_%+-][\\p{L}\\p{N}._%+'-]*@(?:\\[[0-9A-Fa-f:.]+\\]"
+                    + "|[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?(?:\\.[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?)+)");
+    private static final Pattern HOST_NAME = Pattern.compile(
+            "(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?\\.)+\\p{L}{2,63}");
+
+    private static final int MIN_IBAN_LENGTH = 15;
+    private static final Pattern IBAN_START = Pattern.compile("(?<![" + W + "])[A-Za-z]{2}\\d{2}");
+
+    private static final Pattern CARD = Pattern.compile("(?<![" + W + "+\\-.])"
+            + "(?:\\d{13,19}|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{1,7}|\\d{4}([ -])\\d{6}\\2\\d{4,5})"
+            + "(?![" + W + "]|[.,]\\d)");
+
+    private static final Pattern IPV4 = Pattern.compile(
+            "(?<![" + W + ".])\\d{1,3}(?:\\.\\d{1,3}){3}(?![" + W + "]|\\.\\d)");
+    private static final Pattern IPV6 = Pattern.compile(
+            "(?<![" + W + ":.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]{1,4})?"
+                    + "(?:%[\\p{L}\\p{N}_-]+)?(?![" + W + ":])");
+
+    private static final Pattern PHONE_INTERNATIONAL = Pattern.compile("(?<![" + W + "+])"
+            + "(?:\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?(?:[ .\\-/]?\\(?\\d{1,5}\\)?){1,6}(?![" + W + "])");
+    private static final Pattern PHONE_NANP = Pattern.compile("(?<![" + W + "+.\\-/])(?:1[ .-])?"
+            + "(?:\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[ .-]\\d{4}|[2-9]\\d{2}([ .-])[2-9]\\d{2}\\1\\d{4})"
+            + "(?![" + W + "]|[.\\-/]\\d)");
+    private static final Pattern PHONE_TRUNK = Pattern.compile("(?<![" + W + "+.\\-/])"
+            + "(?:0[1-9]\\d{0,3}([ \\-/.])\\d{2,8}(?:\\1\\d{2,8}){0,4}|\\(0[1-9]\\d{0,3}\\) ?\\d{2,8}(?:[ -]\\d{2,8}){0,3})"
+            + "(?![" + W + "]|[.\\-/]\\d)");
+
+    /** A placeholder as the session writes it; text that already looks like one is protected. */
+    static final Pattern PLACEHOLDER = Pattern.compile(
+            "<(EMAIL|PHONE|CARD|IBAN|IP|NATIONAL_ID)_[1-9]\\d{0,8}>");
+
+    private static final EmailValidator EMAIL_VALIDATOR = new PrivateDomainEmailValidator();
+    private static final InetAddressValidator IP_VALIDATOR = InetAddressValidator.getInstance();
+    private static final IBANValidator IBAN_VALIDATOR = IBANValidator.getInstance();
+
+    /** Overlap resolution order: lower wins. Placeholder-shaped literals come first. */
+    private static final int LITERAL_RANK = 0;
+
+    private static int rank(PiiType t) {
+        return switch (t) {
+            case EMAIL -> 1;
+            case IBAN -> 2;
+            case CARD -> 3;
+            case NATIONAL_ID -> 4;
+            case IP -> 5;
+            case PHONE -> 6;
+        };
+    }
+
+    /** What a span found while scanning is. */
+    enum Kind {
+        /** Personal data: replaced and counted. */
+        PII,
+        /** Text that merely looks like a placeholder: replaced (so it comes back as written), not counted. */
+        LITERAL,
+        /**
+         * Shaped like the kind but failing its check (an IBAN with wrong check digits): left as it
+         * is, and claims its characters so no weaker kind matches a fragment of it.
+         */
+        REJECTED
+    }
+
+    /** A finding while scanning. */
+    record Span(PiiType type, int start, int end, Kind kind) {
+        int rank() {
+            return kind == Kind.LITERAL ? LITERAL_RANK : PiiRedactor.rank(type);
+        }
+    }
+
+    private final Set<PiiType> types;
+    private final Map<String, Pattern> nationalIds;
+
+    private PiiRedactor(Builder b) {
+        this.types = Collections.unmodifiableSet(EnumSet.copyOf(b.types));
+        this.nationalIds = Collections.unmodifiableMap(new LinkedHashMap<>(b.nationalIds));
+    }
+
+    /** Every kind on, national IDs from {@link #BUILT_IN_NATIONAL_IDS}. */
+    public static PiiRedactor withDefaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A fresh redaction session: its own placeholder numbering, counts and restore map. */
+    public RedactionSession newSession() {
+        return new RedactionSession(this);
+    }
+
+    /** Kinds this redactor looks for. */
+    public Set<PiiType> types() {
+        return types;
+    }
+
+    /** National-ID pattern names in use. */
+    public Set<String> nationalIdNames() {
+        return nationalIds.keySet();
+    }
+
+    /** The personal data in {@code text}, in text order, without overlaps. */
+    public List<Match> detect(String text) {
+        List<Match> out = new ArrayList<>();
+        for (Span s : scan(text)) {
+            if (s.kind() == Kind.PII) {
+                out.add(new Match(s.type(), s.start(), s.end(), text.substring(s.start(), s.end())));
+            }
+        }
+        return out;
+    }
+
+    /** Findings plus placeholder-shaped literals, in text order, without overlaps. */
+    List<Span> scan(String text) {
+        List<Span> found = new ArrayList<>();
+        if (text.indexOf('<') >= 0) {
+            Matcher m = PLACEHOLDER.matcher(text);
+            while (m.find()) {
+                found.add(new Span(PiiType.valueOf(m.group(1)), m.start(), m.end(), Kind.LITERAL));
+            }
+        }
+        if (types.contains(PiiType.EMAIL) && text.indexOf('@') >= 0) {
+            emails(text, found);
+        }
+        if (types.contains(PiiType.IBAN)) {
+            ibans(text, found);
+        }
+        if (types.contains(PiiType.CARD)) {
+            cards(text, found);
+        }
+        if (types.contains(PiiType.NATIONAL_ID)) {
+            for (Pattern p : nationalIds.values()) {
+                Matcher m = p.matcher(text);
+                while (m.find()) {
+                    if (m.end() > m.start()) {
+                        found.add(new Span(PiiType.NATIONAL_ID, m.start(), m.end(), Kind.PII));
+                    }
+                }
+            }
+        }
+        if (types.contains(PiiType.IP)) {
+            ips(text, found);
+        }
+        if (types.contains(PiiType.PHONE)) {
+            phones(text, found);
+        }
+        return resolveOverlaps(found);
+    }
+
+    private static List<Span> resolveOverlaps(List<Span> found) {
+        if (found.size() < 2) {
+            return found;
+        }
+        // Valid findings before rejected look-alikes of the same rank.
+        found.sort(Comparator.comparingInt(Span::rank).thenComparing(Span::kind).thenComparingInt(Span::start)
+                .thenComparingInt(s -> -(s.end() - s.start())));
+        TreeMap<Integer, Span> kept = new TreeMap<>();
+        for (Span s : found) {
+            Map.Entry<Integer, Span> before = kept.floorEntry(s.start());
+            if (before != null && before.getValue().end() > s.start()) {
+                continue;
+            }
+            Map.Entry<Integer, Span> after = kept.ceilingEntry(s.start());
+            if (after != null && after.getKey() < s.end()) {
+                continue;
+            }
+            kept.put(s.start(), s);
+        }
+        return new ArrayList<>(kept.values());
+    }
+
+    /** Where an accepted candidate ends, or -1 to reject it. */
+    @FunctionalInterface
+    private interface Check {
+        int end(Matcher m);
+    }
+
+    /**
+     * Runs {@code p} over the text and keeps the candidates {@code check} accepts. A rejected
+     * candidate must not hide a real finding that starts inside it ("01/02/2024 4455 4122 5793
+     * 4918": the date's year starts a card-shaped run that fails Luhn), so the search goes on one
+     * character after a rejected candidate's start, not after its end.
+     */
+    private static void candidates(Pattern p, String text, PiiType type, List<Span> out, Check check) {
+        Matcher m = p.matcher(text);
+        int from = 0;
+        while (from < text.length() && m.find(from)) {
+            int end = check.end(m);
+            if (end > m.start()) {
+                out.add(new Span(type, m.start(), end, Kind.PII));
+                from = end;
+            } else {
+                from = m.start() + 1;
+            }
+        }
+    }
+
+    private static void emails(String text, List<Span> out) {
+        candidates(EMAIL, text, PiiType.EMAIL, out, m -> EMAIL_VALIDATOR.isValid(m.group()) ? m.end() : -1);
+    }
+
+    /**
+     * IBANs are written compact or in groups of four; the country code fixes the length, so the
+     * scan takes exactly that many characters (skipping single spaces or dashes) and no more.
+     */
+    private static void ibans(String text, List<Span> out) {
+        Matcher m = IBAN_START.matcher(text);
+        while (m.find()) {
+            String country = text.substring(m.start(), m.start() + 2).toUpperCase(Locale.ROOT);
+            IBANValidator.Validator v = IBAN_VALIDATOR.getValidator(country);
+            if (v == null) {
+                continue;
+            }
+            int length = v.getIbanLength();
+            StringBuilder compact = new StringBuilder(length).append(text, m.start(), m.end());
+            int i = m.end();
+            while (compact.length() < length && i < text.length()) {
+                char c = text.charAt(i);
+                if (isAsciiAlnum(c)) {
+                    compact.append(c);
+                    i++;
+                } else if ((c == ' ' || c == '-') && i + 1 < text.length() && isAsciiAlnum(text.charAt(i + 1))) {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            boolean whole = i == text.length() || !isWordChar(text.charAt(i));
+            if (compact.length() == length && whole && IBAN_VALIDATOR.isValid(compact.toString().toUpperCase(Locale.ROOT))) {
+                out.add(new Span(PiiType.IBAN, m.start(), i, Kind.PII));
+            } else if (compact.length() >= MIN_IBAN_LENGTH) {
+                // A mistyped or made-up IBAN: its digit groups are not a card or a phone number either.
+                out.add(new Span(PiiType.IBAN, m.start(), i, Kind.REJECTED));
+            }
+        }
+    }
+
+    private static void cards(String text, List<Span> out) {
+        candidates(CARD, text, PiiType.CARD, out, m -> {
+            String digits = digitsOf(m.group());
+            // No payment card number starts with 0 (ISO/IEC 7812 major industry identifier 0 is not for cards).
+            return digits.charAt(0) != '0' && LuhnCheckDigit.LUHN_CHECK_DIGIT.isValid(digits) ? m.end() : -1;
+        });
+    }
+
+    private static void ips(String text, List<Span> out) {
+        if (text.indexOf('.') >= 0) {
+            candidates(IPV4, text, PiiType.IP, out, m -> IP_VALIDATOR.isValidInet4Address(m.group()) ? m.end() : -1);
+        }
+        if (text.indexOf(':') >= 0) {
+            candidates(IPV6, text, PiiType.IP, out, m -> {
+                String candidate = m.group();
+                if (IP_VALIDATOR.isValidInet6Address(candidate)) {
+                    return m.end();
+                }
+                // "at fe80::1: the ..." — a colon of the sentence may stick to the address.
+                if (candidate.endsWith(":") && !candidate.endsWith("::")
+                        && IP_VALIDATOR.isValidInet6Address(candidate.substring(0, candidate.length() - 1))) {
+                    return m.end() - 1;
+                }
+                return -1;
+            });
+        }
+    }
+
+    private static void phones(String text, List<Span> out) {
+        candidates(PHONE_INTERNATIONAL, text, PiiType.PHONE, out, m -> {
+            boolean plus = text.charAt(m.start()) == '+';
+            // At most 15 digits after the prefix (E.164).
+            int end = trimToDigits(text, m.start(), m.end(), 15, plus ? 0 : 2);
+            int digits = countDigits(text, m.start(), end) - (plus ? 0 : 2);
+            // 00 + digits without any separator is more often an id than a phone number.
+            boolean separated = lastSeparator(text, m.start(), end) >= 0;
+            return digits >= 8 && digits <= 15 && (plus || separated) ? end : -1;
+        });
+        candidates(PHONE_NANP, text, PiiType.PHONE, out, Matcher::end);
+        candidates(PHONE_TRUNK, text, PiiType.PHONE, out, m -> {
+            int end = trimToDigits(text, m.start(), m.end(), 12, 0);
+            int digits = countDigits(text, m.start(), end);
+            return digits >= 9 && digits <= 12 ? end : -1;
+        });
+    }
+
+    /**
+     * A greedy match may have swallowed a number written after the phone number ("call 020 7946
+     * 0958 2019"): drops trailing groups until at most {@code max} digits remain (not counting
+     * {@code prefixDigits}), and returns the new end.
+     */
+    private static int trimToDigits(String text, int start, int end, int max, int prefixDigits) {
+        while (countDigits(text, start, end) - prefixDigits > max) {
+            int cut = lastSeparator(text, start, end);
+            if (cut < 0) {
+                break;
+            }
+            end = cut;
+        }
+        return end;
+    }
+
+    private static int lastSeparator(String text, int start, int end) {
+        for (int i = end - 1; i > start; i--) {
+            char c = text.charAt(i);
+            if (c == ' ' || c == '-' || c == '.' || c == '/') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int countDigits(String text, int start, int end) {
+        int n = 0;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            if (c >= '0' && c <= '9') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static String digitsOf(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean isAsciiAlnum(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_';
+    }
+
+    /**
+     * Commons Validator's e-mail check with one change: a domain that is not a known public
+     * suffix but is a well-formed host name still counts, because addresses on internal domains
+     * identify people just as well.
+     */
+    private static final class PrivateDomainEmailValidator extends EmailValidator {
+        private static final long serialVersionUID = 1L;
+
+        PrivateDomainEmailValidator() {
+            super(true, true);
+        }
+
+        @Override
+        protected boolean isValidDomain(String domain) {
+            return super.isValidDomain(domain) || HOST_NAME.matcher(domain).matches();
+        }
+    }
+
+    /** Validated settings of a {@link PiiRedactor}. */
+    public static final class Builder {
+        private final Set<PiiType> types = EnumSet.allOf(PiiType.class);
+        private final Map<String, Pattern> nationalIds = new LinkedHashMap<>();
+
+        private Builder() {
+            BUILT_IN_NATIONAL_IDS.forEach((name, regex) -> nationalIds.put(name, Pattern.compile(regex)));
+        }
+
+        /** Kinds to look for (default: all). */
+        public Builder types(Set<PiiType> kinds) {
+            Objects.requireNonNull(kinds, "types");
+            types.clear();
+            types.addAll(kinds);
+            return this;
+        }
+
+        /** Drops every national-ID pattern, the built-in ones included. */
+        public Builder clearNationalIds() {
+            nationalIds.clear();
+            return this;
+        }
+
+        /**
+         * Adds (or replaces, by name) a national-ID pattern: a Java regular expression whose
+         * whole match becomes {@code <NATIONAL_ID_n>}. Anchor it with look-arounds so it does not
+         * match inside longer numbers.
+         *
+         * @throws IllegalArgumentException when the name is blank, or the regex does not compile
+         *                                  or can match the empty string
+         */
+        public Builder nationalId(String name, String regex) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("national-ID pattern name is blank");
+            }
+            if (regex == null || regex.isBlank()) {
+                throw new IllegalArgumentException("national-ID pattern '" + name + "' is empty");
+            }
+            Pattern p;
+            try {
+                p = Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("national-ID pattern '" + name + "' is not a valid regex: "
+                        + e.getDescription(), e);
+            }
+            if (p.matcher("").matches()) {
+                throw new IllegalArgumentException("national-ID pattern '" + name + "' matches the empty string");
+            }
+            nationalIds.put(name, p);
+            return this;
+        }
+
+        public PiiRedactor build() {
+            if (types.isEmpty()) {
+                throw new IllegalArgumentException("at least one PII type must be enabled");
+            }
+            return new PiiRedactor(this);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.offload.gateway.privacy;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Sensitivity defaults and PII redaction settings. */
+@ConfigMapping(prefix = "gateway.privacy")
+public interface PrivacyConfig {
+    /** Sensitivity of a document or query that states none ({@code public|internal|confidential|restricted}). */
+    @WithDefault("internal")
+    Sensitivity defaultSensitivity();
+
+    /** Document metadata key that carries a document's sensitivity at ingest. */
+    @WithDefault("sensitivity")
+    String sensitivityMetadataKey();
+
+    /** Kinds of personal data to redact before a prompt leaves for an external tier. */
+    @WithDefault("email,phone,card,iban,ip,national-id")
+    Set<PiiType> piiTypes();
+
+    /**
+     * Built-in national-ID patterns to use, by name ({@link PiiRedactor#BUILT_IN_NATIONAL_IDS}:
+     * {@code us-ssn}); {@code none} for none.
+     */
+    @WithDefault("us-ssn")
+    List<String> builtInNationalIds();
+
+    /**
+     * More national-ID patterns, name → Java regular expression, e.g.
+     * {@code gateway.privacy.national-id-patterns.uk-nino=(?<![A-Z0-9])[A-CEGHJ-PR-TW-Z]{2}\\d{6}[A-D](?![A-Z0-9])};
+     * a whole match becomes {@code <NATIONAL_ID_n>}. A name equal to a built-in one replaces it.
+     */
+    Map<String, String> nationalIdPatterns();
+}

@@ -1,0 +1,174 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.generation.Generator;
+import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.sim.Fault;
+import dev.offload.gateway.sim.SimulatedBackend;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The semantic cache and the privacy policy on the query path, against simulated edge
+ * (inside the zone) and cloud (external) backends that record every prompt they receive.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = SimulatedBackendsResource.class, restrictToAnnotatedClass = true)
+class CacheAndPrivacyTest {
+    @Inject
+    Generator generator;
+    @Inject
+    SharedIndex index;
+
+    private static final String EMAIL = "bob.canary@example.com";
+    private static final String CARD = "4111 1111 1111 1111";
+    private static final String IBAN = "DE89 3704 0044 0532 0130 00";
+    private static final String PHONE = "+44 20 7946 0958";
+    private static final String RESTRICTED = "Quokka-canary-4410";
+
+    private static SimulatedBackend[] all() {
+        return new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB,
+                SimulatedBackendsResource.cloud};
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        index.whenOpen().get(120, TimeUnit.SECONDS);
+        for (SimulatedBackend b : all()) {
+            b.clearFault();
+            b.resetStats();
+        }
+        generator.resetCircuits();
+        given().contentType(ContentType.JSON).body("{\"documents\":["
+                        + "{\"id\":\"gearbox\",\"title\":\"Gearbox G-2\",\"text\":\"The gearbox G-2 oil is changed every 500 hours. "
+                        + "Refunds for parts go to IBAN " + IBAN + ".\",\"metadata\":{\"sensitivity\":\"internal\"}},"
+                        + "{\"id\":\"quokka\",\"title\":\"Quokka gearbox override\",\"text\":\"" + RESTRICTED
+                        + " gearbox G-9 override sequence for the maintenance lead only.\",\"metadata\":{\"sensitivity\":\"restricted\"}}]}")
+                .when().post("/v1/documents").then().statusCode(200);
+    }
+
+    @AfterEach
+    void clear() {
+        for (SimulatedBackend b : all()) {
+            b.clearFault();
+        }
+        generator.resetCircuits();
+    }
+
+    private static Response query(String body, boolean sse) {
+        var spec = given().contentType(ContentType.JSON).body(body);
+        return (sse ? spec.accept("text/event-stream") : spec).when().post("/v1/query");
+    }
+
+    private static long requests() {
+        long n = 0;
+        for (SimulatedBackend b : all()) {
+            n += b.requestsReceived();
+        }
+        return n;
+    }
+
+    @Test
+    void aRepeatedQuestionIsAnsweredFromTheCacheWithItsSourcesAndNoBackendCall() {
+        String body = "{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"maxTokens\":100}";
+        JsonPath first = query(body, false).then().statusCode(200).body("servedBy", equalTo("edge")).extract().jsonPath();
+        assertEquals(1, requests());
+        JsonPath second = query(body, false).then().statusCode(200)
+                .body("servedBy", equalTo("cache"))
+                .body("cacheSimilarity", equalTo(1.0f))
+                .body("hint.target", equalTo("CACHE"))
+                .extract().jsonPath();
+        assertEquals(first.getString("answer"), second.getString("answer"));
+        assertEquals(first.getList("sources.documentId"), second.getList("sources.documentId"));
+        assertEquals(1, requests(), "the hit called no backend");
+
+        // SSE replays the cached answer as a stream.
+        String sse = query(body, true).then().statusCode(200).extract().asString();
+        assertTrue(sse.startsWith("event: sources"), sse);
+        assertTrue(sse.contains("event: token"), sse);
+        assertTrue(sse.contains("event: final") && sse.contains("\"servedBy\":\"cache\""), sse);
+
+        // The hint alone says CACHE for the same question.
+        given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"how often is the gearbox G-2 oil changed\"}}")
+                .when().post("/v1/offload/decide").then().statusCode(200).body("target", equalTo("CACHE"));
+
+        // Another sensitivity or other filters are another scope: no hit.
+        query("{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"maxTokens\":100,\"sensitivity\":\"public\"}", false)
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+
+        // Updating a source document drops the answers built from it.
+        given().contentType(ContentType.JSON).body("{\"documents\":[{\"id\":\"gearbox\",\"title\":\"Gearbox G-2\","
+                + "\"text\":\"The gearbox G-2 oil is changed every 750 hours.\"}]}").when().post("/v1/documents").then().statusCode(200);
+        query(body, false).then().statusCode(200).body("servedBy", equalTo("edge"));
+    }
+
+    @Test
+    void extractiveAnswersAreNotCachedAsGeneratedOnes() {
+        for (SimulatedBackend b : all()) {
+            b.fault(Fault.ERROR_500);
+        }
+        String body = "{\"query\":\"gearbox G-2 oil interval\",\"k\":1,\"maxTokens\":100}";
+        query(body, false).then().statusCode(200).body("servedBy", equalTo("extractive"));
+        for (SimulatedBackend b : all()) {
+            b.clearFault();
+        }
+        generator.resetCircuits();
+        query(body, false).then().statusCode(200).body("servedBy", equalTo("edge"));
+    }
+
+    @Test
+    void piiNeverReachesTheExternalTierAndRestrictedTextReachesNoBackend() {
+        // The edge pool fails: the query goes to the cloud tier, which is external.
+        SimulatedBackendsResource.edgeA.fault(Fault.ERROR_500);
+        SimulatedBackendsResource.edgeB.fault(Fault.ERROR_500);
+        String body = "{\"query\":\"gearbox G-2 oil change, mail " + EMAIL + " and charge card " + CARD + "\",\"k\":1,"
+                + "\"maxTokens\":16,\"history\":[{\"role\":\"user\",\"content\":\"call me on " + PHONE + "\"},"
+                + "{\"role\":\"assistant\",\"content\":\"noted\"}]}";
+        query(body, false).then().statusCode(200).body("servedBy", equalTo("cloud"))
+                .body("sources.documentId", hasItem("gearbox"));
+        List<String> cloud = SimulatedBackendsResource.cloud.receivedBodies();
+        assertEquals(1, cloud.size());
+        String sent = cloud.get(0);
+        for (String canary : List.of(EMAIL, CARD, IBAN, PHONE, "4111111111111111", "DE89370400440532013000")) {
+            assertFalse(sent.contains(canary), "PII reached the external tier: " + canary + " in " + sent);
+        }
+        assertTrue(sent.contains("<EMAIL_1>") && sent.contains("<CARD_1>") && sent.contains("<IBAN_1>") && sent.contains("<PHONE_1>"),
+                "placeholders stand in for the values: " + sent);
+        // Edge replicas are inside the zone: they got the request before failing, unredacted.
+        List<String> edge = new ArrayList<>(SimulatedBackendsResource.edgeA.receivedBodies());
+        edge.addAll(SimulatedBackendsResource.edgeB.receivedBodies());
+        assertTrue(edge.stream().anyMatch(b -> b.contains(EMAIL)), "edge prompts keep the data (inside the zone)");
+
+        // Restricted context: nothing reaches any backend.
+        for (SimulatedBackend b : all()) {
+            b.resetStats();
+        }
+        query("{\"query\":\"gearbox G-9 override sequence\",\"k\":2}", false).then().statusCode(200)
+                .body("servedBy", equalTo("none")).body("hint.reasons.code", hasItem("SENSITIVITY_RESTRICTED"));
+        for (SimulatedBackend b : all()) {
+            assertEquals(0, b.requestsReceived());
+            assertFalse(b.receivedBodies().stream().anyMatch(x -> x.contains(RESTRICTED)));
+        }
+        String metrics = given().when().get("/q/metrics").asString();
+        assertTrue(metrics.contains("gateway_privacy_redactions_total{type=\"email\"}"), "redactions counted by type");
+        assertTrue(metrics.contains("gateway_privacy_refusals_total{reason=\"restricted\",sensitivity=\"restricted\"}"), metrics.lines()
+                .filter(l -> l.contains("privacy")).toList().toString());
+    }
+}

@@ -1,0 +1,36 @@
+package dev.offload.gateway.cache;
+
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The configuration maps and the produced cache carries it. */
+@QuarkusTest
+class CacheWiringTest {
+    @Inject
+    SemanticCache cache;
+
+    @Inject
+    CacheConfig config;
+
+    @Test
+    void settingsComeFromConfiguration() {
+        SemanticCache.Settings s = cache.settings();
+        assertEquals(config.similarityThreshold(), s.similarityThreshold());
+        assertEquals(Duration.ofHours(1), s.ttl());
+        assertEquals(64L * 1024 * 1024, s.maxBytes());
+        assertEquals(10_000, s.maxEntries());
+        assertTrue(s.enabled());
+        float[] v = {0.6f, 0.8f};
+        assertTrue(cache.put(cache.ticket(), "wiring-test", CacheScope.NONE, "q", v, "a",
+                List.of(new CachedSource("d", "d#0", "t", 1, "s"))));
+        assertEquals("a", cache.lookup("wiring-test", CacheScope.NONE, "q", v).orElseThrow().answer());
+        cache.invalidateTenant("wiring-test");
+    }
+}
