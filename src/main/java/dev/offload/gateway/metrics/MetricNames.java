@@ -72,4 +72,16 @@ public final class MetricNames {
     public static final String COALESCED = "gateway.generation.coalesced";
     /** Gauge: generation streams in progress. */
     public static final String GENERATION_STREAMS = "gateway.generation.streams";
+
+    /** Gauge: API keys accepted now (from the keys file). */
+    public static final String AUTH_KEYS = "gateway.auth.keys";
+    /** Counter: keys-file reloads, tag {@code result=applied|failed} (an unchanged file is not counted). */
+    public static final String AUTH_RELOADS = "gateway.auth.reloads";
+    /** Counter: calls refused for their credentials, tags {@code reason=missing|invalid|forbidden, transport=http|grpc}. */
+    public static final String AUTH_FAILURES = "gateway.auth.failures";
+    /**
+     * Counter: calls refused by an abuse limit, tags {@code transport=http|grpc} and
+     * {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars}.
+     */
+    public static final String LIMIT_REJECTIONS = "gateway.limits.rejections";
 }
