@@ -14,6 +14,8 @@ import dev.offload.gateway.retrieval.InvalidRequestException;
 import dev.offload.gateway.retrieval.NewDocument;
 import dev.offload.gateway.retrieval.RetrievalConfig;
 import dev.offload.gateway.retrieval.SearchMode;
+import dev.offload.gateway.security.AccessDeniedException;
+import dev.offload.gateway.security.NotAuthenticatedException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcService;
@@ -43,6 +45,13 @@ public class IndexGrpcService implements IndexService {
     @Override
     public Uni<IngestReply> ingest(Multi<Document> request) {
         int max = config.ingest().maxBatchDocuments();
+        // Read now: the batch is written on a worker thread, outside the call's gRPC context.
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(toStatus(e));
+        }
         return request
                 .onItem().transform(d -> new NewDocument(d.getId(), d.getTitle(), d.getText(), d.getMetadataMap()))
                 // Collect one more than allowed, so an oversized stream is refused without buffering it all.
@@ -50,7 +59,7 @@ public class IndexGrpcService implements IndexService {
                 .collect().asList()
                 .emitOn(Infrastructure.getDefaultWorkerPool())
                 .map(docs -> {
-                    WriteResult r = ingestion.ingest(Callers.tenant(), docs);
+                    WriteResult r = ingestion.ingest(tenant, docs);
                     return IngestReply.newBuilder().setDocuments(r.documents()).setChunks(r.chunks())
                             .setReplaced(r.replaced()).setSequence(r.sequence()).build();
                 })
@@ -83,6 +92,12 @@ public class IndexGrpcService implements IndexService {
     static StatusRuntimeException toStatus(Throwable t) {
         if (t instanceof StatusRuntimeException s) {
             return s;
+        }
+        if (t instanceof NotAuthenticatedException) {
+            return Status.UNAUTHENTICATED.withDescription(t.getMessage()).asRuntimeException();
+        }
+        if (t instanceof AccessDeniedException) {
+            return Status.PERMISSION_DENIED.withDescription(t.getMessage()).asRuntimeException();
         }
         if (t instanceof InvalidRequestException e) {
             String detail = e.violations().stream().map(v -> v.field() + ": " + v.message())

@@ -3,6 +3,7 @@ package dev.offload.gateway.api;
 import dev.offload.gateway.generation.ExtractiveAnswerer;
 import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.TestKeys;
 import dev.offload.gateway.sim.Fault;
 import dev.offload.gateway.sim.SimulatedBackend;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -31,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import static io.restassured.RestAssured.given;
+import static dev.offload.gateway.security.TestKeys.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
@@ -285,6 +286,7 @@ class ChatCompletionsTest {
         HttpClient client = HttpClient.newHttpClient();
         HttpRequest req = HttpRequest.newBuilder(URI.create(chatUrl.toString()))
                 .header("Content-Type", "application/json")
+                .header("Authorization", TestKeys.bearer(TestKeys.DEFAULT_DEVICE))
                 .POST(HttpRequest.BodyPublishers.ofString(body("edge", "india disconnect", 60, true))).build();
         HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
         BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8));

@@ -2,6 +2,9 @@ package dev.offload.gateway.security;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,5 +57,17 @@ class KeyRingTest {
         // The duplicate did not override the first entry; the good last line was still read.
         assertEquals("acme", ring.lookup(KEY_A).orElseThrow().tenant());
         assertEquals("initech", ring.lookup(KEY_B).orElseThrow().tenant());
+    }
+
+    @Test
+    void theTestKeysFileHoldsEveryTestKeyWithItsTenantAndRole() throws IOException {
+        KeyRing ring = KeyRing.parse(Files.readAllLines(Path.of("src/test/resources/test-keys")));
+        assertEquals(List.of(), ring.problems());
+        assertEquals(TestKeys.ALL.size(), ring.size());
+        for (TestKeys.Key k : TestKeys.ALL) {
+            Caller c = ring.lookup(k.key()).orElseThrow(() -> new AssertionError("missing " + k.tenant()));
+            assertEquals(k.tenant(), c.tenant());
+            assertEquals(k.role(), c.role());
+        }
     }
 }
