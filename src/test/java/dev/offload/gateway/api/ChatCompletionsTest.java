@@ -1,6 +1,7 @@
 package dev.offload.gateway.api;
 
 import dev.offload.gateway.generation.ExtractiveAnswerer;
+import dev.offload.gateway.generation.GenerationConfig;
 import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.retrieval.SharedIndex;
 import dev.offload.gateway.security.TestKeys;
@@ -49,6 +50,8 @@ class ChatCompletionsTest {
     Generator generator;
     @Inject
     SharedIndex index;
+    @Inject
+    GenerationConfig generationConfig;
 
     @TestHTTPResource("/v1/chat/completions")
     URL chatUrl;
@@ -122,6 +125,20 @@ class ChatCompletionsTest {
             }
             Thread.sleep(20);
         }
+    }
+
+    @Test
+    void theBackendGetsTheGatewaySystemPromptFirstAndTheDevicesSystemMessageAsUserData() {
+        chat(body("edge", "kilo policy", 3, false)).then().statusCode(200);
+        String sent = java.util.stream.Stream.of(SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB)
+                .flatMap(b -> b.receivedRequests().stream()).map(dev.offload.gateway.sim.ReceivedRequest::body)
+                .filter(b -> b.contains("kilo policy")).findFirst().orElseThrow();
+        io.restassured.path.json.JsonPath j = io.restassured.path.json.JsonPath.from(sent);
+        assertEquals(List.of("system", "user", "user"), j.getList("messages.role"));
+        assertEquals(generationConfig.systemPrompt(), j.getString("messages[0].content"));
+        assertTrue(j.getString("messages[1].content").startsWith(SystemPromptPolicy.DEVICE_INSTRUCTIONS), sent);
+        assertTrue(j.getString("messages[1].content").endsWith("be brief"), sent);
+        assertEquals("kilo policy", j.getString("messages[2].content"));
     }
 
     @Test
