@@ -29,6 +29,12 @@ public final class TestKeys {
     public static final String GLOBEX = "tk-globex-device-9e3d7a1f42";
     public static final String GLOBEX_2 = "tk-globex-device2-07b5e2c9d8";
     public static final String INITECH = "tk-initech-device-a6f0c3d815";
+    /** Tenants iso-a, iso-b, iso-c: written by {@link TenantIsolationTest} alone, which models all they hold. */
+    public static final String ISO_A1 = "tk-iso-a-device1-4d1e8b";
+    public static final String ISO_A2 = "tk-iso-a-device2-91fa37";
+    public static final String ISO_B1 = "tk-iso-b-device1-e6c250";
+    public static final String ISO_B2 = "tk-iso-b-device2-3a7d0c";
+    public static final String ISO_C = "tk-iso-c-device-b85f14";
 
     /** Every key with its tenant and role, as the keys file lists them. */
     public record Key(String key, String tenant, Role role) {
@@ -45,7 +51,12 @@ public final class TestKeys {
             new Key(ACME_2, "acme", Role.DEVICE),
             new Key(GLOBEX, "globex", Role.DEVICE),
             new Key(GLOBEX_2, "globex", Role.DEVICE),
-            new Key(INITECH, "initech", Role.DEVICE));
+            new Key(INITECH, "initech", Role.DEVICE),
+            new Key(ISO_A1, "iso-a", Role.DEVICE),
+            new Key(ISO_A2, "iso-a", Role.DEVICE),
+            new Key(ISO_B1, "iso-b", Role.DEVICE),
+            new Key(ISO_B2, "iso-b", Role.DEVICE),
+            new Key(ISO_C, "iso-c", Role.DEVICE));
 
     private TestKeys() {
     }
