@@ -1,6 +1,5 @@
 package dev.offload.gateway.api;
 
-import dev.offload.gateway.api.IndexApi.KeysReloadResponse;
 import dev.offload.gateway.security.ApiKeys;
 import dev.offload.gateway.security.CurrentCaller;
 import io.smallrye.common.annotation.Blocking;
@@ -11,6 +10,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import java.io.IOException;
+import java.util.List;
 
 /** {@code /v1/admin}: operator actions; every one needs the admin role. */
 @Path("/v1/admin")
@@ -19,6 +19,10 @@ import java.io.IOException;
 public class AdminResource {
     @Inject
     ApiKeys keys;
+
+    /** {@code skippedLines}: "line N: reason" for each malformed line, never the line itself. */
+    public record KeysReloadResponse(boolean changed, int keys, int tenants, List<String> skippedLines) {
+    }
 
     /** Re-reads the keys file now instead of at the next reload interval. */
     @POST

@@ -44,9 +44,6 @@ public final class IndexApi {
                                 Long bytesOnDisk, Instant lastCommit, Long lastCommitSequence, Long lastSequence) {
     }
 
-    public record KeysReloadResponse(boolean changed, int keys, int tenants, List<String> skippedLines) {
-    }
-
     public record SnapshotResponse(String path, long sequence, int files, long bytes, Instant createdAt) {
     }
 }

@@ -96,9 +96,10 @@ class AuthenticationApiTest {
 
     @Test
     void healthAndMetricsStayOpen() {
+        RestAssured.given().get("/v1/index/stats").then().statusCode(401);
         RestAssured.given().get("/q/health/ready").then().statusCode(200);
         RestAssured.given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("gateway_auth_failures_total"))
+                .body(containsString("gateway_auth_failures_total{reason=\"missing\",transport=\"http\"}"))
                 .body(containsString("gateway_auth_keys"));
     }
 
