@@ -15,6 +15,10 @@ import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadHint;
 import dev.offload.gateway.retrieval.HybridSearcher;
 import dev.offload.gateway.retrieval.SearchMode;
+import dev.offload.gateway.security.LimitsConfig;
+import dev.offload.gateway.security.NotAuthenticatedException;
+import dev.offload.gateway.security.SecurityMetrics;
+import dev.offload.gateway.security.TenantGenerationLimiter;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -30,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,6 +48,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Headers a device may send: {@code X-Offload-Priority: interactive|background},
  * {@code X-Offload-Deadline-Ms}: time budget for the whole answer.
+ *
+ * <p>The tenant is the authenticated caller's; the gateway's system prompt comes first and a
+ * device's system messages are demoted ({@link SystemPromptPolicy}); each tenant has at most
+ * {@code gateway.limits.tenant-concurrent-generations} answers in flight (429 beyond).
  */
 @ApplicationScoped
 public class ChatCompletionsRoute {
@@ -60,11 +69,23 @@ public class ChatCompletionsRoute {
     ObjectMapper json;
     @Inject
     OffloadAdvisor advisor;
+    @Inject
+    LimitsConfig limits;
+    @Inject
+    TenantGenerationLimiter tenantLimiter;
 
     void register(@Observes Router router) {
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
-                .handler(this::handle);
+                .handler(this::handle)
+                .failureHandler(ctx -> {
+                    if (ctx.statusCode() == 413) { // the body handler's own limit, sent without Content-Length
+                        sendError(ctx, 413, "Payload too large", "the request body is over 4 MiB",
+                                "invalid_request_error", null, "body_too_large");
+                    } else {
+                        ctx.next();
+                    }
+                });
     }
 
     /** Model aliases a device may ask for: {@code auto} (every tier, in order) and each configured tier. */
@@ -107,6 +128,13 @@ public class ChatCompletionsRoute {
             badRequest(ctx, "messages must contain at least one message", "messages", "invalid_value");
             return;
         }
+        if (req.messages().size() > limits.maxChatMessages()) {
+            SecurityMetrics.limitRejected("chat_messages", SecurityMetrics.HTTP);
+            badRequest(ctx, "at most " + limits.maxChatMessages() + " messages (history turns) per request",
+                    "messages", "too_many_messages");
+            return;
+        }
+        int chars = 0;
         List<ChatTurn> turns = new ArrayList<>(req.messages().size());
         for (int i = 0; i < req.messages().size(); i++) {
             ChatCompletions.Message m = req.messages().get(i);
@@ -120,6 +148,13 @@ public class ChatCompletionsRoute {
             String text = m.text();
             if (text == null) {
                 badRequest(ctx, "messages[" + i + "].content must be text", "messages[" + i + "].content", "invalid_value");
+                return;
+            }
+            chars += text.length();
+            if (chars > limits.maxChatChars()) {
+                SecurityMetrics.limitRejected("chat_chars", SecurityMetrics.HTTP);
+                badRequest(ctx, "the messages hold more than " + limits.maxChatChars() + " characters",
+                        "messages[" + i + "].content", "context_too_long");
                 return;
             }
             turns.add(new ChatTurn(role.equals("developer") ? "system" : role, text));
@@ -147,12 +182,27 @@ public class ChatCompletionsRoute {
             }
         }
         String question = turns.get(turns.size() - 1).content();
-        String tenant = Callers.tenant();
-        GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), prefixKey(turns), allowedTiers,
-                () -> sources(tenant, question));
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (NotAuthenticatedException e) {
+            sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
+            return;
+        }
+        Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
+        if (permit.isEmpty()) {
+            SecurityMetrics.limitRejected("tenant_generations", SecurityMetrics.HTTP);
+            ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
+            sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
+                    + " generations in flight", "rate_limit_error", null, "tenant_concurrency_limit");
+            return;
+        }
+        // The affinity key is taken before the gateway's system prompt, which every request shares.
+        GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
+                maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
+                prefixKey(turns), allowedTiers, () -> sources(tenant, question));
         boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream, question).run(g);
+        new Exchange(ctx, model, stream, question, permit.get()).run(g);
     }
 
     /**
@@ -190,8 +240,11 @@ public class ChatCompletionsRoute {
         private final AtomicBoolean ended = new AtomicBoolean();
         private boolean headersSent;
         private volatile Cancellable subscription;
+        /** Given back before the last byte goes out, so the device's next request finds the slot free. */
+        private final TenantGenerationLimiter.Permit permit;
 
-        Exchange(RoutingContext ctx, String model, boolean stream, String question) {
+        Exchange(RoutingContext ctx, String model, boolean stream, String question, TenantGenerationLimiter.Permit permit) {
+            this.permit = permit;
             this.ctx = ctx;
             this.question = question;
             this.response = ctx.response();
@@ -208,8 +261,15 @@ public class ChatCompletionsRoute {
                     }
                 }
             });
-            subscription = generator.generate(g).subscribe().with(this::onEvent, this::onFailure, () -> {
-            });
+            try {
+                subscription = generator.generate(g)
+                        .onTermination().invoke(permit::release) // also when cancelled
+                        .subscribe().with(this::onEvent, this::onFailure, () -> {
+                        });
+            } catch (RuntimeException e) {
+                permit.release();
+                throw e;
+            }
             if (ended.get()) {
                 subscription.cancel();
             }
@@ -229,6 +289,7 @@ public class ChatCompletionsRoute {
                         "{\"content\":" + ChatCompletions.quote(t.text()) + "}", null, null)));
             } else if (e instanceof GenerationEvent.Completed c) {
                 ended.set(true);
+                permit.release();
                 String extra = "\"offload\":{\"servedBy\":" + ChatCompletions.quote(c.servedBy())
                         + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
                         + ",\"queueMs\":" + c.queueNanos() / 1_000_000 + ",\"ttftMs\":" + c.ttftNanos() / 1_000_000 + "}";
@@ -258,6 +319,7 @@ public class ChatCompletionsRoute {
         }
 
         private synchronized void onFailure(Throwable failure) {
+            permit.release();
             if (!ended.compareAndSet(false, true)) {
                 return;
             }

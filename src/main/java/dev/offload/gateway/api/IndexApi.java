@@ -34,9 +34,14 @@ public final class IndexApi {
     public record SearchResponse(List<Hit> hits, Map<String, Double> timings) {
     }
 
+    /**
+     * Counts for the caller's tenant ({@code tenant} set) or, for an admin asking with
+     * {@code all=true}, over every tenant ({@code tenant} absent). The index-wide fields after
+     * {@code vectors} are shown to admins only: they move with every tenant's writes.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record StatsResponse(long documents, long chunks, long vectors, long deleted, long bytesOnDisk,
-                                Instant lastCommit, long lastCommitSequence, long lastSequence) {
+    public record StatsResponse(String tenant, long documents, long chunks, long vectors, Long deleted,
+                                Long bytesOnDisk, Instant lastCommit, Long lastCommitSequence, Long lastSequence) {
     }
 
     public record SnapshotResponse(String path, long sequence, int files, long bytes, Instant createdAt) {

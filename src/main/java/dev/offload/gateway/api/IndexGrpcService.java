@@ -1,6 +1,12 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.api.grpc.DeleteDocumentReply;
+import dev.offload.gateway.api.grpc.DeleteDocumentRequest;
 import dev.offload.gateway.api.grpc.Document;
+import dev.offload.gateway.api.grpc.GetDocumentRequest;
+import dev.offload.gateway.api.grpc.StatsReply;
+import dev.offload.gateway.api.grpc.StatsRequest;
+import dev.offload.gateway.api.grpc.StoredDocument;
 import dev.offload.gateway.api.grpc.Hit;
 import dev.offload.gateway.api.grpc.IndexService;
 import dev.offload.gateway.api.grpc.IngestReply;
@@ -14,6 +20,11 @@ import dev.offload.gateway.retrieval.InvalidRequestException;
 import dev.offload.gateway.retrieval.NewDocument;
 import dev.offload.gateway.retrieval.RetrievalConfig;
 import dev.offload.gateway.retrieval.SearchMode;
+import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.AccessDeniedException;
+import dev.offload.gateway.security.Caller;
+import dev.offload.gateway.security.CurrentCaller;
+import dev.offload.gateway.security.NotAuthenticatedException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcService;
@@ -24,11 +35,15 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** gRPC {@code offload.v1.IndexService}: the same core as the REST index endpoints. */
+/**
+ * gRPC {@code offload.v1.IndexService}: the same core as the REST index endpoints. The tenant
+ * comes from {@link CurrentCaller}, bound by the security interceptor for the whole call.
+ */
 @GrpcService
 public class IndexGrpcService implements IndexService {
     private static final Logger LOG = Logger.getLogger(IndexGrpcService.class);
@@ -39,10 +54,19 @@ public class IndexGrpcService implements IndexService {
     HybridSearcher searcher;
     @Inject
     RetrievalConfig config;
+    @Inject
+    SharedIndex index;
 
     @Override
     public Uni<IngestReply> ingest(Multi<Document> request) {
         int max = config.ingest().maxBatchDocuments();
+        // Read now: the batch is written on a worker thread, outside the call's gRPC context.
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(toStatus(e));
+        }
         return request
                 .onItem().transform(d -> new NewDocument(d.getId(), d.getTitle(), d.getText(), d.getMetadataMap()))
                 // Collect one more than allowed, so an oversized stream is refused without buffering it all.
@@ -50,7 +74,7 @@ public class IndexGrpcService implements IndexService {
                 .collect().asList()
                 .emitOn(Infrastructure.getDefaultWorkerPool())
                 .map(docs -> {
-                    WriteResult r = ingestion.ingest(Callers.tenant(), docs);
+                    WriteResult r = ingestion.ingest(tenant, docs);
                     return IngestReply.newBuilder().setDocuments(r.documents()).setChunks(r.chunks())
                             .setReplaced(r.replaced()).setSequence(r.sequence()).build();
                 })
@@ -80,9 +104,69 @@ public class IndexGrpcService implements IndexService {
         }
     }
 
+    @Override
+    @Blocking
+    public Uni<StoredDocument> getDocument(GetDocumentRequest request) {
+        try {
+            return ingestion.get(Callers.tenant(), request.getId())
+                    .map(d -> Uni.createFrom().item(StoredDocument.newBuilder().setId(d.id()).setTitle(d.title())
+                            .setText(d.text()).putAllMetadata(d.metadata()).setChunks(d.chunks()).setVersion(d.version())
+                            .setUpdatedAtMillis(d.updatedAt().toEpochMilli()).build()))
+                    .orElseGet(() -> Uni.createFrom().failure(notFound(request.getId())));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(toStatus(e));
+        }
+    }
+
+    @Override
+    @Blocking
+    public Uni<DeleteDocumentReply> deleteDocument(DeleteDocumentRequest request) {
+        try {
+            return ingestion.delete(Callers.tenant(), request.getId())
+                    ? Uni.createFrom().item(DeleteDocumentReply.getDefaultInstance())
+                    : Uni.createFrom().failure(notFound(request.getId()));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(toStatus(e));
+        }
+    }
+
+    @Override
+    @Blocking
+    public Uni<StatsReply> stats(StatsRequest request) {
+        try {
+            Caller caller = request.getAll() ? CurrentCaller.requireAdmin() : CurrentCaller.get();
+            IndexApi.StatsResponse s = IndexResource.stats(index, caller, request.getAll());
+            StatsReply.Builder reply = StatsReply.newBuilder().setTenant(s.tenant() == null ? "" : s.tenant())
+                    .setDocuments(s.documents()).setChunks(s.chunks()).setVectors(s.vectors());
+            if (s.lastSequence() != null) {
+                reply.setDeleted(s.deleted()).setBytesOnDisk(s.bytesOnDisk())
+                        .setLastCommitSequence(s.lastCommitSequence()).setLastSequence(s.lastSequence());
+                if (s.lastCommit() != null) {
+                    reply.setLastCommitMillis(s.lastCommit().toEpochMilli());
+                }
+            }
+            return Uni.createFrom().item(reply.build());
+        } catch (IOException e) {
+            return Uni.createFrom().failure(toStatus(new java.io.UncheckedIOException(e)));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(toStatus(e));
+        }
+    }
+
+    /** The same answer whether another tenant has the id or nobody has: ids do not leak across tenants. */
+    private static StatusRuntimeException notFound(String id) {
+        return Status.NOT_FOUND.withDescription("no document with id '" + id + "'").asRuntimeException();
+    }
+
     static StatusRuntimeException toStatus(Throwable t) {
         if (t instanceof StatusRuntimeException s) {
             return s;
+        }
+        if (t instanceof NotAuthenticatedException) {
+            return Status.UNAUTHENTICATED.withDescription(t.getMessage()).asRuntimeException();
+        }
+        if (t instanceof AccessDeniedException) {
+            return Status.PERMISSION_DENIED.withDescription(t.getMessage()).asRuntimeException();
         }
         if (t instanceof InvalidRequestException e) {
             String detail = e.violations().stream().map(v -> v.field() + ": " + v.message())

@@ -5,17 +5,20 @@ import dev.offload.gateway.api.IndexApi.StatsResponse;
 import dev.offload.gateway.retrieval.IndexRecords.IndexStats;
 import dev.offload.gateway.retrieval.IndexRecords.SnapshotInfo;
 import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.Caller;
+import dev.offload.gateway.security.CurrentCaller;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 import java.io.IOException;
 
-/** {@code /v1/index}: statistics and snapshots. */
+/** {@code /v1/index}: statistics (own tenant; every tenant for admins) and snapshots (admins). */
 @Path("/v1/index")
 @Produces(MediaType.APPLICATION_JSON)
 @Blocking
@@ -25,15 +28,25 @@ public class IndexResource {
 
     @GET
     @Path("/stats")
-    public StatsResponse stats() throws IOException {
-        IndexStats s = index.get().stats(Callers.tenant());
-        return new StatsResponse(s.documents(), s.chunks(), s.vectors(), s.deleted(), s.bytesOnDisk(),
+    public StatsResponse stats(@QueryParam("all") boolean all) throws IOException {
+        Caller caller = all ? CurrentCaller.requireAdmin() : CurrentCaller.get();
+        return stats(index, caller, all);
+    }
+
+    static StatsResponse stats(SharedIndex index, Caller caller, boolean all) throws IOException {
+        String tenant = all ? null : caller.tenant();
+        IndexStats s = index.get().stats(tenant);
+        if (!caller.isAdmin()) {
+            return new StatsResponse(tenant, s.documents(), s.chunks(), s.vectors(), null, null, null, null, null);
+        }
+        return new StatsResponse(tenant, s.documents(), s.chunks(), s.vectors(), s.deleted(), s.bytesOnDisk(),
                 s.lastCommitAt(), s.lastCommitSequence(), s.lastSequence());
     }
 
     @POST
     @Path("/snapshot")
     public SnapshotResponse snapshot() throws IOException {
+        CurrentCaller.requireAdmin();
         SnapshotInfo s = index.get().snapshot();
         return new SnapshotResponse(s.path(), s.sequence(), s.files(), s.bytes(), s.createdAt());
     }

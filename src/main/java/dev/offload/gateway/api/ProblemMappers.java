@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.offload.gateway.retrieval.IndexNotReadyException;
 import dev.offload.gateway.retrieval.InvalidRequestException;
+import dev.offload.gateway.security.AccessDeniedException;
+import dev.offload.gateway.security.NotAuthenticatedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -36,6 +38,17 @@ public class ProblemMappers {
     public Response notReady(IndexNotReadyException e) {
         return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "5")
                 .entity(Problem.of(503, "Index not ready", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response notAuthenticated(NotAuthenticatedException e) {
+        return Response.status(401).type(Problem.MEDIA_TYPE).header("WWW-Authenticate", "Bearer realm=\"offload-gateway\"")
+                .entity(Problem.of(401, "Unauthorized", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response accessDenied(AccessDeniedException e) {
+        return problem(Problem.of(403, "Forbidden", e.getMessage()));
     }
 
     @ServerExceptionMapper

@@ -46,6 +46,8 @@ public class QueryGrpcService implements QueryService {
     OffloadAdvisor advisor;
     @Inject
     OffloadConfig config;
+    @Inject
+    dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
 
     @Override
     public Multi<QueryEvent> query(QueryRequest request) {
@@ -58,7 +60,17 @@ public class QueryGrpcService implements QueryService {
                     request.hasDevice() ? device(request.getDevice()) : null, emptyToNull(request.getGenerate()),
                     request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
                     request.hasTemperature() ? request.getTemperature() : null, emptyToNull(request.getPriority()));
-            return pipeline.run(tenant, QueryApi.toQuery(r), callerBudget)
+            var query = QueryApi.toQuery(r);
+            pipeline.validate(query);
+            var permit = tenantLimiter.tryAcquire(tenant);
+            if (permit.isEmpty()) {
+                dev.offload.gateway.security.SecurityMetrics.limitRejected("tenant_generations", "grpc");
+                return Multi.createFrom().failure(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("this tenant already has "
+                        + tenantLimiter.maxPerTenant() + " queries and generations in flight; retry after "
+                        + tenantLimiter.retryAfterSeconds() + " s").asRuntimeException());
+            }
+            return pipeline.run(tenant, query, callerBudget)
+                    .onTermination().invoke(permit.get()::release)
                     .map(QueryGrpcService::event)
                     .onFailure(f -> f instanceof QueryFailedException).recoverWithItem(f -> error((QueryFailedException) f))
                     .onFailure().transform(IndexGrpcService::toStatus);

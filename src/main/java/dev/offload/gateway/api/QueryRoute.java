@@ -46,6 +46,10 @@ public class QueryRoute {
     QueryPipeline pipeline;
     @Inject
     ObjectMapper json;
+    @Inject
+    dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
+    @Inject
+    dev.offload.gateway.offload.OffloadAdvisor advisor;
 
     void register(@Observes Router router) {
         router.post("/v1/query")
@@ -72,9 +76,20 @@ public class QueryRoute {
             problem(ctx.response(), Problem.of(400, "Invalid request", "unreadable body"), null);
             return;
         }
+        String tenant = Callers.tenant();
+        var permit = tenantLimiter.tryAcquire(tenant);
+        if (permit.isEmpty()) {
+            dev.offload.gateway.security.SecurityMetrics.limitRejected("tenant_generations", "http");
+            long retryMs = tenantLimiter.retryAfterSeconds() * 1000;
+            var hint = advisor.forUnknownDevice(query.text(), retryMs, "tenant_generations");
+            ctx.response().putHeader("X-Offload-Hint", hint.target().name());
+            send(ctx.response(), 429, new HintedProblem("about:blank", "Too Many Requests", 429, "this tenant already has "
+                    + tenantLimiter.maxPerTenant() + " queries and generations in flight", "tenant_generations", retryMs, hint), retryMs);
+            return;
+        }
         String accept = ctx.request().getHeader("Accept");
         boolean sse = accept != null && accept.contains("text/event-stream");
-        new Exchange(ctx, sse).run(query);
+        new Exchange(ctx, sse).run(tenant, query, permit.get());
     }
 
     private final class Exchange {
@@ -93,7 +108,7 @@ public class QueryRoute {
             this.sse = sse;
         }
 
-        void run(Query q) {
+        void run(String tenant, Query q, dev.offload.gateway.security.TenantGenerationLimiter.Permit permit) {
             response.closeHandler(v -> {
                 if (ended.compareAndSet(false, true)) {
                     Cancellable s = subscription;
@@ -102,7 +117,8 @@ public class QueryRoute {
                     }
                 }
             });
-            subscription = pipeline.run(Callers.tenant(), q, null)
+            subscription = pipeline.run(tenant, q, null)
+                    .onTermination().invoke(permit::release) // also when the device goes away
                     .subscribe().with(this::onEvent, this::onFailure, () -> {
                     });
             if (ended.get()) {

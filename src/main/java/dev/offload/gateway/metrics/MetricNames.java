@@ -108,4 +108,16 @@ public final class MetricNames {
     public static final String PRIVACY_REDACTIONS = "gateway.privacy.redactions";
     /** Counter: prompts the sensitivity policy kept from a tier, tags {@code sensitivity, reason}. */
     public static final String PRIVACY_REFUSALS = "gateway.privacy.refusals";
+
+    /** Gauge: API keys accepted now (from the keys file). */
+    public static final String AUTH_KEYS = "gateway.auth.keys";
+    /** Counter: keys-file reloads, tag {@code result=applied|failed} (an unchanged file is not counted). */
+    public static final String AUTH_RELOADS = "gateway.auth.reloads";
+    /** Counter: calls refused for their credentials, tags {@code reason=missing|invalid|forbidden, transport=http|grpc}. */
+    public static final String AUTH_FAILURES = "gateway.auth.failures";
+    /**
+     * Counter: calls refused by an abuse limit, tags {@code transport=http|grpc} and
+     * {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars}.
+     */
+    public static final String LIMIT_REJECTIONS = "gateway.limits.rejections";
 }

@@ -1,8 +1,10 @@
 package dev.offload.gateway.api;
 
 import dev.offload.gateway.generation.ExtractiveAnswerer;
+import dev.offload.gateway.generation.GenerationConfig;
 import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.TestKeys;
 import dev.offload.gateway.sim.Fault;
 import dev.offload.gateway.sim.SimulatedBackend;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -31,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import static io.restassured.RestAssured.given;
+import static dev.offload.gateway.security.TestKeys.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
@@ -48,6 +50,8 @@ class ChatCompletionsTest {
     Generator generator;
     @Inject
     SharedIndex index;
+    @Inject
+    GenerationConfig generationConfig;
 
     @TestHTTPResource("/v1/chat/completions")
     URL chatUrl;
@@ -121,6 +125,20 @@ class ChatCompletionsTest {
             }
             Thread.sleep(20);
         }
+    }
+
+    @Test
+    void theBackendGetsTheGatewaySystemPromptFirstAndTheDevicesSystemMessageAsUserData() {
+        chat(body("edge", "kilo policy", 3, false)).then().statusCode(200);
+        String sent = java.util.stream.Stream.of(SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB)
+                .flatMap(b -> b.receivedRequests().stream()).map(dev.offload.gateway.sim.ReceivedRequest::body)
+                .filter(b -> b.contains("kilo policy")).findFirst().orElseThrow();
+        io.restassured.path.json.JsonPath j = io.restassured.path.json.JsonPath.from(sent);
+        assertEquals(List.of("system", "user", "user"), j.getList("messages.role"));
+        assertEquals(generationConfig.systemPrompt(), j.getString("messages[0].content"));
+        assertTrue(j.getString("messages[1].content").startsWith(SystemPromptPolicy.DEVICE_INSTRUCTIONS), sent);
+        assertTrue(j.getString("messages[1].content").endsWith("be brief"), sent);
+        assertEquals("kilo policy", j.getString("messages[2].content"));
     }
 
     @Test
@@ -285,6 +303,7 @@ class ChatCompletionsTest {
         HttpClient client = HttpClient.newHttpClient();
         HttpRequest req = HttpRequest.newBuilder(URI.create(chatUrl.toString()))
                 .header("Content-Type", "application/json")
+                .header("Authorization", TestKeys.bearer(TestKeys.DEFAULT_DEVICE))
                 .POST(HttpRequest.BodyPublishers.ofString(body("edge", "india disconnect", 60, true))).build();
         HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
         BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8));

@@ -1,6 +1,7 @@
 package dev.offload.gateway.api;
 
 import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.TestKeys;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
 
-import static io.restassured.RestAssured.given;
+import static dev.offload.gateway.security.TestKeys.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
@@ -154,11 +155,11 @@ class DocumentApiTest {
 
     @Test
     void statsSnapshotHealthAndMetrics() {
-        given().when().get("/v1/index/stats").then().statusCode(200)
+        TestKeys.as(TestKeys.ADMIN).when().get("/v1/index/stats").then().statusCode(200)
                 .body("documents", greaterThan(0)).body("vectors", greaterThan(0)).body("bytesOnDisk", greaterThan(0));
-        given().when().post("/v1/index/snapshot").then().statusCode(200)
+        TestKeys.as(TestKeys.ADMIN).when().post("/v1/index/snapshot").then().statusCode(200)
                 .body("path", containsString("snapshots/")).body("files", greaterThan(0));
-        given().when().get("/v1/index/stats").then().statusCode(200).body("lastCommit", notNullValue());
+        TestKeys.as(TestKeys.ADMIN).when().get("/v1/index/stats").then().statusCode(200).body("lastCommit", notNullValue());
         given().when().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("index"));
         given().when().get("/q/health/live").then().statusCode(200);
         given().when().get("/q/metrics").then().statusCode(200)

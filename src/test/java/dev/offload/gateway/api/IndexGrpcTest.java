@@ -5,6 +5,7 @@ import dev.offload.gateway.api.grpc.IndexService;
 import dev.offload.gateway.api.grpc.SearchMode;
 import dev.offload.gateway.api.grpc.SearchRequest;
 import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.security.TestKeys;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -28,6 +29,7 @@ class IndexGrpcTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     @GrpcClient("index")
+    IndexService unauthenticated;
     IndexService client;
 
     @Inject
@@ -36,6 +38,7 @@ class IndexGrpcTest {
     @BeforeEach
     void waitForIndex() throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
+        client = TestKeys.grpcAs(unauthenticated, TestKeys.DEFAULT_DEVICE);
     }
 
     @Test

@@ -36,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import static io.restassured.RestAssured.given;
+import static dev.offload.gateway.security.TestKeys.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -79,6 +79,15 @@ class ObservabilityContractTest {
                     .when().post("/v1/search").then().statusCode(200);
             given().when().delete("/v1/documents/obs-1").then().statusCode(204);
             assertTrue(index.compact() > 0, "the deleted document's chunks are compacted");
+
+            // Identity and limits: a call without a key, a chat over the message limit.
+            io.restassured.RestAssured.given().when().get("/v1/index/stats").then().statusCode(401);
+            StringBuilder many = new StringBuilder("{\"messages\":[");
+            for (int i = 0; i < 200; i++) {
+                many.append(i == 0 ? "" : ",").append("{\"role\":\"user\",\"content\":\"m\"}");
+            }
+            given().contentType(ContentType.JSON).body(many.append("]}").toString()).when().post("/v1/chat/completions")
+                    .then().statusCode(400);
 
             // The device's query path: an answer, a hint alone, a query refused for its budget.
             given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"maxTokens\":100}")
@@ -151,6 +160,7 @@ class ObservabilityContractTest {
         HttpClient client = HttpClient.newHttpClient();
         HttpRequest req = HttpRequest.newBuilder(URI.create(chatUrl.toString()))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"edge\",\"stream\":true,\"max_tokens\":60,"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"obs disconnect\"}]}")).build();
         HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());

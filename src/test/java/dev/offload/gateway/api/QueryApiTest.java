@@ -29,7 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static io.restassured.RestAssured.given;
+import static dev.offload.gateway.security.TestKeys.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -51,8 +51,10 @@ class QueryApiTest {
     SharedIndex index;
 
     @GrpcClient("query")
-    QueryService grpc;
+    QueryService unauthenticated;
     @GrpcClient("query")
+    dev.offload.gateway.api.grpc.MutinyQueryServiceGrpc.MutinyQueryServiceStub unauthenticatedStub;
+    QueryService grpc;
     dev.offload.gateway.api.grpc.MutinyQueryServiceGrpc.MutinyQueryServiceStub stub;
 
     private static final String PUBLIC_TEXT = "The pump P-7 on line 3 needs a seal change every 2000 hours. "
@@ -68,6 +70,8 @@ class QueryApiTest {
     @BeforeEach
     void setUp() throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
+        grpc = dev.offload.gateway.security.TestKeys.grpcAs(unauthenticated, dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE);
+        stub = dev.offload.gateway.security.TestKeys.grpcAs(unauthenticatedStub, dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE);
         for (SimulatedBackend b : all()) {
             b.clearFault();
             b.resetStats();
@@ -185,7 +189,7 @@ class QueryApiTest {
     void confidentialContextNeverReachesTheCloudEvenWhenTheEdgeIsDown() {
         SimulatedBackendsResource.edgeA.fault(Fault.ERROR_500);
         SimulatedBackendsResource.edgeB.fault(Fault.ERROR_500);
-        query("{\"query\":\"when does the Okapi supplier contract renew\",\"k\":3,\"maxTokens\":8}", false)
+        query("{\"query\":\"when does the Okapi supplier contract renew\",\"k\":1,\"maxTokens\":8}", false)
                 .then().statusCode(200)
                 .body("servedBy", equalTo("extractive"))
                 .body("answer", containsString("[extractive answer"))
@@ -369,5 +373,16 @@ class QueryApiTest {
             given().contentType(ContentType.JSON).body(body).when().post(path).then()
                     .statusCode(400).contentType(containsString("application/problem+json"));
         }
+    }
+
+    @Test
+    void theQueryPathNeedsAKey() {
+        io.restassured.RestAssured.given().contentType(ContentType.JSON).body("{\"query\":\"pump\"}").when().post("/v1/query")
+                .then().statusCode(401).contentType(containsString("application/problem+json"));
+        io.restassured.RestAssured.given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"pump\"}}")
+                .when().post("/v1/offload/decide").then().statusCode(401);
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> unauthenticated.decide(DecideRequest.newBuilder().setText("x").build()).await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
     }
 }

@@ -79,6 +79,8 @@ import java.util.function.IntFunction;
  */
 public final class GenerationBenchmark {
     private static final String PATH = "/v1/chat/completions";
+    private static final String BENCH_KEY = "bench-" + java.util.UUID.randomUUID();
+    private static final String BENCH_AUTH = "Bearer " + BENCH_KEY;
     private static final String FILLER = "the quick brown fox jumps over the lazy dog while seven wizards quietly "
             + "judge boxing matches near a frozen lake under pale winter light and distant bells ring out";
 
@@ -364,7 +366,8 @@ public final class GenerationBenchmark {
                     gateway = startGateway(p, port, sim.baseUrl() + "/v1", String.format(Locale.ROOT, "goodput-%.1fx%s",
                             factor, deadlineHeader ? "" : "-nodeadline"));
                     Map<String, String> headers = deadlineHeader
-                            ? Map.of("X-Offload-Deadline-Ms", Long.toString(p.deadlineMs)) : Map.of();
+                            ? Map.of("X-Offload-Deadline-Ms", Long.toString(p.deadlineMs), "Authorization", BENCH_AUTH)
+                            : Map.of("Authorization", BENCH_AUTH);
                     target = new LoadClient.Target("gateway", port, PATH, headers, "auto");
                 } else {
                     target = directTarget(sim);
@@ -502,7 +505,7 @@ public final class GenerationBenchmark {
             try {
                 List<LoadClient.Target> targets = new ArrayList<>();
                 targets.add(directTarget(sim));
-                targets.add(new LoadClient.Target("gateway", gwPort, PATH, Map.of(), "auto"));
+                targets.add(new LoadClient.Target("gateway", gwPort, PATH, Map.of("Authorization", BENCH_AUTH), "auto"));
                 if (p.portkeyDir != null) {
                     Path script = Path.of(p.portkeyDir, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
                     if (Files.isRegularFile(script)) {
@@ -735,6 +738,15 @@ public final class GenerationBenchmark {
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-Dquarkus.http.host=127.0.0.1");
         cmd.add("-Dgateway.data-dir=" + data);
+        // One key for the whole load, as a fleet behind one device key would be; the per-device
+        // rate and per-tenant generation limits are lifted so they do not shape the measurement.
+        Files.createDirectories(data);
+        Path keys = Files.writeString(data.resolve("bench-keys"),
+                dev.offload.gateway.security.KeyRing.sha256Hex(BENCH_KEY) + " bench device\n");
+        cmd.add("-Dgateway.auth.keys-file=" + keys);
+        cmd.add("-Dgateway.limits.device-requests-per-second=1000000");
+        cmd.add("-Dgateway.limits.device-burst=1000000");
+        cmd.add("-Dgateway.limits.tenant-concurrent-generations=100000");
         cmd.add("-Dgateway.index.load-sample-corpus=false");
         cmd.add("-Dgateway.tiers.edge.base-urls=" + backendV1);
         cmd.add("-Dgateway.tiers.edge.max-concurrency=" + p.gatewayConcurrency);

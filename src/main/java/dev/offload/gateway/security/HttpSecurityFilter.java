@@ -1,0 +1,112 @@
+package dev.offload.gateway.security;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import java.util.Locale;
+
+/**
+ * The HTTP side of device identity: a Vert.x route filter ordered before every other route, so
+ * it covers Quarkus REST resources and plain Vert.x routes ({@code /v1/chat/completions}) alike.
+ * For every path outside {@code /q/} (health, metrics) it authenticates the bearer key, applies
+ * the device's rate limit and the body size limit, and binds the {@link Caller} for
+ * {@link CurrentCaller}; otherwise it answers {@code application/problem+json} itself: 401 with
+ * {@code WWW-Authenticate}, 429 with {@code Retry-After}, 413.
+ *
+ * <p>gRPC calls on the shared port pass through untouched: {@link GrpcSecurityInterceptor}
+ * decides them, so refusals carry gRPC status codes. Anything that slips past both finds no
+ * caller bound and {@link CurrentCaller} refuses it.
+ *
+ * <p>Runs on the event loop; does no blocking work.
+ */
+@Singleton
+public class HttpSecurityFilter {
+    /** Before Quarkus REST (and everything else registered with a default order). */
+    static final int ORDER = -10_000;
+    static final String PUBLIC_PREFIX = "/q/";
+    private static final String REALM = "Bearer realm=\"offload-gateway\"";
+
+    @Inject
+    Authenticator authenticator;
+    @Inject
+    LimitsConfig limits;
+
+    void register(@Observes Router router) {
+        router.route().order(ORDER).handler(this::handle);
+    }
+
+    void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String path = ctx.normalizedPath();
+        if (isGrpc(request) || path.startsWith(PUBLIC_PREFIX)) {
+            ctx.next();
+            return;
+        }
+        Authenticator.Decision decision = authenticator.authenticate(
+                request.getHeader(HttpHeaders.AUTHORIZATION), SecurityMetrics.HTTP);
+        if (decision instanceof Authenticator.Refused r) {
+            refuse(ctx, r);
+            return;
+        }
+        Caller caller = ((Authenticator.Admitted) decision).caller();
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            long max = limits.maxBodySize().asLongValue();
+            long n;
+            try {
+                n = Long.parseLong(length.strip());
+            } catch (NumberFormatException e) {
+                problem(ctx, 400, "Invalid request", "Content-Length is not a number");
+                return;
+            }
+            if (n > max) {
+                SecurityMetrics.limitRejected("body_size", SecurityMetrics.HTTP);
+                problem(ctx, 413, "Payload too large", "the body is " + n + " bytes; at most " + max
+                        + " are accepted (gateway.limits.max-body-size)");
+                return;
+            }
+        }
+        CurrentCaller.bindToVertxContext(caller);
+        ctx.next();
+    }
+
+    /** The same test the gRPC server applies on the shared port: HTTP/2 and an application/grpc content type. */
+    static boolean isGrpc(HttpServerRequest request) {
+        if (request.version() != HttpVersion.HTTP_2) {
+            return false;
+        }
+        String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+        return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/grpc");
+    }
+
+    private static void refuse(RoutingContext ctx, Authenticator.Refused r) {
+        switch (r.refusal()) {
+            case MISSING_KEY -> {
+                ctx.response().putHeader("WWW-Authenticate", REALM);
+                problem(ctx, 401, "Unauthorized", r.detail());
+            }
+            case INVALID_KEY -> {
+                ctx.response().putHeader("WWW-Authenticate", REALM + ", error=\"invalid_token\"");
+                problem(ctx, 401, "Unauthorized", r.detail());
+            }
+            case RATE_LIMITED -> {
+                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(r.retryAfterSeconds()));
+                problem(ctx, 429, "Too Many Requests", r.detail());
+            }
+        }
+    }
+
+    /** RFC 9457 problem details, the shape of every gateway error. */
+    static void problem(RoutingContext ctx, int status, String title, String detail) {
+        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                .end(new JsonObject().put("type", "about:blank").put("title", title).put("status", status)
+                        .put("detail", detail).encode());
+    }
+}

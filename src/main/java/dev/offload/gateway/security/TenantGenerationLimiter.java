@@ -1,0 +1,96 @@
+package dev.offload.gateway.security;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Caps the generations one tenant has in flight, so one tenant's devices cannot take every
+ * backend slot (OWASP LLM10, unbounded consumption). Every entry point that starts a
+ * generation takes a permit first and releases it when the generation ends in any way
+ * (completed, failed, cancelled):
+ *
+ * <pre>{@code
+ * Optional<TenantGenerationLimiter.Permit> permit = limiter.tryAcquire(CurrentCaller.tenant());
+ * if (permit.isEmpty()) { // answer 429 (gRPC RESOURCE_EXHAUSTED) with Retry-After: limiter.retryAfter()
+ * }
+ * multi.onTermination().invoke(permit.get()::release)
+ * }</pre>
+ *
+ * <p>Thread-safe and non-blocking: any thread, including the event loop. Releasing a permit
+ * twice is harmless.
+ */
+public final class TenantGenerationLimiter {
+    private final int maxPerTenant;
+    private final Duration retryAfter;
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+
+    public TenantGenerationLimiter(int maxPerTenant, Duration retryAfter) {
+        if (maxPerTenant < 1) {
+            throw new IllegalArgumentException("maxPerTenant must be at least 1: " + maxPerTenant);
+        }
+        if (retryAfter.isNegative() || retryAfter.isZero()) {
+            throw new IllegalArgumentException("retryAfter must be positive: " + retryAfter);
+        }
+        this.maxPerTenant = maxPerTenant;
+        this.retryAfter = retryAfter;
+    }
+
+    /** A permit if the tenant is below its limit; empty means refuse the request now. */
+    public Optional<Permit> tryAcquire(String tenant) {
+        AtomicInteger n = inFlight.computeIfAbsent(tenant, t -> new AtomicInteger());
+        while (true) {
+            int current = n.get();
+            if (current >= maxPerTenant) {
+                return Optional.empty();
+            }
+            if (n.compareAndSet(current, current + 1)) {
+                return Optional.of(new Permit(n));
+            }
+        }
+    }
+
+    /** Generations the tenant has in flight now. */
+    public int inFlight(String tenant) {
+        AtomicInteger n = inFlight.get(tenant);
+        return n == null ? 0 : n.get();
+    }
+
+    public int maxPerTenant() {
+        return maxPerTenant;
+    }
+
+    /** What to tell a refused caller: a hint, since a slot frees when some generation ends. */
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+
+    /** Whole seconds for a {@code Retry-After} header, at least 1. */
+    public long retryAfterSeconds() {
+        return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    }
+
+    /** One generation slot; {@link #release()} (or {@link #close()}) gives it back, once. */
+    public static final class Permit implements AutoCloseable {
+        private final AtomicInteger counter;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        private Permit(AtomicInteger counter) {
+            this.counter = counter;
+        }
+
+        public void release() {
+            if (released.compareAndSet(false, true)) {
+                counter.decrementAndGet();
+            }
+        }
+
+        @Override
+        public void close() {
+            release();
+        }
+    }
+}
