@@ -180,6 +180,40 @@ public final class VectorIndex implements Closeable {
         return out.size() > k ? new ArrayList<>(out.subList(0, k)) : out;
     }
 
+    /**
+     * After compaction most fresh nodes are linked again, but not all: a graph search for each
+     * one's own vector decides whether it stays in the fresh set. Runs under the write lock.
+     */
+    private void keepUnreachableFresh() {
+        if (freshCount == 0) {
+            return;
+        }
+        GraphSearcher searcher = borrowSearcher();
+        try {
+            int kept = 0;
+            for (int ord = fresh.nextSetBit(0); ord >= 0; ord = ord + 1 < fresh.length() ? fresh.nextSetBit(ord + 1) : -1) {
+                boolean reachable = false;
+                if (isLive(ord)) {
+                    var ssp = DefaultSearchScoreProvider.exact(vectors.getVector(ord), VectorSimilarityFunction.DOT_PRODUCT, vectors);
+                    for (SearchResult.NodeScore ns : searcher.search(ssp, options.rerankK(), this::isLive).getNodes()) {
+                        if (ns.node == ord) {
+                            reachable = true;
+                            break;
+                        }
+                    }
+                }
+                if (reachable || !isLive(ord)) {
+                    fresh.clear(ord);
+                } else {
+                    kept++;
+                }
+            }
+            freshCount = kept;
+        } finally {
+            searchers.offer(searcher);
+        }
+    }
+
     /** Ordinals currently scored exactly beside the graph (see {@code fresh}). */
     public int freshCount() {
         return freshCount;
@@ -239,8 +273,7 @@ public final class VectorIndex implements Closeable {
             }
             deleted.clear();
             pendingDeletes = 0;
-            fresh.clear();
-            freshCount = 0;
+            keepUnreachableFresh();
             return removed;
         } finally {
             lock.writeLock().unlock();

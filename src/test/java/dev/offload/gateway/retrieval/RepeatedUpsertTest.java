@@ -26,14 +26,14 @@ class RepeatedUpsertTest {
                 index.upsert("t", List.of(HybridIndexTest.doc("filler" + i, Map.of(), "unrelated filler text number " + i)));
             }
             float[] query = TestVectors.of("pump seal change every 2000 hours");
-            for (int round = 0; round < 60; round++) {
+            for (int round = 0; round < 100; round++) {
                 index.upsert("t", List.of(
                         HybridIndexTest.doc("pump", Map.of(), "pump seal change every 2000 hours"),
                         HybridIndexTest.doc("vault", Map.of(), "vault code kept by the shift lead"),
                         HybridIndexTest.doc("okapi", Map.of(), "supplier contract for pump seals renews")));
                 assertEquals("pump", index.sparse("t", "pump seal change", Map.of(), 3).get(0).documentId(), "round " + round);
                 assertEquals("pump", index.dense("t", query, Map.of(), 3).get(0).documentId(), "round " + round);
-                if (round % 20 == 19) {
+                if (round % 10 == 9) {
                     index.compact();
                     assertEquals("pump", index.dense("t", query, Map.of(), 3).get(0).documentId(),
                             "after compaction, round " + round);

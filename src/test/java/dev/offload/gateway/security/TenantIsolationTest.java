@@ -54,6 +54,8 @@ class TenantIsolationTest {
 
     @GrpcClient("index")
     IndexService unauthenticated;
+    @GrpcClient("query")
+    dev.offload.gateway.api.grpc.QueryService unauthenticatedQuery;
     @Inject
     SharedIndex index;
 
@@ -64,6 +66,7 @@ class TenantIsolationTest {
         final String marker;
         final Map<String, Doc> docs = new TreeMap<>();
         final Map<String, IndexService> grpc = new HashMap<>();
+        final Map<String, dev.offload.gateway.api.grpc.QueryService> queries = new HashMap<>();
 
         Tenant(String name, List<String> keys, String marker) {
             this.name = name;
@@ -91,6 +94,7 @@ class TenantIsolationTest {
         for (Tenant t : tenants) {
             for (String key : t.keys) {
                 t.grpc.put(key, TestKeys.grpcAs(unauthenticated, key));
+                t.queries.put(key, TestKeys.grpcAs(unauthenticatedQuery, key));
             }
         }
         int op = 0;
@@ -109,20 +113,22 @@ class TenantIsolationTest {
                     get(random, t, key, grpc);
                 } else if (dice < 85) {
                     search(random, tenants, t, key, grpc);
-                } else if (dice < 95) {
+                } else if (dice < 91) {
                     stats(t, key, grpc);
-                } else {
+                } else if (dice < 95) {
                     chat(random, tenants, t, key);
+                } else {
+                    query(random, tenants, t, key, grpc);
                 }
                 millis.merge(dice < 25 ? "ingest" : dice < 35 ? "delete" : dice < 55 ? "get" : dice < 85 ? "search"
-                        : dice < 95 ? "stats" : "chat", (System.nanoTime() - t0) / 1_000_000, Long::sum);
+                        : dice < 91 ? "stats" : dice < 95 ? "chat" : "query", (System.nanoTime() - t0) / 1_000_000, Long::sum);
             }
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError("TenantIsolationTest seed=" + seed + ", operation " + op + ": " + e.getMessage(), e);
         }
         System.out.println("TenantIsolationTest seed=" + seed + ": " + OPERATIONS + " operations " + counts
                 + "; milliseconds per kind " + millis);
-        for (String kind : List.of("ingest", "delete", "get", "search", "stats")) {
+        for (String kind : List.of("ingest", "delete", "get", "search", "stats", "query")) {
             assertTrue(counts.getOrDefault(kind + "/rest", 0) > 0 && counts.getOrDefault(kind + "/grpc", 0) > 0,
                     "seed " + seed + ": both transports exercised " + kind + ": " + counts);
         }
@@ -332,5 +338,39 @@ class TenantIsolationTest {
             assertTrue(content.contains(t.marker), t.name + " was answered from its own documents: " + content);
         }
         count("chat/rest");
+    }
+
+    /** The device's query path (REST and gRPC): sources and answer come from the caller's documents only. */
+    private void query(Random random, List<Tenant> tenants, Tenant t, String key, boolean grpc) {
+        Tenant target = tenants.get(random.nextInt(tenants.size()));
+        String question = target.marker + " " + FILLER[random.nextInt(FILLER.length)];
+        List<String> sourceIds = new java.util.ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        if (grpc) {
+            var events = t.queries.get(key).query(dev.offload.gateway.api.grpc.QueryRequest.newBuilder().setQuery(question)
+                    .setK(5).build()).collect().asList().await().atMost(WAIT);
+            for (var e : events) {
+                if (e.hasSources()) {
+                    e.getSources().getSourcesList().forEach(x -> {
+                        sourceIds.add(x.getDocumentId());
+                        text.append(x.getSnippet()).append(' ').append(x.getTitle()).append(' ');
+                    });
+                } else if (e.hasToken()) {
+                    text.append(e.getToken().getText());
+                }
+            }
+            assertTrue(events.get(events.size() - 1).hasFinal(), "the query ended with an answer: " + events);
+        } else {
+            JsonPath r = TestKeys.as(key).contentType(ContentType.JSON).body(Map.of("query", question, "k", 5))
+                    .post("/v1/query").then().statusCode(200).extract().jsonPath();
+            sourceIds.addAll(r.getList("sources.documentId", String.class));
+            text.append(r.getString("answer")).append(' ').append(r.getList("sources.snippet")).append(' ')
+                    .append(r.getList("sources.title"));
+        }
+        for (String id : sourceIds) {
+            assertTrue(t.docs.containsKey(id), t.name + " got a source it does not own: " + id);
+        }
+        assertNoForeignMarker(tenants, t, text.toString());
+        count("query/" + (grpc ? "grpc" : "rest"));
     }
 }
