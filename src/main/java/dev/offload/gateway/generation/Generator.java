@@ -253,6 +253,10 @@ public class Generator {
         for (Attempt a : streaming) {
             a.checkIdle(now);
         }
+        // A circuit can open, or a half-open one close, with no call finishing to pump the queue.
+        for (Tier t : tiers.values()) {
+            t.pump();
+        }
     }
 
     /**
@@ -362,6 +366,21 @@ public class Generator {
                         registry.counter(MetricNames.REQUESTS, "served_by", "extractive").increment();
                         em.complete();
                     }, em::fail);
+        }
+
+        @Override
+        public void stranded() {
+            if (!state.compareAndSet(QUEUED, WAITING)) {
+                return; // cancelled meanwhile
+            }
+            Tier t = tier;
+            registry.counter(MetricNames.REJECTIONS, "tier", t.name(), "reason", "no_backend").increment();
+            lastRefusal = "no_backend";
+            backendFailed = true;
+            fallbackReason = t.name() + ":no_backend";
+            tierIndex++;
+            excluded.clear();
+            nextTier();
         }
 
         @Override

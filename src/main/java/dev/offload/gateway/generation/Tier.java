@@ -36,6 +36,12 @@ public final class Tier {
 
         /** Called outside the tier's lock once a slot on {@code replica} is reserved. */
         void start(Replica replica, long queuedNanos);
+
+        /**
+         * Called outside the tier's lock when the ticket was taken out of the queue because no
+         * replica it may use can take calls any more (every circuit open): it must go elsewhere.
+         */
+        void stranded();
     }
 
     /** Why a ticket was not admitted. */
@@ -159,6 +165,36 @@ public final class Tier {
         }
         for (Object[] s : starts) {
             ((Ticket) s[0]).start((Replica) s[1], (Long) s[2]);
+        }
+        for (Ticket t : drainStranded()) {
+            t.stranded();
+        }
+    }
+
+    /**
+     * Waiting tickets no replica can serve any more (their circuits opened while they waited):
+     * left in the queue they would wait out their whole deadline, so they leave it now and fail
+     * over to the next tier or the extractive answer.
+     */
+    private List<Ticket> drainStranded() {
+        synchronized (this) {
+            if (queue.size() == 0) {
+                return List.of();
+            }
+            List<Ticket> all = new ArrayList<>();
+            for (Ticket t; (t = queue.poll()) != null; ) {
+                all.add(t);
+            }
+            List<Ticket> stranded = new ArrayList<>();
+            for (Ticket t : all) {
+                if (replicas.stream().anyMatch(r -> callable.test(r) && !t.excluded().contains(r))) {
+                    queue.offer(t.tenant(), t.priority(), t); // same order as before; capacity not exceeded
+                } else {
+                    enqueuedAt.remove(t);
+                    stranded.add(t);
+                }
+            }
+            return stranded;
         }
     }
 

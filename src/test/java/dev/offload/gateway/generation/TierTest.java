@@ -24,6 +24,7 @@ class TierTest {
         final String affinity;
         final Set<Replica> excluded = new HashSet<>();
         Replica startedOn;
+        boolean stranded;
 
         FakeTicket(String tenant, Priority priority, long deadline, String affinity) {
             this.tenant = tenant;
@@ -38,6 +39,7 @@ class TierTest {
         public String affinityKey() { return affinity; }
         public Set<Replica> excluded() { return excluded; }
         public void start(Replica replica, long queuedNanos) { startedOn = replica; }
+        public void stranded() { stranded = true; }
     }
 
     private Tier tier(int replicas, int maxConcurrency, int queue) {
@@ -145,5 +147,22 @@ class TierTest {
         FakeTicket excluded = ticket("t", Priority.INTERACTIVE);
         excluded.excluded.add(rs.get(1));
         assertEquals("no_backend", t.admit(excluded).reason());
+    }
+
+    @Test
+    void waitingTicketsLeaveTheQueueWhenEveryCircuitOpens() {
+        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Replica> rs = List.of(new Replica("edge", 0, "http://r0", 1, 1, null));
+        Tier t = new Tier("edge", false, rs, 10, r -> !open.get(), clock::get);
+        FakeTicket running = ticket("t", Priority.INTERACTIVE);
+        FakeTicket waiting = ticket("t", Priority.INTERACTIVE);
+        t.admit(running);
+        t.admit(waiting);
+        assertEquals(1, t.queueLength());
+        open.set(true); // the running call failed and opened the circuit
+        t.release(running.startedOn, 0);
+        assertTrue(waiting.stranded, "the waiting ticket was sent elsewhere instead of waiting out its deadline");
+        assertEquals(0, t.queueLength());
+        assertEquals(null, waiting.startedOn);
     }
 }

@@ -1,0 +1,153 @@
+package dev.offload.gateway.api;
+
+import dev.offload.gateway.generation.Generator;
+import dev.offload.gateway.generation.Replica;
+import dev.offload.gateway.generation.Tier;
+import dev.offload.gateway.retrieval.SharedIndex;
+import dev.offload.gateway.sim.Fault;
+import dev.offload.gateway.sim.SimulatedBackend;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static dev.offload.gateway.security.TestKeys.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Fault scenarios of the reliability issue against simulated backends, each with its pass
+ * criterion: every request ends in an answer or an explicit refusal, the retry budget holds,
+ * a hung replica is ejected, nothing stays in flight.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = SimulatedBackendsResource.class, restrictToAnnotatedClass = true)
+class FaultSuiteTest {
+    @Inject
+    Generator generator;
+    @Inject
+    SharedIndex index;
+    @Inject
+    MeterRegistry registry;
+
+    private static SimulatedBackend[] all() {
+        return new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB,
+                SimulatedBackendsResource.cloud};
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        index.whenOpen().get(120, TimeUnit.SECONDS);
+        reset();
+    }
+
+    @AfterEach
+    void reset() {
+        for (SimulatedBackend b : all()) {
+            b.clearFault();
+            b.resetStats();
+        }
+        generator.resetCircuits();
+    }
+
+    private double attempts() {
+        return registry.find(dev.offload.gateway.metrics.MetricNames.ATTEMPTS).counters().stream()
+                .mapToDouble(Counter::count).sum();
+    }
+
+    /** Runs n chat completions, c at a time; returns their status codes. */
+    private static List<Integer> run(int n, int concurrency, String prefix) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        try {
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String body = "{\"model\":\"auto\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"" + prefix
+                        + " " + i + "\"}]}";
+                futures.add(CompletableFuture.supplyAsync(() -> given().contentType(ContentType.JSON).body(body)
+                        .when().post("/v1/chat/completions").statusCode(), pool));
+            }
+            List<Integer> out = new ArrayList<>();
+            for (CompletableFuture<Integer> f : futures) {
+                out.add(f.get(120, TimeUnit.SECONDS));
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void assertNothingInFlight() throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int inFlight;
+        do {
+            inFlight = 0;
+            for (Tier t : generator.tiers()) {
+                for (Replica r : t.replicas()) {
+                    inFlight += r.inFlight();
+                }
+                inFlight += t.queueLength();
+            }
+            if (inFlight == 0) {
+                return;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < end);
+        throw new AssertionError(inFlight + " requests still in flight or queued");
+    }
+
+    @Test
+    void halfTheEdgeReplicasFailingCostsNoAvailabilityAndFewRetries() throws Exception {
+        SimulatedBackendsResource.edgeA.fault(Fault.ERROR_503);
+        double before = attempts();
+        List<Integer> statuses = run(200, 8, "half");
+        long ok = statuses.stream().filter(s -> s == 200).count();
+        double perRequest = (attempts() - before) / statuses.size();
+        System.out.printf("half the edge down: availability %.4f, attempts per request %.3f%n", ok / (double) statuses.size(), perRequest);
+        assertTrue(ok / (double) statuses.size() >= 0.995, "availability " + ok + "/" + statuses.size());
+        assertTrue(perRequest <= 1.2, "attempts per request " + perRequest);
+        assertNothingInFlight();
+    }
+
+    @Test
+    void everyTierDownEndsInExtractiveAnswersWithoutARetryStorm() throws Exception {
+        for (SimulatedBackend b : all()) {
+            b.fault(Fault.ERROR_500);
+        }
+        double before = attempts();
+        List<Integer> statuses = run(100, 8, "down");
+        double perRequest = (attempts() - before) / statuses.size();
+        System.out.printf("all tiers down: attempts per request %.3f%n", perRequest);
+        assertTrue(statuses.stream().allMatch(s -> s == 200 || s == 503), "extractive answers or 503: " + statuses);
+        assertTrue(perRequest <= 1.1, "attempts per request " + perRequest);
+        assertNothingInFlight();
+    }
+
+    @Test
+    void aReplicaThatNeverSendsATokenIsTakenOutOfRotation() throws Exception {
+        SimulatedBackend hung = SimulatedBackendsResource.edgeA;
+        hung.fault(Fault.HANG_BEFORE_HEADERS);
+        long t0 = System.nanoTime();
+        List<Integer> first = run(16, 16, "hung");
+        long detectedMs = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(first.stream().allMatch(s -> s == 200), "every request answered by failover: " + first);
+        long reached = hung.requestsReceived();
+        // Within the circuit's delay (2 s in this profile) nothing new may reach the hung replica.
+        List<Integer> after = run(10, 2, "after");
+        System.out.printf("hung replica: out of rotation after %d ms (TTFT timeout 1500 ms)%n", detectedMs);
+        assertTrue(after.stream().allMatch(s -> s == 200), after.toString());
+        assertEquals(reached, hung.requestsReceived(), "requests reached the hung replica after it was ejected");
+        assertNothingInFlight();
+    }
+}
