@@ -16,6 +16,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.util.TypeLiteral;
@@ -58,9 +59,12 @@ public class Generator {
     GenerationConfig config;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     private final Map<String, Tier> tiers = new LinkedHashMap<>();
     private final Map<Replica, Guard> guards = new ConcurrentHashMap<>();
+    private final List<LangChainBackendClient> clients = new ArrayList<>();
     private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
     private RetryBudget retryBudget;
@@ -103,8 +107,11 @@ public class Generator {
         List<Replica> replicas = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);
-            BackendClient client = new LangChainBackendClient(url, c.apiKey().orElse(null), c.connectTimeout(),
-                    c.ttftTimeout().plus(c.idleTimeout()).multipliedBy(100));
+            // The pool holds a connection per slot the tier's limit can give the replica; the
+            // read timeout is only a safety net under the first-token timeout and idle watchdog.
+            LangChainBackendClient client = new LangChainBackendClient(vertx, url, c.apiKey().orElse(null),
+                    c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout());
+            clients.add(client);
             Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
             replicas.add(r);
             guards.put(r, Guard.create()
@@ -582,8 +589,7 @@ public class Generator {
     /** A transport failure before any response byte: the connection was closed under the request. */
     static boolean connectionClosed(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t.getClass().getSimpleName().equals("HttpClosedException")
-                    || String.valueOf(t.getMessage()).contains("Connection was closed")) {
+            if (t instanceof ConnectionClosedException) {
                 return true;
             }
         }
@@ -606,6 +612,9 @@ public class Generator {
     void onStop(@Observes ShutdownEvent e) {
         if (watchdog != null) {
             watchdog.shutdownNow();
+        }
+        for (LangChainBackendClient c : clients) {
+            c.close();
         }
     }
 }
