@@ -16,6 +16,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -39,10 +40,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Generation across tiers: admission into the first tier that can take the request in time,
- * a backend call guarded by a SmallRye Fault Tolerance circuit breaker and time-to-first-token
- * timeout per replica, failover to another replica or the next tier while nothing has reached
- * the caller, an inter-token idle watchdog after that, and the extractive answer when every
- * tier has failed. Identical concurrent requests of one tenant share one backend call.
+ * a backend call guarded by a SmallRye Fault Tolerance circuit breaker per replica, failover to
+ * another replica or the next tier while nothing has reached the caller, and the extractive
+ * answer when every tier has failed. Identical concurrent requests of one tenant share one
+ * backend call.
+ *
+ * <p>Time limits: one watchdog thread checks every call in flight each tick (a tenth of the
+ * shortest limit, 10–100 ms): a call without a first token after {@code ttft-timeout} fails
+ * (and fails over), a stream silent for {@code idle-timeout} ends with an error. One periodic
+ * task for all calls, where a timer per call would cost a schedule and a cancel on every
+ * request; a limit fires at most one tick late.
  *
  * <p>Non-blocking: {@link #generate} may be called on an event loop; tokens are emitted on the
  * HTTP client's I/O threads.
@@ -63,9 +70,11 @@ public class Generator {
     Vertx vertx;
 
     private final Map<String, Tier> tiers = new LinkedHashMap<>();
+    private final Map<String, TierSetup> setups = new ConcurrentHashMap<>();
     private final Map<Replica, Guard> guards = new ConcurrentHashMap<>();
     private final List<LangChainBackendClient> clients = new ArrayList<>();
     private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
+    private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
     private RetryBudget retryBudget;
     private ExtractiveAnswerer extractive;
@@ -85,12 +94,17 @@ public class Generator {
         extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
         addTier("edge", tiersConfig.edge(), false);
         addTier("cloud", tiersConfig.cloud(), true);
+        long tick = TimeUnit.MILLISECONDS.toNanos(100);
+        for (TierSetup t : setups.values()) {
+            tick = Math.min(tick, Math.min(t.ttftNanos(), t.idleNanos()) / 10);
+        }
+        tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), tick);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "generation-watchdog");
             t.setDaemon(true);
             return t;
         });
-        watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(this::checkTimeLimits, tick, tick, TimeUnit.NANOSECONDS);
         Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
                 .description("Generation streams in progress").register(registry);
         if (tiers.isEmpty()) {
@@ -104,11 +118,12 @@ public class Generator {
         if (urls.isEmpty()) {
             return;
         }
+        setups.put(name, new TierSetup(c.model(), c.ttftTimeout().toNanos(), c.idleTimeout().toNanos()));
         List<Replica> replicas = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);
             // The pool holds a connection per slot the tier's limit can give the replica; the
-            // read timeout is only a safety net under the first-token timeout and idle watchdog.
+            // read timeout is only a safety net under the watchdog's first-token and idle limits.
             LangChainBackendClient client = new LangChainBackendClient(vertx, url, c.apiKey().orElse(null),
                     c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout());
             clients.add(client);
@@ -122,9 +137,7 @@ public class Generator {
                     .failureRatio(c.circuitFailureRatio())
                     .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
                     .successThreshold(1)
-                    .done()
-                    .withTimeout()
-                    .duration(c.ttftTimeout().toMillis(), ChronoUnit.MILLIS)
+                    .skipOn(CallerLeftException.class)
                     .done()
                     .build());
             registerReplicaMetrics(r);
@@ -254,10 +267,31 @@ public class Generator {
         }
     }
 
-    private void checkIdle() {
+    private void checkTimeLimits() {
         long now = System.nanoTime();
+        for (Attempt a : awaitingFirstToken) {
+            a.checkFirstToken(now);
+        }
         for (Attempt a : streaming) {
             a.checkIdle(now);
+        }
+    }
+
+    /** What the request path needs of a tier, read from configuration once. */
+    private record TierSetup(String model, long ttftNanos, long idleNanos) {
+    }
+
+    /** The caller went away while its call waited for a first token. */
+    static final class CallerLeftException extends RuntimeException {
+        CallerLeftException() {
+            super("the caller left", null, false, false);
+        }
+    }
+
+    /** The first token did not arrive within the tier's {@code ttft-timeout}. */
+    static final class FirstTokenTimeoutException extends RuntimeException {
+        FirstTokenTimeoutException(long limitNanos) {
+            super("no first token within " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms", null, false, false);
         }
     }
 
@@ -287,13 +321,17 @@ public class Generator {
         private String fallbackReason;
         private volatile Tier tier;
         private volatile Replica replica;
+        private volatile TierSetup setup;
         private volatile BackendClient.Cancellation call;
+        /** The backend call in progress; callbacks of an earlier (failed, cancelled) one are dropped. */
+        private volatile Object leg;
+        private volatile UniEmitter<? super Boolean> firstTokenEmitter;
+        private volatile boolean callerLeft;
         private volatile long startNanos;
         private volatile long queueNanos;
         private volatile long firstTokenNanos;
         private volatile long lastTokenNanos;
         private volatile int tokensOut;
-        private volatile long idleLimitNanos;
 
         Attempt(GenerationRequest request, MultiEmitter<? super GenerationEvent> em) {
             this.request = request;
@@ -372,11 +410,14 @@ public class Generator {
 
         @Override
         public void start(Replica r, long queuedNanos) {
+            TierSetup ts = setups.get(r.tier());
+            // Published before the state says CALLING: cancel() reads them as soon as it does.
+            replica = r;
+            setup = ts;
             if (!state.compareAndSet(QUEUED, CALLING)) {
                 tier.release(r, 0); // cancelled while the slot was being reserved
                 return;
             }
-            replica = r;
             queueNanos += queuedNanos;
             registry.timer(MetricNames.QUEUE_TIME, "tier", r.tier()).record(queuedNanos, TimeUnit.NANOSECONDS);
             long now = System.nanoTime();
@@ -390,20 +431,33 @@ public class Generator {
             }
             attempts++;
             startNanos = now;
-            idleLimitNanos = tiersConfig(r.tier()).idleTimeout().toNanos();
             registry.counter(MetricNames.ATTEMPTS, "tier", r.tier()).increment();
+            awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
             Guard guard = guards.get(r);
             guard.get(this::firstToken, UNI_BOOLEAN).subscribe().with(
                     ok -> r.sample(startNanos, System.nanoTime() - startNanos, false),
                     this::failedBeforeFirstToken);
         }
 
-        /** Starts the backend call; completes at the first token (or an empty answer). */
+        /**
+         * Starts the backend call; completes at the first token (or an empty answer), fails on
+         * an error before it, on the watchdog's first-token timeout or when the caller leaves.
+         */
         private Uni<Boolean> firstToken() {
             return Uni.createFrom().<Boolean>emitter(ue -> {
-                BackendClient.Cancellation c = replica.client().stream(request, modelOf(replica), new BackendClient.Listener() {
+                Object thisLeg = new Object();
+                leg = thisLeg;
+                firstTokenEmitter = ue;
+                if (callerLeft) {
+                    ue.fail(new CallerLeftException()); // cancel() ran before the emitter was visible
+                    return;
+                }
+                BackendClient.Cancellation c = replica.client().stream(request, setup.model(), new BackendClient.Listener() {
                     @Override
                     public void onToken(String text) {
+                        if (leg != thisLeg) {
+                            return;
+                        }
                         long now = System.nanoTime();
                         if (state.get() == CALLING) {
                             // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
@@ -413,6 +467,7 @@ public class Generator {
                             firstTokenNanos = now;
                             registry.timer(MetricNames.TTFT, "tier", replica.tier()).record(now - startNanos, TimeUnit.NANOSECONDS);
                             streaming.add(Attempt.this);
+                            awaitingFirstToken.remove(Attempt.this);
                             ue.complete(true);
                         } else if (state.get() == STREAMING) {
                             registry.timer(MetricNames.ITL, "tier", replica.tier()).record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
@@ -426,11 +481,15 @@ public class Generator {
 
                     @Override
                     public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
+                        if (leg != thisLeg) {
+                            return;
+                        }
                         int s = state.get();
                         if (s == CALLING) {
                             if (!state.compareAndSet(CALLING, DONE)) {
                                 return;
                             }
+                            awaitingFirstToken.remove(Attempt.this);
                             ue.complete(true);
                         } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
                             return;
@@ -440,6 +499,9 @@ public class Generator {
 
                     @Override
                     public void onError(Throwable failure) {
+                        if (leg != thisLeg) {
+                            return;
+                        }
                         if (state.get() == CALLING) {
                             ue.fail(failure);
                         } else if (state.compareAndSet(STREAMING, DONE)) {
@@ -448,12 +510,19 @@ public class Generator {
                     }
                 });
                 call = c;
-            }).onCancellation().invoke(() -> {
-                BackendClient.Cancellation c = call;
-                if (c != null && state.get() == CALLING) {
-                    c.cancel(); // the TTFT timeout fired: stop this call before failing over
+                if (callerLeft) {
+                    c.cancel(); // cancel() ran before the call was visible
                 }
             });
+        }
+
+        /** Watchdog: fails the attempt when its first token is overdue (failover follows). */
+        void checkFirstToken(long now) {
+            TierSetup ts = setup;
+            UniEmitter<? super Boolean> ue = firstTokenEmitter;
+            if (ue != null && state.get() == CALLING && now - startNanos > ts.ttftNanos()) {
+                ue.fail(new FirstTokenTimeoutException(ts.ttftNanos())); // a second fail is ignored
+            }
         }
 
         private void finish(String finishReason, Integer promptTokens, Integer completionTokens) {
@@ -475,14 +544,20 @@ public class Generator {
             Replica r = replica;
             int s = state.get();
             if (s == STREAMING || s == DONE) {
-                // A token or the end raced with the timeout; the stream owns the outcome.
+                // A token or the end raced with the timeout, or the caller left; the stream owns the outcome.
                 return;
             }
             if (!state.compareAndSet(CALLING, WAITING)) {
                 return;
             }
+            awaitingFirstToken.remove(this);
+            leg = null; // from here on, nothing of this call reaches the caller
+            BackendClient.Cancellation c = call;
+            if (c != null) {
+                c.cancel(); // a timed-out call must stop before the failover starts another (no-op once ended)
+            }
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
-            String reason = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException
+            String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
             if (!prevented) {
                 r.sample(startNanos, System.nanoTime() - startNanos, true);
@@ -521,8 +596,9 @@ public class Generator {
             em.fail(new StreamFailedException(reason, "the backend stream failed after " + tokensOut + " tokens", cause));
         }
 
+        /** Watchdog: ends a stream that has been silent for longer than the tier's idle timeout. */
         void checkIdle(long now) {
-            if (state.get() == STREAMING && now - lastTokenNanos > idleLimitNanos && state.compareAndSet(STREAMING, DONE)) {
+            if (state.get() == STREAMING && now - lastTokenNanos > setup.idleNanos() && state.compareAndSet(STREAMING, DONE)) {
                 BackendClient.Cancellation c = call;
                 if (c != null) {
                     c.cancel();
@@ -541,6 +617,7 @@ public class Generator {
                 if (!state.compareAndSet(s, DONE)) {
                     continue;
                 }
+                callerLeft = true;
                 if (s == QUEUED) {
                     Tier t = tier;
                     if (t != null && !t.withdraw(this)) {
@@ -548,6 +625,7 @@ public class Generator {
                         return;
                     }
                 } else if (s == CALLING || s == STREAMING) {
+                    awaitingFirstToken.remove(this);
                     streaming.remove(this);
                     BackendClient.Cancellation c = call;
                     if (c != null) {
@@ -555,6 +633,16 @@ public class Generator {
                     }
                     registry.counter(MetricNames.CANCELLED, "tier", replica.tier()).increment();
                     tier.release(replica, 0);
+                    if (s == CALLING) {
+                        // Settle the guarded call so the circuit breaker does not wait on it
+                        // forever (a half-open circuit admits a bounded number of trial calls);
+                        // the guard is told to skip this exception: a caller leaving says
+                        // nothing about the replica.
+                        UniEmitter<? super Boolean> ue = firstTokenEmitter;
+                        if (ue != null) {
+                            ue.fail(new CallerLeftException());
+                        }
+                    }
                 }
                 return;
             }
@@ -599,14 +687,6 @@ public class Generator {
     private static String reasonTag(String reason) {
         int i = reason == null ? -1 : reason.indexOf(':');
         return i < 0 ? String.valueOf(reason) : reason.substring(i + 1);
-    }
-
-    private TiersConfig.Tier tiersConfig(String tier) {
-        return tier.equals("edge") ? tiersConfig.edge() : tiersConfig.cloud();
-    }
-
-    private String modelOf(Replica r) {
-        return tiersConfig(r.tier()).model();
     }
 
     void onStop(@Observes ShutdownEvent e) {
