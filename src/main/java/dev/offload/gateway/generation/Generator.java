@@ -76,6 +76,7 @@ public class Generator {
     private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
     private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
+    private Counter coalesced;
     private RetryBudget retryBudget;
     private ExtractiveAnswerer extractive;
     private ScheduledExecutorService watchdog;
@@ -92,6 +93,7 @@ public class Generator {
         }
         retryBudget = new RetryBudget(config.retryBudgetRatio(), 10);
         extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
+        coalesced = registry.counter(MetricNames.COALESCED);
         addTier("edge", tiersConfig.edge(), false);
         addTier("cloud", tiersConfig.cloud(), true);
         long tick = TimeUnit.MILLISECONDS.toNanos(100);
@@ -118,7 +120,8 @@ public class Generator {
         if (urls.isEmpty()) {
             return;
         }
-        setups.put(name, new TierSetup(c.model(), c.ttftTimeout().toNanos(), c.idleTimeout().toNanos()));
+        setups.put(name, new TierSetup(c.model(), c.ttftTimeout().toNanos(), c.idleTimeout().toNanos(),
+                new TierMeters(registry, name)));
         List<Replica> replicas = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);
@@ -210,7 +213,7 @@ public class Generator {
             if (existing != null) {
                 Multi<GenerationEvent> joined = existing.join();
                 if (joined != null) {
-                    registry.counter(MetricNames.COALESCED).increment();
+                    coalesced.increment();
                     return joined;
                 }
                 inFlightShared.remove(key, existing);
@@ -278,7 +281,7 @@ public class Generator {
     }
 
     /** What the request path needs of a tier, read from configuration once. */
-    private record TierSetup(String model, long ttftNanos, long idleNanos) {
+    private record TierSetup(String model, long ttftNanos, long idleNanos, TierMeters meters) {
     }
 
     /** The caller went away while its call waited for a first token. */
@@ -358,7 +361,7 @@ public class Generator {
                     return; // started, or waiting in the queue: start() continues
                 }
                 state.set(WAITING);
-                registry.counter(MetricNames.REJECTIONS, "tier", t.name(), "reason", refusal.reason()).increment();
+                setups.get(t.name()).meters().rejection(refusal.reason()).increment();
                 lastRefusal = refusal.reason();
                 lastRetryAfterNanos = Math.max(lastRetryAfterNanos, refusal.retryAfterNanos());
                 if (refusal.reason().equals("no_backend")) {
@@ -419,19 +422,19 @@ public class Generator {
                 return;
             }
             queueNanos += queuedNanos;
-            registry.timer(MetricNames.QUEUE_TIME, "tier", r.tier()).record(queuedNanos, TimeUnit.NANOSECONDS);
+            ts.meters().queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
             long now = System.nanoTime();
             if (now >= request.deadlineNanos()) {
                 // Not enough budget left to start a call: refuse rather than start work that cannot finish.
                 state.set(DONE);
                 tier.release(r, 0);
-                registry.counter(MetricNames.REJECTIONS, "tier", r.tier(), "reason", "deadline").increment();
+                ts.meters().rejection("deadline").increment();
                 em.fail(new GenerationRejectedException("deadline", 429, 1000, "deadline passed while queued"));
                 return;
             }
             attempts++;
             startNanos = now;
-            registry.counter(MetricNames.ATTEMPTS, "tier", r.tier()).increment();
+            ts.meters().attempts.increment();
             awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
             Guard guard = guards.get(r);
             guard.get(this::firstToken, UNI_BOOLEAN).subscribe().with(
@@ -452,6 +455,7 @@ public class Generator {
                     ue.fail(new CallerLeftException()); // cancel() ran before the emitter was visible
                     return;
                 }
+                TierMeters meters = setup.meters();
                 BackendClient.Cancellation c = replica.client().stream(request, setup.model(), new BackendClient.Listener() {
                     @Override
                     public void onToken(String text) {
@@ -465,12 +469,12 @@ public class Generator {
                         }
                         if (state.compareAndSet(CALLING, STREAMING)) {
                             firstTokenNanos = now;
-                            registry.timer(MetricNames.TTFT, "tier", replica.tier()).record(now - startNanos, TimeUnit.NANOSECONDS);
+                            meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
                             streaming.add(Attempt.this);
                             awaitingFirstToken.remove(Attempt.this);
                             ue.complete(true);
                         } else if (state.get() == STREAMING) {
-                            registry.timer(MetricNames.ITL, "tier", replica.tier()).record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
+                            meters.interToken.record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
                         } else {
                             return;
                         }
@@ -528,13 +532,14 @@ public class Generator {
         private void finish(String finishReason, Integer promptTokens, Integer completionTokens) {
             streaming.remove(this);
             Replica r = replica;
+            TierMeters meters = setup.meters();
             long now = System.nanoTime();
             tier.release(r, now - startNanos);
             int in = promptTokens != null ? promptTokens : request.promptTokenEstimate();
             int out = completionTokens != null ? completionTokens : tokensOut;
-            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "in").increment(in);
-            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "out").increment(out);
-            registry.counter(MetricNames.REQUESTS, "served_by", r.tier()).increment();
+            meters.tokensIn.increment(in);
+            meters.tokensOut.increment(out);
+            meters.served.increment();
             em.emit(new Completed(r.tier(), r.url(), finishReason, in, out, queueNanos,
                     firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason));
             em.complete();
@@ -564,7 +569,7 @@ public class Generator {
             }
             tier.release(r, 0);
             LOG.debugf("attempt on %s failed before the first token: %s", r.url(), failure.toString());
-            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", reason).increment();
+            setup.meters().failure(reason).increment();
             backendFailed = true;
             fallbackReason = r.tier() + ":" + reason;
             // A connection the pool handed out already closed says nothing about the replica:
@@ -592,7 +597,7 @@ public class Generator {
             streaming.remove(this);
             Replica r = replica;
             tier.release(r, 0);
-            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", "mid_stream_" + reason).increment();
+            setup.meters().failure("mid_stream_" + reason).increment();
             em.fail(new StreamFailedException(reason, "the backend stream failed after " + tokensOut + " tokens", cause));
         }
 
@@ -631,7 +636,7 @@ public class Generator {
                     if (c != null) {
                         c.cancel();
                     }
-                    registry.counter(MetricNames.CANCELLED, "tier", replica.tier()).increment();
+                    setup.meters().cancelled.increment();
                     tier.release(replica, 0);
                     if (s == CALLING) {
                         // Settle the guarded call so the circuit breaker does not wait on it
