@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A replica reached through LangChain4j's OpenAI client ({@code DefaultOpenAiClient}) over
- * {@link VertxHttpClient}: keep-alive connections pooled per replica on the Quarkus-managed
- * Vert.x instance, SSE decoded as it arrives.
+ * {@link VertxHttpClient}: keep-alive connections pooled per replica and event loop on the
+ * Quarkus-managed Vert.x instance, SSE decoded as it arrives.
  *
  * <p>Why the client rather than {@code OpenAiStreamingChatModel}: the chat model exposes a
  * cancellation handle only with the first partial response, so a device that disconnects while
@@ -33,8 +33,8 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
     private final String apiKey;
 
     /**
-     * @param poolSize    connections kept to the replica: at least its max-concurrency, so a
-     *                    request never waits for a connection the gateway's own limit allows it
+     * @param poolSize    connections to the replica per event loop: at least its max-concurrency,
+     *                    so a call never waits for a connection the gateway's own limit allows it
      * @param readTimeout a connection silent for this long is closed (a safety net under the
      *                    generator's first-token and idle watchdog)
      * @param keepAlive   idle connections are closed after this, before the server's own timer

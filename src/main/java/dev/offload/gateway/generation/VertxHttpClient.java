@@ -9,6 +9,7 @@ import dev.langchain4j.http.client.sse.ServerSentEventContext;
 import dev.langchain4j.http.client.sse.ServerSentEventListener;
 import dev.langchain4j.http.client.sse.ServerSentEventParser;
 import dev.langchain4j.http.client.sse.ServerSentEventParsingHandle;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -36,9 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Why not the clients LangChain4j ships: quarkus-langchain4j's REST client closes the
  * connection after each SSE stream (a TCP handshake per call) and spends most of a millisecond
  * before the first token; LangChain4j's JDK client parses SSE by blocking on an
- * {@code InputStream}, a thread per stream. Here the connection comes from a bounded pool on the
- * Quarkus-managed Vert.x instance, the body is decoded as it arrives by a
- * {@link ServerSentEventDecoder} on the connection's event loop, and {@link Call#cancel()}
+ * {@code InputStream}, a thread per stream. Here the connection comes from the replica's
+ * {@link Pool} of keep-alive connections owned by the caller's event loop, the body is decoded
+ * as it arrives by a {@link ServerSentEventDecoder} on that loop, and {@link Call#cancel()}
  * resets the request at any moment (before the response head, during prefill, mid-stream),
  * which on HTTP/1.1 closes that connection: the backend sees the client go away and frees the
  * sequence's batch slot.
@@ -88,7 +90,7 @@ final class VertxHttpClient implements HttpClient {
             exchange.fail(e);
             return;
         }
-        pool.http.request(options).onComplete(ar -> {
+        pool.client().request(options).onComplete(ar -> {
             if (ar.failed()) {
                 exchange.fail(ar.cause()); // connect refused or timed out, pool closed
                 return;
@@ -235,18 +237,28 @@ final class VertxHttpClient implements HttpClient {
     }
 
     /**
-     * One replica's connections: a Vert.x HTTP client with keep-alive connections, at most
-     * {@code size} of them, created on the Quarkus-managed Vert.x instance. Thread-safe.
+     * One replica's keep-alive connections, on the Quarkus-managed Vert.x instance, kept per
+     * event loop: a call started on an event loop (where the gateway's HTTP server runs its
+     * requests) uses connections owned by that loop, so the request, the backend's answer and
+     * the write to the device all happen on one thread. Vert.x's own pool picks the most recently
+     * used connection whatever its loop, and a connection owned by another loop costs two thread
+     * hand-offs per call. Calls from other threads share one more pool. Thread-safe.
      */
     static final class Pool implements AutoCloseable {
-        private final io.vertx.core.http.HttpClient http;
+        private final Vertx vertx;
+        private final HttpClientOptions options;
+        private final PoolOptions poolOptions;
+        private final io.vertx.core.http.HttpClient shared;
+        private final Map<Thread, io.vertx.core.http.HttpClient> byEventLoop = new ConcurrentHashMap<>();
         private final String baseUrl;
         private final Duration connectTimeout;
         private final Duration readTimeout;
         private volatile Target lastTarget;
+        private volatile boolean closed;
 
         /**
-         * @param size           connections at most; requests beyond wait for one to be free
+         * @param size           connections at most per event loop (and for the other threads);
+         *                       requests beyond wait for one to be free
          * @param connectTimeout TCP connect timeout
          * @param readTimeout    a connection that receives nothing for this long is closed (a
          *                       safety net: the generator's watchdog enforces the real limits)
@@ -260,7 +272,8 @@ final class VertxHttpClient implements HttpClient {
             this.baseUrl = Objects.requireNonNull(baseUrl);
             this.connectTimeout = Objects.requireNonNull(connectTimeout);
             this.readTimeout = Objects.requireNonNull(readTimeout);
-            HttpClientOptions options = new HttpClientOptions()
+            this.vertx = vertx;
+            this.options = new HttpClientOptions()
                     .setKeepAlive(true)
                     .setKeepAliveTimeout((int) Math.max(1, keepAlive.toSeconds()))
                     .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
@@ -268,7 +281,21 @@ final class VertxHttpClient implements HttpClient {
                     .setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()))
                     .setTcpNoDelay(true)
                     .setForceSni(true);
-            this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(size));
+            this.poolOptions = new PoolOptions().setHttp1MaxSize(size);
+            this.shared = vertx.createHttpClient(options, poolOptions);
+        }
+
+        /** The client for the calling thread: its event loop's, or the shared one. */
+        private io.vertx.core.http.HttpClient client() {
+            Context context = Vertx.currentContext();
+            if (context == null || !context.isEventLoopContext() || !Context.isOnEventLoopThread()) {
+                return shared;
+            }
+            io.vertx.core.http.HttpClient c = byEventLoop.get(Thread.currentThread());
+            if (c == null && !closed) {
+                c = byEventLoop.computeIfAbsent(Thread.currentThread(), t -> vertx.createHttpClient(options, poolOptions));
+            }
+            return c == null ? shared : c;
         }
 
         /** A LangChain4j client builder whose client runs {@code call} over this pool. */
@@ -295,7 +322,9 @@ final class VertxHttpClient implements HttpClient {
 
         @Override
         public void close() {
-            http.close();
+            closed = true;
+            shared.close();
+            byEventLoop.values().forEach(io.vertx.core.http.HttpClient::close);
         }
     }
 

@@ -129,6 +129,42 @@ class LangChainBackendClientTest {
     }
 
     @Test
+    void eachEventLoopKeepsItsOwnConnections() throws Exception {
+        List<io.vertx.core.http.HttpConnection> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        behaviour = req -> {
+            seen.add(req.connection());
+            req.response().putHeader("Content-Type", "text/event-stream").end(chunk("x", "stop"));
+        };
+        List<io.vertx.core.Context> loops = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        vertx.deployVerticle(() -> new io.vertx.core.AbstractVerticle() {
+            @Override
+            public void start() {
+                loops.add(context); // each instance gets the next event loop
+            }
+        }, new io.vertx.core.DeploymentOptions().setInstances(2)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        io.vertx.core.Context a = loops.get(0);
+        io.vertx.core.Context b = loops.get(1);
+        for (int i = 0; i < 6; i++) {
+            io.vertx.core.Context on = i % 2 == 0 ? a : b;
+            Outcome o = new Outcome();
+            CompletableFuture<Thread> caller = new CompletableFuture<>();
+            on.runOnContext(v -> {
+                caller.complete(Thread.currentThread());
+                client.stream(request(), "m", o);
+            });
+            assertEquals("stop", o.finish.get(10, TimeUnit.SECONDS));
+            Thread.sleep(20); // back in the pool, the most recently used connection
+        }
+        // Vert.x's shared pool would hand loop b the connection loop a just used (and back):
+        // one connection, and a thread hand-off per call.
+        assertEquals(2, connections.get());
+        for (int i = 2; i < 6; i++) {
+            assertTrue(seen.get(i) == seen.get(i - 2), "call " + i + " used its loop's connection");
+        }
+        assertTrue(seen.get(0) != seen.get(1));
+    }
+
+    @Test
     void concurrentCallsShareAtMostPoolSizeConnections() throws Exception {
         behaviour = req -> vertx.setTimer(30, t -> req.response().putHeader("Content-Type", "text/event-stream")
                 .end(chunk("x", "length")));
