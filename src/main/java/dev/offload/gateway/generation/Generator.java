@@ -16,7 +16,6 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
-import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,6 +30,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,7 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ApplicationScoped
 public class Generator {
     private static final Logger LOG = Logger.getLogger(Generator.class);
-    private static final TypeLiteral<Uni<Boolean>> UNI_BOOLEAN = new TypeLiteral<>() {
+    private static final TypeLiteral<CompletionStage<Boolean>> FIRST_TOKEN = new TypeLiteral<>() {
     };
 
     @Inject
@@ -284,6 +286,31 @@ public class Generator {
     private record TierSetup(String model, long ttftNanos, long idleNanos, TierMeters meters) {
     }
 
+    /**
+     * One backend call of an attempt, and whether the attempt gave up on it. The call may be
+     * abandoned before {@link BackendClient#stream} has returned its cancellation: whichever of
+     * {@link #started} and {@link #abandon} comes second cancels it. Thread-safe.
+     */
+    private static final class Leg {
+        private volatile BackendClient.Cancellation cancellation;
+        private volatile boolean abandoned;
+
+        void started(BackendClient.Cancellation c) {
+            cancellation = c;
+            if (abandoned) {
+                c.cancel();
+            }
+        }
+
+        void abandon() {
+            abandoned = true;
+            BackendClient.Cancellation c = cancellation;
+            if (c != null) {
+                c.cancel(); // cancelling twice is harmless
+            }
+        }
+    }
+
     /** The caller went away while its call waited for a first token. */
     static final class CallerLeftException extends RuntimeException {
         CallerLeftException() {
@@ -325,10 +352,10 @@ public class Generator {
         private volatile Tier tier;
         private volatile Replica replica;
         private volatile TierSetup setup;
-        private volatile BackendClient.Cancellation call;
         /** The backend call in progress; callbacks of an earlier (failed, cancelled) one are dropped. */
-        private volatile Object leg;
-        private volatile UniEmitter<? super Boolean> firstTokenEmitter;
+        private volatile Leg leg;
+        /** Completes at the first token of the call in progress; the circuit breaker sees the outcome. */
+        private volatile CompletableFuture<Boolean> firstToken;
         private volatile boolean callerLeft;
         private volatile long startNanos;
         private volatile long queueNanos;
@@ -437,95 +464,101 @@ public class Generator {
             ts.meters().attempts.increment();
             awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
             Guard guard = guards.get(r);
-            guard.get(this::firstToken, UNI_BOOLEAN).subscribe().with(
-                    ok -> r.sample(startNanos, System.nanoTime() - startNanos, false),
-                    this::failedBeforeFirstToken);
+            // A CompletionStage rather than a Uni: the guard works on stages, and a Uni would be
+            // converted both ways (with a context capture each) on every call.
+            guard.get(this::callBackend, FIRST_TOKEN).whenComplete((ok, failure) -> {
+                if (failure == null) {
+                    r.sample(startNanos, System.nanoTime() - startNanos, false);
+                } else {
+                    failedBeforeFirstToken(failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
+                }
+            });
         }
 
         /**
          * Starts the backend call; completes at the first token (or an empty answer), fails on
          * an error before it, on the watchdog's first-token timeout or when the caller leaves.
          */
-        private Uni<Boolean> firstToken() {
-            return Uni.createFrom().<Boolean>emitter(ue -> {
-                Object thisLeg = new Object();
-                leg = thisLeg;
-                firstTokenEmitter = ue;
-                if (callerLeft) {
-                    ue.fail(new CallerLeftException()); // cancel() ran before the emitter was visible
-                    return;
-                }
-                TierMeters meters = setup.meters();
-                BackendClient.Cancellation c = replica.client().stream(request, setup.model(), new BackendClient.Listener() {
-                    @Override
-                    public void onToken(String text) {
-                        if (leg != thisLeg) {
-                            return;
-                        }
-                        long now = System.nanoTime();
-                        if (state.get() == CALLING) {
-                            // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
-                            lastTokenNanos = now;
-                        }
-                        if (state.compareAndSet(CALLING, STREAMING)) {
-                            firstTokenNanos = now;
-                            meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
-                            streaming.add(Attempt.this);
-                            awaitingFirstToken.remove(Attempt.this);
-                            ue.complete(true);
-                        } else if (state.get() == STREAMING) {
-                            meters.interToken.record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
-                        } else {
-                            return;
-                        }
+        private CompletionStage<Boolean> callBackend() {
+            CompletableFuture<Boolean> first = new CompletableFuture<>();
+            Leg thisLeg = new Leg();
+            leg = thisLeg;
+            firstToken = first;
+            if (callerLeft) {
+                // cancel() ran before this leg and its future were visible to it
+                thisLeg.abandon();
+                first.completeExceptionally(new CallerLeftException());
+                return first;
+            }
+            TierMeters meters = setup.meters();
+            BackendClient.Cancellation c = replica.client().stream(request, setup.model(), new BackendClient.Listener() {
+                @Override
+                public void onToken(String text) {
+                    if (leg != thisLeg) {
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    if (state.get() == CALLING) {
+                        // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
                         lastTokenNanos = now;
-                        tokensOut++;
-                        em.emit(new Token(text));
                     }
+                    if (state.compareAndSet(CALLING, STREAMING)) {
+                        firstTokenNanos = now;
+                        meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
+                        streaming.add(Attempt.this);
+                        awaitingFirstToken.remove(Attempt.this);
+                        first.complete(true);
+                    } else if (state.get() == STREAMING) {
+                        meters.interToken.record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
+                    } else {
+                        return;
+                    }
+                    lastTokenNanos = now;
+                    tokensOut++;
+                    em.emit(new Token(text));
+                }
 
-                    @Override
-                    public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
-                        if (leg != thisLeg) {
-                            return;
-                        }
-                        int s = state.get();
-                        if (s == CALLING) {
-                            if (!state.compareAndSet(CALLING, DONE)) {
-                                return;
-                            }
-                            awaitingFirstToken.remove(Attempt.this);
-                            ue.complete(true);
-                        } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
-                            return;
-                        }
-                        finish(finishReason, promptTokens, completionTokens);
+                @Override
+                public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
+                    if (leg != thisLeg) {
+                        return;
                     }
+                    int s = state.get();
+                    if (s == CALLING) {
+                        if (!state.compareAndSet(CALLING, DONE)) {
+                            return;
+                        }
+                        awaitingFirstToken.remove(Attempt.this);
+                        first.complete(true);
+                    } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
+                        return;
+                    }
+                    finish(finishReason, promptTokens, completionTokens);
+                }
 
-                    @Override
-                    public void onError(Throwable failure) {
-                        if (leg != thisLeg) {
-                            return;
-                        }
-                        if (state.get() == CALLING) {
-                            ue.fail(failure);
-                        } else if (state.compareAndSet(STREAMING, DONE)) {
-                            failMidStream("backend_error", failure);
-                        }
+                @Override
+                public void onError(Throwable failure) {
+                    if (leg != thisLeg) {
+                        return;
                     }
-                });
-                call = c;
-                if (callerLeft) {
-                    c.cancel(); // cancel() ran before the call was visible
+                    if (state.get() == CALLING) {
+                        first.completeExceptionally(failure);
+                    } else if (state.compareAndSet(STREAMING, DONE)) {
+                        failMidStream("backend_error", failure);
+                    }
                 }
             });
+            thisLeg.started(c);
+            return first;
         }
 
         /** Watchdog: fails the attempt when its first token is overdue (failover follows). */
         void checkFirstToken(long now) {
             TierSetup ts = setup;
-            UniEmitter<? super Boolean> ue = firstTokenEmitter;
-            if (ue != null && state.get() == CALLING && now - startNanos > ts.ttftNanos()) {
-                ue.fail(new FirstTokenTimeoutException(ts.ttftNanos())); // a second fail is ignored
+            CompletableFuture<Boolean> first = firstToken;
+            if (first != null && state.get() == CALLING && now - startNanos > ts.ttftNanos()) {
+                first.completeExceptionally(new FirstTokenTimeoutException(ts.ttftNanos())); // a second completion is ignored
             }
         }
 
@@ -556,10 +589,12 @@ public class Generator {
                 return;
             }
             awaitingFirstToken.remove(this);
-            leg = null; // from here on, nothing of this call reaches the caller
-            BackendClient.Cancellation c = call;
-            if (c != null) {
-                c.cancel(); // a timed-out call must stop before the failover starts another (no-op once ended)
+            // From here on nothing of this call reaches the caller; a timed-out call is stopped
+            // before the failover starts another (a no-op for one that already ended).
+            Leg failed = leg;
+            leg = null;
+            if (failed != null) {
+                failed.abandon();
             }
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
             String reason = failure instanceof FirstTokenTimeoutException
@@ -604,9 +639,9 @@ public class Generator {
         /** Watchdog: ends a stream that has been silent for longer than the tier's idle timeout. */
         void checkIdle(long now) {
             if (state.get() == STREAMING && now - lastTokenNanos > setup.idleNanos() && state.compareAndSet(STREAMING, DONE)) {
-                BackendClient.Cancellation c = call;
-                if (c != null) {
-                    c.cancel();
+                Leg l = leg;
+                if (l != null) {
+                    l.abandon();
                 }
                 failMidStream("idle_timeout", null);
             }
@@ -632,9 +667,9 @@ public class Generator {
                 } else if (s == CALLING || s == STREAMING) {
                     awaitingFirstToken.remove(this);
                     streaming.remove(this);
-                    BackendClient.Cancellation c = call;
-                    if (c != null) {
-                        c.cancel();
+                    Leg l = leg; // if not yet visible, callBackend() sees callerLeft
+                    if (l != null) {
+                        l.abandon();
                     }
                     setup.meters().cancelled.increment();
                     tier.release(replica, 0);
@@ -643,9 +678,9 @@ public class Generator {
                         // forever (a half-open circuit admits a bounded number of trial calls);
                         // the guard is told to skip this exception: a caller leaving says
                         // nothing about the replica.
-                        UniEmitter<? super Boolean> ue = firstTokenEmitter;
-                        if (ue != null) {
-                            ue.fail(new CallerLeftException());
+                        CompletableFuture<Boolean> first = firstToken;
+                        if (first != null) {
+                            first.completeExceptionally(new CallerLeftException());
                         }
                     }
                 }
