@@ -79,6 +79,8 @@ public class Generator {
     private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
     private Counter coalesced;
+    /** Looked up once: {@code CircuitBreakerMaintenance.get()} is a CDI lookup, and admission asks per request. */
+    private CircuitBreakerMaintenance circuits;
     private RetryBudget retryBudget;
     private ExtractiveAnswerer extractive;
     private ScheduledExecutorService watchdog;
@@ -96,6 +98,7 @@ public class Generator {
         retryBudget = new RetryBudget(config.retryBudgetRatio(), 10);
         extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
         coalesced = registry.counter(MetricNames.COALESCED);
+        circuits = CircuitBreakerMaintenance.get();
         addTier("edge", tiersConfig.edge(), false);
         addTier("cloud", tiersConfig.cloud(), true);
         long tick = TimeUnit.MILLISECONDS.toNanos(100);
@@ -174,7 +177,7 @@ public class Generator {
 
     CircuitBreakerState circuitState(Replica r) {
         try {
-            return CircuitBreakerMaintenance.get().currentState(r.circuitName());
+            return circuits.currentState(r.circuitName());
         } catch (RuntimeException e) {
             return CircuitBreakerState.CLOSED;
         }
@@ -193,8 +196,9 @@ public class Generator {
 
     /** Resets every circuit breaker (tests, operators after maintenance). */
     public void resetCircuits() {
+        init();
         for (Replica r : guards.keySet()) {
-            CircuitBreakerMaintenance.get().reset(r.circuitName());
+            circuits.reset(r.circuitName());
         }
     }
 
