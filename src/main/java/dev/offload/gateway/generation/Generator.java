@@ -16,6 +16,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.util.TypeLiteral;
@@ -29,6 +30,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,10 +42,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Generation across tiers: admission into the first tier that can take the request in time,
- * a backend call guarded by a SmallRye Fault Tolerance circuit breaker and time-to-first-token
- * timeout per replica, failover to another replica or the next tier while nothing has reached
- * the caller, an inter-token idle watchdog after that, and the extractive answer when every
- * tier has failed. Identical concurrent requests of one tenant share one backend call.
+ * a backend call guarded by a SmallRye Fault Tolerance circuit breaker per replica, failover to
+ * another replica or the next tier while nothing has reached the caller, and the extractive
+ * answer when every tier has failed. Identical concurrent requests of one tenant share one
+ * backend call.
+ *
+ * <p>Time limits: one watchdog thread checks every call in flight each tick (a tenth of the
+ * shortest limit, 10–100 ms): a call without a first token after {@code ttft-timeout} fails
+ * (and fails over), a stream silent for {@code idle-timeout} ends with an error. One periodic
+ * task for all calls, where a timer per call would cost a schedule and a cancel on every
+ * request; a limit fires at most one tick late.
  *
  * <p>Non-blocking: {@link #generate} may be called on an event loop; tokens are emitted on the
  * HTTP client's I/O threads.
@@ -49,7 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ApplicationScoped
 public class Generator {
     private static final Logger LOG = Logger.getLogger(Generator.class);
-    private static final TypeLiteral<Uni<Boolean>> UNI_BOOLEAN = new TypeLiteral<>() {
+    private static final TypeLiteral<CompletionStage<Boolean>> FIRST_TOKEN = new TypeLiteral<>() {
     };
 
     @Inject
@@ -58,11 +68,19 @@ public class Generator {
     GenerationConfig config;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     private final Map<String, Tier> tiers = new LinkedHashMap<>();
+    private final Map<String, TierSetup> setups = new ConcurrentHashMap<>();
     private final Map<Replica, Guard> guards = new ConcurrentHashMap<>();
+    private final List<LangChainBackendClient> clients = new ArrayList<>();
     private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
+    private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
+    private Counter coalesced;
+    /** Looked up once: {@code CircuitBreakerMaintenance.get()} is a CDI lookup, and admission asks per request. */
+    private CircuitBreakerMaintenance circuits;
     private RetryBudget retryBudget;
     private ExtractiveAnswerer extractive;
     private ScheduledExecutorService watchdog;
@@ -79,14 +97,21 @@ public class Generator {
         }
         retryBudget = new RetryBudget(config.retryBudgetRatio(), 10);
         extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
+        coalesced = registry.counter(MetricNames.COALESCED);
+        circuits = CircuitBreakerMaintenance.get();
         addTier("edge", tiersConfig.edge(), false);
         addTier("cloud", tiersConfig.cloud(), true);
+        long tick = TimeUnit.MILLISECONDS.toNanos(100);
+        for (TierSetup t : setups.values()) {
+            tick = Math.min(tick, Math.min(t.ttftNanos(), t.idleNanos()) / 10);
+        }
+        tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), tick);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "generation-watchdog");
             t.setDaemon(true);
             return t;
         });
-        watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(this::checkTimeLimits, tick, tick, TimeUnit.NANOSECONDS);
         Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
                 .description("Generation streams in progress").register(registry);
         if (tiers.isEmpty()) {
@@ -100,11 +125,16 @@ public class Generator {
         if (urls.isEmpty()) {
             return;
         }
+        setups.put(name, new TierSetup(c.model(), c.ttftTimeout().toNanos(), c.idleTimeout().toNanos(),
+                new TierMeters(registry, name)));
         List<Replica> replicas = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);
-            BackendClient client = new LangChainBackendClient(url, c.apiKey().orElse(null), c.connectTimeout(),
-                    c.ttftTimeout().plus(c.idleTimeout()).multipliedBy(100));
+            // The pool holds a connection per slot the tier's limit can give the replica; the
+            // read timeout is only a safety net under the watchdog's first-token and idle limits.
+            LangChainBackendClient client = new LangChainBackendClient(vertx, url, c.apiKey().orElse(null),
+                    c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout());
+            clients.add(client);
             Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
             replicas.add(r);
             guards.put(r, Guard.create()
@@ -115,9 +145,7 @@ public class Generator {
                     .failureRatio(c.circuitFailureRatio())
                     .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
                     .successThreshold(1)
-                    .done()
-                    .withTimeout()
-                    .duration(c.ttftTimeout().toMillis(), ChronoUnit.MILLIS)
+                    .skipOn(CallerLeftException.class)
                     .done()
                     .build());
             registerReplicaMetrics(r);
@@ -150,7 +178,7 @@ public class Generator {
     /** The replica's circuit breaker state (closed when unknown). */
     public CircuitBreakerState circuitState(Replica r) {
         try {
-            return CircuitBreakerMaintenance.get().currentState(r.circuitName());
+            return circuits.currentState(r.circuitName());
         } catch (RuntimeException e) {
             return CircuitBreakerState.CLOSED;
         }
@@ -169,8 +197,9 @@ public class Generator {
 
     /** Resets every circuit breaker (tests, operators after maintenance). */
     public void resetCircuits() {
+        init();
         for (Replica r : guards.keySet()) {
-            CircuitBreakerMaintenance.get().reset(r.circuitName());
+            circuits.reset(r.circuitName());
         }
     }
 
@@ -191,7 +220,7 @@ public class Generator {
             if (existing != null) {
                 Multi<GenerationEvent> joined = existing.join();
                 if (joined != null) {
-                    registry.counter(MetricNames.COALESCED).increment();
+                    coalesced.increment();
                     return joined;
                 }
                 inFlightShared.remove(key, existing);
@@ -248,14 +277,60 @@ public class Generator {
         }
     }
 
-    private void checkIdle() {
+    private void checkTimeLimits() {
         long now = System.nanoTime();
+        for (Attempt a : awaitingFirstToken) {
+            a.checkFirstToken(now);
+        }
         for (Attempt a : streaming) {
             a.checkIdle(now);
         }
         // A circuit can open, or a half-open one close, with no call finishing to pump the queue.
         for (Tier t : tiers.values()) {
             t.pump();
+        }
+    }
+
+    /** What the request path needs of a tier, read from configuration once. */
+    private record TierSetup(String model, long ttftNanos, long idleNanos, TierMeters meters) {
+    }
+
+    /**
+     * One backend call of an attempt, and whether the attempt gave up on it. The call may be
+     * abandoned before {@link BackendClient#stream} has returned its cancellation: whichever of
+     * {@link #started} and {@link #abandon} comes second cancels it. Thread-safe.
+     */
+    private static final class Leg {
+        private volatile BackendClient.Cancellation cancellation;
+        private volatile boolean abandoned;
+
+        void started(BackendClient.Cancellation c) {
+            cancellation = c;
+            if (abandoned) {
+                c.cancel();
+            }
+        }
+
+        void abandon() {
+            abandoned = true;
+            BackendClient.Cancellation c = cancellation;
+            if (c != null) {
+                c.cancel(); // cancelling twice is harmless
+            }
+        }
+    }
+
+    /** The caller went away while its call waited for a first token. */
+    static final class CallerLeftException extends RuntimeException {
+        CallerLeftException() {
+            super("the caller left", null, false, false);
+        }
+    }
+
+    /** The first token did not arrive within the tier's {@code ttft-timeout}. */
+    static final class FirstTokenTimeoutException extends RuntimeException {
+        FirstTokenTimeoutException(long limitNanos) {
+            super("no first token within " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms", null, false, false);
         }
     }
 
@@ -285,13 +360,17 @@ public class Generator {
         private String fallbackReason;
         private volatile Tier tier;
         private volatile Replica replica;
-        private volatile BackendClient.Cancellation call;
+        private volatile TierSetup setup;
+        /** The backend call in progress; callbacks of an earlier (failed, cancelled) one are dropped. */
+        private volatile Leg leg;
+        /** Completes at the first token of the call in progress; the circuit breaker sees the outcome. */
+        private volatile CompletableFuture<Boolean> firstToken;
+        private volatile boolean callerLeft;
         private volatile long startNanos;
         private volatile long queueNanos;
         private volatile long firstTokenNanos;
         private volatile long lastTokenNanos;
         private volatile int tokensOut;
-        private volatile long idleLimitNanos;
 
         Attempt(GenerationRequest request, MultiEmitter<? super GenerationEvent> em) {
             this.request = request;
@@ -318,7 +397,7 @@ public class Generator {
                     return; // started, or waiting in the queue: start() continues
                 }
                 state.set(WAITING);
-                registry.counter(MetricNames.REJECTIONS, "tier", t.name(), "reason", refusal.reason()).increment();
+                setups.get(t.name()).meters().rejection(refusal.reason()).increment();
                 lastRefusal = refusal.reason();
                 lastRetryAfterNanos = Math.max(lastRetryAfterNanos, refusal.retryAfterNanos());
                 if (refusal.reason().equals("no_backend")) {
@@ -385,95 +464,134 @@ public class Generator {
 
         @Override
         public void start(Replica r, long queuedNanos) {
+            TierSetup ts = setups.get(r.tier());
+            // Published before the state says CALLING: cancel() reads them as soon as it does.
+            replica = r;
+            setup = ts;
             if (!state.compareAndSet(QUEUED, CALLING)) {
                 tier.release(r, 0); // cancelled while the slot was being reserved
                 return;
             }
-            replica = r;
             queueNanos += queuedNanos;
-            registry.timer(MetricNames.QUEUE_TIME, "tier", r.tier()).record(queuedNanos, TimeUnit.NANOSECONDS);
+            ts.meters().queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
             long now = System.nanoTime();
             if (now >= request.deadlineNanos()) {
                 // Not enough budget left to start a call: refuse rather than start work that cannot finish.
                 state.set(DONE);
                 tier.release(r, 0);
-                registry.counter(MetricNames.REJECTIONS, "tier", r.tier(), "reason", "deadline").increment();
+                ts.meters().rejection("deadline").increment();
                 em.fail(new GenerationRejectedException("deadline", 429, 1000, "deadline passed while queued"));
                 return;
             }
             attempts++;
             startNanos = now;
-            idleLimitNanos = tiersConfig(r.tier()).idleTimeout().toNanos();
-            registry.counter(MetricNames.ATTEMPTS, "tier", r.tier()).increment();
+            ts.meters().attempts.increment();
+            awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
             Guard guard = guards.get(r);
-            guard.get(this::firstToken, UNI_BOOLEAN).subscribe().with(
-                    ok -> r.sample(startNanos, System.nanoTime() - startNanos, false),
-                    this::failedBeforeFirstToken);
-        }
-
-        /** Starts the backend call; completes at the first token (or an empty answer). */
-        private Uni<Boolean> firstToken() {
-            return Uni.createFrom().<Boolean>emitter(ue -> {
-                // A tier outside the edge zone gets the redacted prompt.
-                GenerationRequest sent = tier.external() ? request.forExternalTier() : request;
-                BackendClient.Cancellation c = replica.client().stream(sent, modelOf(replica), new BackendClient.Listener() {
-                    @Override
-                    public void onToken(String text) {
-                        long now = System.nanoTime();
-                        if (state.get() == CALLING) {
-                            // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
-                            lastTokenNanos = now;
-                        }
-                        if (state.compareAndSet(CALLING, STREAMING)) {
-                            firstTokenNanos = now;
-                            registry.timer(MetricNames.TTFT, "tier", replica.tier()).record(now - startNanos, TimeUnit.NANOSECONDS);
-                            streaming.add(Attempt.this);
-                            ue.complete(true);
-                        } else if (state.get() == STREAMING) {
-                            registry.timer(MetricNames.ITL, "tier", replica.tier()).record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
-                        } else {
-                            return;
-                        }
-                        lastTokenNanos = now;
-                        tokensOut++;
-                        em.emit(new Token(text));
-                    }
-
-                    @Override
-                    public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
-                        int s = state.get();
-                        if (s == CALLING) {
-                            if (!state.compareAndSet(CALLING, DONE)) {
-                                return;
-                            }
-                            ue.complete(true);
-                        } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
-                            return;
-                        }
-                        finish(finishReason, promptTokens, completionTokens);
-                    }
-
-                    @Override
-                    public void onError(Throwable failure) {
-                        if (state.get() == CALLING) {
-                            ue.fail(failure);
-                        } else if (state.compareAndSet(STREAMING, DONE)) {
-                            failMidStream("backend_error", failure);
-                        }
-                    }
-                });
-                call = c;
-            }).onCancellation().invoke(() -> {
-                BackendClient.Cancellation c = call;
-                if (c != null && state.get() == CALLING) {
-                    c.cancel(); // the TTFT timeout fired: stop this call before failing over
+            // A CompletionStage rather than a Uni: the guard works on stages, and a Uni would be
+            // converted both ways (with a context capture each) on every call.
+            guard.get(this::callBackend, FIRST_TOKEN).whenComplete((ok, failure) -> {
+                if (failure == null) {
+                    r.sample(startNanos, System.nanoTime() - startNanos, false);
+                } else {
+                    failedBeforeFirstToken(failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
                 }
             });
+        }
+
+        /**
+         * Starts the backend call; completes at the first token (or an empty answer), fails on
+         * an error before it, on the watchdog's first-token timeout or when the caller leaves.
+         */
+        private CompletionStage<Boolean> callBackend() {
+            CompletableFuture<Boolean> first = new CompletableFuture<>();
+            Leg thisLeg = new Leg();
+            leg = thisLeg;
+            firstToken = first;
+            if (callerLeft) {
+                // cancel() ran before this leg and its future were visible to it
+                thisLeg.abandon();
+                first.completeExceptionally(new CallerLeftException());
+                return first;
+            }
+            TierMeters meters = setup.meters();
+            // A tier outside the edge zone gets the redacted prompt.
+            GenerationRequest sent = tier.external() ? request.forExternalTier() : request;
+            BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
+                @Override
+                public void onToken(String text) {
+                    if (leg != thisLeg) {
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    if (state.get() == CALLING) {
+                        // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
+                        lastTokenNanos = now;
+                    }
+                    if (state.compareAndSet(CALLING, STREAMING)) {
+                        firstTokenNanos = now;
+                        meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
+                        streaming.add(Attempt.this);
+                        awaitingFirstToken.remove(Attempt.this);
+                        first.complete(true);
+                    } else if (state.get() == STREAMING) {
+                        meters.interToken.record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
+                    } else {
+                        return;
+                    }
+                    lastTokenNanos = now;
+                    tokensOut++;
+                    em.emit(new Token(text));
+                }
+
+                @Override
+                public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
+                    if (leg != thisLeg) {
+                        return;
+                    }
+                    int s = state.get();
+                    if (s == CALLING) {
+                        if (!state.compareAndSet(CALLING, DONE)) {
+                            return;
+                        }
+                        awaitingFirstToken.remove(Attempt.this);
+                        first.complete(true);
+                    } else if (s != STREAMING || !state.compareAndSet(STREAMING, DONE)) {
+                        return;
+                    }
+                    finish(finishReason, promptTokens, completionTokens);
+                }
+
+                @Override
+                public void onError(Throwable failure) {
+                    if (leg != thisLeg) {
+                        return;
+                    }
+                    if (state.get() == CALLING) {
+                        first.completeExceptionally(failure);
+                    } else if (state.compareAndSet(STREAMING, DONE)) {
+                        failMidStream("backend_error", failure);
+                    }
+                }
+            });
+            thisLeg.started(c);
+            return first;
+        }
+
+        /** Watchdog: fails the attempt when its first token is overdue (failover follows). */
+        void checkFirstToken(long now) {
+            TierSetup ts = setup;
+            CompletableFuture<Boolean> first = firstToken;
+            if (first != null && state.get() == CALLING && now - startNanos > ts.ttftNanos()) {
+                first.completeExceptionally(new FirstTokenTimeoutException(ts.ttftNanos())); // a second completion is ignored
+            }
         }
 
         private void finish(String finishReason, Integer promptTokens, Integer completionTokens) {
             streaming.remove(this);
             Replica r = replica;
+            TierMeters meters = setup.meters();
             long now = System.nanoTime();
             tier.release(r, now - startNanos);
             if (firstTokenNanos != 0) {
@@ -481,9 +599,9 @@ public class Generator {
             }
             int in = promptTokens != null ? promptTokens : request.promptTokenEstimate();
             int out = completionTokens != null ? completionTokens : tokensOut;
-            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "in").increment(in);
-            registry.counter(MetricNames.TOKENS, "tier", r.tier(), "direction", "out").increment(out);
-            registry.counter(MetricNames.REQUESTS, "served_by", r.tier()).increment();
+            meters.tokensIn.increment(in);
+            meters.tokensOut.increment(out);
+            meters.served.increment();
             em.emit(new Completed(r.tier(), r.url(), finishReason, in, out, queueNanos,
                     firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason));
             em.complete();
@@ -493,21 +611,29 @@ public class Generator {
             Replica r = replica;
             int s = state.get();
             if (s == STREAMING || s == DONE) {
-                // A token or the end raced with the timeout; the stream owns the outcome.
+                // A token or the end raced with the timeout, or the caller left; the stream owns the outcome.
                 return;
             }
             if (!state.compareAndSet(CALLING, WAITING)) {
                 return;
             }
+            awaitingFirstToken.remove(this);
+            // From here on nothing of this call reaches the caller; a timed-out call is stopped
+            // before the failover starts another (a no-op for one that already ended).
+            Leg failed = leg;
+            leg = null;
+            if (failed != null) {
+                failed.abandon();
+            }
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
-            String reason = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException
+            String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
             if (!prevented) {
                 r.sample(startNanos, System.nanoTime() - startNanos, true);
             }
             tier.release(r, 0);
             LOG.debugf("attempt on %s failed before the first token: %s", r.url(), failure.toString());
-            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", reason).increment();
+            setup.meters().failure(reason).increment();
             backendFailed = true;
             fallbackReason = r.tier() + ":" + reason;
             // A connection the pool handed out already closed says nothing about the replica:
@@ -535,15 +661,16 @@ public class Generator {
             streaming.remove(this);
             Replica r = replica;
             tier.release(r, 0);
-            registry.counter(MetricNames.FAILURES, "tier", r.tier(), "reason", "mid_stream_" + reason).increment();
+            setup.meters().failure("mid_stream_" + reason).increment();
             em.fail(new StreamFailedException(reason, "the backend stream failed after " + tokensOut + " tokens", cause));
         }
 
+        /** Watchdog: ends a stream that has been silent for longer than the tier's idle timeout. */
         void checkIdle(long now) {
-            if (state.get() == STREAMING && now - lastTokenNanos > idleLimitNanos && state.compareAndSet(STREAMING, DONE)) {
-                BackendClient.Cancellation c = call;
-                if (c != null) {
-                    c.cancel();
+            if (state.get() == STREAMING && now - lastTokenNanos > setup.idleNanos() && state.compareAndSet(STREAMING, DONE)) {
+                Leg l = leg;
+                if (l != null) {
+                    l.abandon();
                 }
                 failMidStream("idle_timeout", null);
             }
@@ -559,6 +686,7 @@ public class Generator {
                 if (!state.compareAndSet(s, DONE)) {
                     continue;
                 }
+                callerLeft = true;
                 if (s == QUEUED) {
                     Tier t = tier;
                     if (t != null && !t.withdraw(this)) {
@@ -566,13 +694,24 @@ public class Generator {
                         return;
                     }
                 } else if (s == CALLING || s == STREAMING) {
+                    awaitingFirstToken.remove(this);
                     streaming.remove(this);
-                    BackendClient.Cancellation c = call;
-                    if (c != null) {
-                        c.cancel();
+                    Leg l = leg; // if not yet visible, callBackend() sees callerLeft
+                    if (l != null) {
+                        l.abandon();
                     }
-                    registry.counter(MetricNames.CANCELLED, "tier", replica.tier()).increment();
+                    setup.meters().cancelled.increment();
                     tier.release(replica, 0);
+                    if (s == CALLING) {
+                        // Settle the guarded call so the circuit breaker does not wait on it
+                        // forever (a half-open circuit admits a bounded number of trial calls);
+                        // the guard is told to skip this exception: a caller leaving says
+                        // nothing about the replica.
+                        CompletableFuture<Boolean> first = firstToken;
+                        if (first != null) {
+                            first.completeExceptionally(new CallerLeftException());
+                        }
+                    }
                 }
                 return;
             }
@@ -607,8 +746,7 @@ public class Generator {
     /** A transport failure before any response byte: the connection was closed under the request. */
     static boolean connectionClosed(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t.getClass().getSimpleName().equals("HttpClosedException")
-                    || String.valueOf(t.getMessage()).contains("Connection was closed")) {
+            if (t instanceof ConnectionClosedException) {
                 return true;
             }
         }
@@ -620,17 +758,12 @@ public class Generator {
         return i < 0 ? String.valueOf(reason) : reason.substring(i + 1);
     }
 
-    private TiersConfig.Tier tiersConfig(String tier) {
-        return tier.equals("edge") ? tiersConfig.edge() : tiersConfig.cloud();
-    }
-
-    private String modelOf(Replica r) {
-        return tiersConfig(r.tier()).model();
-    }
-
     void onStop(@Observes ShutdownEvent e) {
         if (watchdog != null) {
             watchdog.shutdownNow();
+        }
+        for (LangChainBackendClient c : clients) {
+            c.close();
         }
     }
 }

@@ -1,13 +1,14 @@
 package dev.offload.gateway.generation;
 
+import dev.langchain4j.model.openai.internal.DefaultOpenAiClient;
 import dev.langchain4j.model.openai.internal.OpenAiClient;
-import dev.langchain4j.model.openai.internal.ResponseHandle;
 import dev.langchain4j.model.openai.internal.chat.AssistantMessage;
 import dev.langchain4j.model.openai.internal.chat.ChatCompletionChoice;
 import dev.langchain4j.model.openai.internal.chat.ChatCompletionRequest;
 import dev.langchain4j.model.openai.internal.chat.Message;
 import dev.langchain4j.model.openai.internal.chat.SystemMessage;
 import dev.langchain4j.model.openai.internal.chat.UserMessage;
+import io.vertx.core.Vertx;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,25 +16,34 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A replica reached through LangChain4j's OpenAI client; inside Quarkus the client is
- * quarkus-langchain4j-openai's (REST Client on Vert.x, non-blocking SSE).
+ * A replica reached through LangChain4j's OpenAI client ({@code DefaultOpenAiClient}) over
+ * {@link VertxHttpClient}: keep-alive connections pooled per replica and event loop on the
+ * Quarkus-managed Vert.x instance, SSE decoded as it arrives.
  *
  * <p>Why the client rather than {@code OpenAiStreamingChatModel}: the chat model exposes a
  * cancellation handle only with the first partial response, so a device that disconnects while
  * its request is still in prefill (or a backend that hangs after its headers) could not be
- * cancelled. The client's {@code ResponseHandle} cancels at any moment.
+ * cancelled. {@link VertxHttpClient.Call} cancels at any moment.
+ *
+ * <p>Thread-safe; {@link #stream} may be called from any thread, an event loop included.
  */
-public final class LangChainBackendClient implements BackendClient {
-    private final OpenAiClient client;
+public final class LangChainBackendClient implements BackendClient, AutoCloseable {
+    private final VertxHttpClient.Pool pool;
+    private final String baseUrl;
+    private final String apiKey;
 
-    public LangChainBackendClient(String baseUrl, String apiKey, Duration connectTimeout, Duration readTimeout) {
-        this.client = OpenAiClient.builder()
-                .baseUrl(baseUrl)
-                .apiKey(apiKey == null || apiKey.isBlank() ? "none" : apiKey)
-                .connectTimeout(connectTimeout)
-                .readTimeout(readTimeout)
-                .userAgent("offload-gateway")
-                .build();
+    /**
+     * @param poolSize    connections to the replica per event loop: at least its max-concurrency,
+     *                    so a call never waits for a connection the gateway's own limit allows it
+     * @param readTimeout a connection silent for this long is closed (a safety net under the
+     *                    generator's first-token and idle watchdog)
+     * @param keepAlive   idle connections are closed after this, before the server's own timer
+     */
+    public LangChainBackendClient(Vertx vertx, String baseUrl, String apiKey, int poolSize, Duration connectTimeout,
+                                  Duration readTimeout, Duration keepAlive) {
+        this.baseUrl = baseUrl;
+        this.apiKey = apiKey == null || apiKey.isBlank() ? "none" : apiKey;
+        this.pool = new VertxHttpClient.Pool(vertx, baseUrl, poolSize, connectTimeout, readTimeout, keepAlive);
     }
 
     @Override
@@ -53,10 +63,19 @@ public final class LangChainBackendClient implements BackendClient {
                 .temperature(request.temperature())
                 .stream(true)
                 .build();
+        // A client per call (a few objects over the shared pool) so that the call's cancellation
+        // handle exists before the request starts: DefaultOpenAiClient's ResponseHandle cannot cancel.
+        VertxHttpClient.Call call = new VertxHttpClient.Call();
+        OpenAiClient client = DefaultOpenAiClient.builder()
+                .httpClientBuilder(pool.builderFor(call))
+                .baseUrl(baseUrl)
+                .apiKey(apiKey)
+                .userAgent("offload-gateway")
+                .build();
         AtomicBoolean done = new AtomicBoolean();
         String[] finish = {null};
         Integer[] usage = {null, null};
-        ResponseHandle handle = client.chatCompletion(body)
+        client.chatCompletion(body)
                 .onPartialResponse(chunk -> {
                     if (chunk.usage() != null) {
                         usage[0] = chunk.usage().promptTokens();
@@ -77,8 +96,8 @@ public final class LangChainBackendClient implements BackendClient {
                 .onComplete(() -> {
                     if (done.compareAndSet(false, true)) {
                         if (finish[0] == null) {
-                            // The SSE stream closed without a finish_reason (a reset or a crash
-                            // mid-answer looks like a normal end to the SSE reader): truncated.
+                            // The SSE stream closed without a finish_reason (a crash mid-answer
+                            // can look like a normal end to an SSE reader): truncated.
                             listener.onError(new java.io.EOFException("the stream ended without a finish_reason"));
                         } else {
                             listener.onComplete(finish[0], usage[0], usage[1]);
@@ -90,10 +109,16 @@ public final class LangChainBackendClient implements BackendClient {
                         listener.onError(t);
                     }
                 })
-                .execute();
+                .execute(); // its ResponseHandle cannot cancel; the call can
         return () -> {
             done.set(true);
-            handle.cancel();
+            call.cancel();
         };
+    }
+
+    /** Closes the replica's connections. */
+    @Override
+    public void close() {
+        pool.close();
     }
 }

@@ -72,6 +72,14 @@ public interface TiersConfig {
         @WithDefault("2s")
         Duration connectTimeout();
 
+        /**
+         * Idle keep-alive connections to a replica are closed after this (whole seconds). Keep it
+         * below the backend's own keep-alive timeout (vLLM's server, uvicorn: 5 s), so the
+         * backend never closes a connection the gateway is about to reuse.
+         */
+        @WithDefault("4s")
+        Duration keepAliveTimeout();
+
         /** Circuit breaker per replica: rolling window of calls. */
         @WithDefault("8")
         int circuitRequestVolume();

@@ -1,0 +1,264 @@
+package dev.offload.gateway.generation;
+
+import dev.langchain4j.exception.HttpException;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.EOFException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The LangChain4j client over pooled Vert.x connections, against a small SSE server in this
+ * test whose behaviour each test sets: streaming, connection reuse, cancellation at any point,
+ * and how each way of failing is reported.
+ */
+class LangChainBackendClientTest {
+    private Vertx vertx;
+    private HttpServer server;
+    private LangChainBackendClient client;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger closedConnections = new AtomicInteger();
+    private volatile Consumer<HttpServerRequest> behaviour;
+
+    @BeforeEach
+    void start() throws Exception {
+        vertx = Vertx.vertx();
+        server = vertx.createHttpServer()
+                .connectionHandler(c -> {
+                    connections.incrementAndGet();
+                    c.closeHandler(v -> closedConnections.incrementAndGet());
+                })
+                .requestHandler(req -> req.body().onSuccess(b -> behaviour.accept(req)));
+        server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        client = new LangChainBackendClient(vertx, "http://127.0.0.1:" + server.actualPort() + "/v1", null, 2,
+                Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(4));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static String chunk(String content, String finishReason) {
+        return "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+                + content + "\"},\"finish_reason\":" + (finishReason == null ? "null" : "\"" + finishReason + "\"") + "}]}\n\n";
+    }
+
+    private static GenerationRequest request() {
+        return new GenerationRequest("t", List.of(new ChatTurn("user", "hello")), 8, null, Priority.INTERACTIVE,
+                Long.MAX_VALUE, null, List.of("edge"), null);
+    }
+
+    /** What one call reported. */
+    private static final class Outcome implements BackendClient.Listener {
+        final StringBuilder text = new StringBuilder();
+        final CompletableFuture<String> finish = new CompletableFuture<>();
+        final CountDownLatch firstToken = new CountDownLatch(1);
+
+        @Override
+        public synchronized void onToken(String t) {
+            text.append(t);
+            firstToken.countDown();
+        }
+
+        @Override
+        public void onComplete(String finishReason, Integer promptTokens, Integer completionTokens) {
+            finish.complete(finishReason);
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            finish.completeExceptionally(failure);
+        }
+
+        Throwable failure() throws Exception {
+            try {
+                finish.get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                return e.getCause();
+            }
+            throw new AssertionError("the call succeeded: " + text);
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void streamsTokensAndReusesOneConnectionForSequentialCalls() throws Exception {
+        behaviour = req -> {
+            assertEquals("/v1/chat/completions", req.path());
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(chunk("Hel", null));
+            req.response().write(chunk("lo", null));
+            req.response().end(chunk("", "stop") + "data: [DONE]\n\n");
+        };
+        for (int i = 0; i < 5; i++) {
+            Outcome o = new Outcome();
+            client.stream(request(), "m", o);
+            assertEquals("stop", o.finish.get(10, TimeUnit.SECONDS));
+            assertEquals("Hello", o.text.toString());
+            // The listener hears the end just before the connection goes back to the pool; a
+            // call started at that very instant would take (or open) another pooled connection.
+            Thread.sleep(20);
+        }
+        assertEquals(1, connections.get(), "keep-alive: one connection for five sequential calls");
+        assertEquals(0, closedConnections.get());
+    }
+
+    @Test
+    void eachEventLoopKeepsItsOwnConnections() throws Exception {
+        List<io.vertx.core.http.HttpConnection> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        behaviour = req -> {
+            seen.add(req.connection());
+            req.response().putHeader("Content-Type", "text/event-stream").end(chunk("x", "stop"));
+        };
+        List<io.vertx.core.Context> loops = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        vertx.deployVerticle(() -> new io.vertx.core.AbstractVerticle() {
+            @Override
+            public void start() {
+                loops.add(context); // each instance gets the next event loop
+            }
+        }, new io.vertx.core.DeploymentOptions().setInstances(2)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        io.vertx.core.Context a = loops.get(0);
+        io.vertx.core.Context b = loops.get(1);
+        for (int i = 0; i < 6; i++) {
+            io.vertx.core.Context on = i % 2 == 0 ? a : b;
+            Outcome o = new Outcome();
+            CompletableFuture<Thread> caller = new CompletableFuture<>();
+            on.runOnContext(v -> {
+                caller.complete(Thread.currentThread());
+                client.stream(request(), "m", o);
+            });
+            assertEquals("stop", o.finish.get(10, TimeUnit.SECONDS));
+            Thread.sleep(20); // back in the pool, the most recently used connection
+        }
+        // Vert.x's shared pool would hand loop b the connection loop a just used (and back):
+        // one connection, and a thread hand-off per call.
+        assertEquals(2, connections.get());
+        for (int i = 2; i < 6; i++) {
+            assertTrue(seen.get(i) == seen.get(i - 2), "call " + i + " used its loop's connection");
+        }
+        assertTrue(seen.get(0) != seen.get(1));
+    }
+
+    @Test
+    void concurrentCallsShareAtMostPoolSizeConnections() throws Exception {
+        behaviour = req -> vertx.setTimer(30, t -> req.response().putHeader("Content-Type", "text/event-stream")
+                .end(chunk("x", "length")));
+        List<Outcome> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Outcome o = new Outcome();
+            client.stream(request(), "m", o);
+            calls.add(o);
+        }
+        for (Outcome o : calls) {
+            assertEquals("length", o.finish.get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(2, connections.get(), "six concurrent calls over a pool of two");
+    }
+
+    @Test
+    void cancellingBeforeTheFirstEventClosesTheConnection() throws Exception {
+        CountDownLatch headersSent = new CountDownLatch(1);
+        behaviour = req -> {
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
+            headersSent.countDown(); // and then nothing: prefill that never ends
+        };
+        Outcome o = new Outcome();
+        BackendClient.Cancellation c = client.stream(request(), "m", o);
+        assertTrue(headersSent.await(10, TimeUnit.SECONDS));
+        c.cancel();
+        await(() -> closedConnections.get() == 1, "the server to see the connection close");
+        assertTrue(!o.finish.isDone(), "a cancelled call reports nothing");
+    }
+
+    @Test
+    void cancellingMidStreamClosesTheConnection() throws Exception {
+        behaviour = req -> {
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(chunk("tok", null));
+        };
+        Outcome o = new Outcome();
+        BackendClient.Cancellation c = client.stream(request(), "m", o);
+        assertTrue(o.firstToken.await(10, TimeUnit.SECONDS));
+        c.cancel();
+        await(() -> closedConnections.get() == 1, "the server to see the connection close");
+    }
+
+    @Test
+    void aStreamEndingWithoutFinishReasonIsTruncated() throws Exception {
+        behaviour = req -> req.response().setChunked(true).putHeader("Content-Type", "text/event-stream")
+                .end(chunk("partial", null));
+        Outcome o = new Outcome();
+        client.stream(request(), "m", o);
+        assertInstanceOf(EOFException.class, o.failure());
+        assertEquals("partial", o.text.toString());
+    }
+
+    @Test
+    void anErrorStatusIsAnHttpExceptionWithTheBody() throws Exception {
+        behaviour = req -> req.response().setStatusCode(503).end("{\"error\":{\"message\":\"overloaded\"}}");
+        Outcome o = new Outcome();
+        client.stream(request(), "m", o);
+        HttpException e = assertInstanceOf(HttpException.class, o.failure());
+        assertEquals(503, e.statusCode());
+        assertTrue(e.getMessage().contains("overloaded"), e.getMessage());
+    }
+
+    @Test
+    void aConnectionClosedBeforeTheResponseIsReportedAsSuch() throws Exception {
+        behaviour = req -> req.connection().close();
+        Outcome o = new Outcome();
+        client.stream(request(), "m", o);
+        assertTrue(Generator.connectionClosed(o.failure()));
+    }
+
+    @Test
+    void aMidStreamResetIsAnErrorNotAClosedConnectionBeforeTheResponse() throws Exception {
+        behaviour = req -> {
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(chunk("tok", null)).onComplete(v -> req.connection().close());
+        };
+        Outcome o = new Outcome();
+        client.stream(request(), "m", o);
+        Throwable failure = o.failure();
+        assertTrue(!Generator.connectionClosed(failure), "tokens were received: not retryable on the same replica");
+        assertEquals("tok", o.text.toString());
+    }
+
+    @Test
+    void aRefusedConnectionFailsTheCall() throws Exception {
+        int port = server.actualPort();
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (LangChainBackendClient nowhere = new LangChainBackendClient(vertx, "http://127.0.0.1:" + port + "/v1", null,
+                1, Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(4))) {
+            Outcome o = new Outcome();
+            nowhere.stream(request(), "m", o);
+            assertTrue(o.failure() instanceof java.net.ConnectException || o.failure().getCause() instanceof java.net.ConnectException,
+                    String.valueOf(o.failure()));
+        }
+    }
+}
