@@ -91,6 +91,10 @@ public class ProblemMappers {
     /** Checked failures nothing above claims: still problem+json, never the server's plain-text page. */
     @ServerExceptionMapper
     public Response unexpectedChecked(Exception e) {
+        if (e instanceof java.io.IOException && e.getMessage() != null && e.getMessage().contains("too large")) {
+            // Vert.x stopped reading a chunked body over the size limit (the response may already be out).
+            return problem(Problem.of(413, "Payload too large", "the request body is over the size limit"));
+        }
         LOG.error("request failed", e);
         return problem(Problem.of(500, "Internal error", "the gateway could not complete the request"));
     }

@@ -194,7 +194,10 @@ public class QueryRoute {
                 return;
             }
             if (failure instanceof IndexNotReadyException e) {
-                problem(response, Problem.of(503, "Index not ready", e.getMessage()), 5000L);
+                var hint = advisor.forUnknownDevice("", 5000, "index_not_ready");
+                response.putHeader("X-Offload-Hint", hint.target().name());
+                send(response, 503, new HintedProblem("about:blank", "Index not ready", 503, e.getMessage(), "index_not_ready",
+                        5000L, hint), 5000L);
                 return;
             }
             QueryFailedException q = failure instanceof QueryFailedException x ? x

@@ -98,7 +98,18 @@ public class HttpSecurityFilter {
             }
             case RATE_LIMITED -> {
                 ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(r.retryAfterSeconds()));
-                problem(ctx, 429, "Too Many Requests", r.detail());
+                // The offload hint every 429 carries, so the device stays local instead of retrying.
+                // Built here without the policy: this filter runs before anything else, and the
+                // answer does not depend on the gateway's state: the device itself is over its rate.
+                long retryMs = r.retryAfterSeconds() * 1000;
+                ctx.response().putHeader("X-Offload-Hint", "LOCAL");
+                ctx.response().setStatusCode(429).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                        .end(new JsonObject().put("type", "about:blank").put("title", "Too Many Requests").put("status", 429)
+                                .put("detail", r.detail()).put("reason", "device_rate").put("retryAfterMs", retryMs)
+                                .put("hint", new JsonObject().put("target", "LOCAL")
+                                        .put("reasons", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                                                .put("code", "GATEWAY_REFUSED").put("detail", "this device is over its request rate")))
+                                        .put("validForMs", Math.max(1000, retryMs)).put("retryAfterMs", retryMs)).encode());
             }
         }
     }

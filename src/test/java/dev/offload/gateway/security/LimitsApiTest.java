@@ -65,7 +65,7 @@ class LimitsApiTest {
             TestKeys.as(TestKeys.ACME_2).get("/v1/index/stats").then().statusCode(200);
         }
         Response refused = TestKeys.as(TestKeys.ACME_2).get("/v1/index/stats");
-        refused.then().statusCode(429).contentType("application/problem+json").body("status", equalTo(429));
+        refused.then().statusCode(429).contentType("application/problem+json").body("status", equalTo(429)).header("X-Offload-Hint", "LOCAL").body("hint.target", equalTo("LOCAL")).body("hint.retryAfterMs", org.hamcrest.Matchers.greaterThan(0));
         long retryAfter = Long.parseLong(refused.header("Retry-After"));
         // Rate 0.001/s: the next token is up to 1000 s away.
         assertTrue(retryAfter >= 1 && retryAfter <= 1000, "Retry-After " + retryAfter);
