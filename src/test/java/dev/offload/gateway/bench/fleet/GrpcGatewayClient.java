@@ -83,39 +83,18 @@ final class GrpcGatewayClient implements GatewayClient {
             b.addHistory(Turn.newBuilder().setRole(t.role()).setContent(t.content()));
         }
         QueryRequest req = b.build();
-        int sent = req.getSerializedSize();
+        StreamTally tally = new StreamTally(req.getSerializedSize());
         stub.withDeadlineAfter(ask.timeoutMs(), TimeUnit.MILLISECONDS).query(req, new StreamObserver<>() {
-            private int received;
-            private int beforeFirst;
-            private long firstToken;
-            private int tokens;
-            private String servedBy;
-            private Hint hint;
-            private Long retryAfter;
-            private int status = 200;
-            private String error;
-
             @Override
             public void onNext(QueryEvent e) {
-                received += e.getSerializedSize();
+                tally.bytes(e.getSerializedSize());
                 switch (e.getEventCase()) {
-                    case TOKEN -> {
-                        if (firstToken == 0) {
-                            firstToken = System.nanoTime();
-                            beforeFirst = received;
-                        }
-                        tokens++;
-                    }
-                    case FINAL -> {
-                        servedBy = e.getFinal().getServedBy();
-                        hint = e.getFinal().hasHint() ? hint(e.getFinal().getHint()) : null;
-                    }
-                    case ERROR -> {
-                        status = e.getError().getHttpStatus();
-                        error = "error event " + e.getError().getReason();
-                        hint = e.getError().hasHint() ? hint(e.getError().getHint()) : null;
-                        retryAfter = e.getError().hasRetryAfterMs() ? e.getError().getRetryAfterMs() : null;
-                    }
+                    case TOKEN -> tally.token();
+                    case FINAL -> tally.completed(e.getFinal().getServedBy(),
+                            e.getFinal().hasHint() ? hint(e.getFinal().getHint()) : null);
+                    case ERROR -> tally.failed(e.getError().getHttpStatus(), e.getError().getReason(),
+                            e.getError().hasHint() ? hint(e.getError().getHint()) : null,
+                            e.getError().hasRetryAfterMs() ? e.getError().getRetryAfterMs() : null);
                     default -> {
                         // sources
                     }
@@ -124,15 +103,12 @@ final class GrpcGatewayClient implements GatewayClient {
 
             @Override
             public void onError(Throwable t) {
-                done.accept(new Answer(httpStatus(Status.fromThrowable(t)), null, hint, retryAfter, firstToken,
-                        System.nanoTime(), tokens, sent, beforeFirst, received, String.valueOf(t)));
+                done.accept(tally.finish(String.valueOf(t), httpStatus(Status.fromThrowable(t))));
             }
 
             @Override
             public void onCompleted() {
-                String e = error != null ? error : servedBy == null ? "stream completed without final" : null;
-                done.accept(new Answer(e == null ? 200 : status, e == null ? servedBy : null, hint, retryAfter, firstToken,
-                        System.nanoTime(), tokens, sent, beforeFirst, received, e));
+                done.accept(tally.finish(null, 0));
             }
         });
     }

@@ -129,34 +129,24 @@ final class RestGatewayClient implements GatewayClient {
     /** Reads one SSE response; every handler runs on the connection's event loop. */
     private static final class SseReader {
         private final HttpClientResponse resp;
-        private final int sent;
         private final Consumer<Answer> done;
+        private final StreamTally tally;
         private final StringBuilder pending = new StringBuilder();
-        private int received;
-        private int beforeFirst;
-        private long firstToken;
-        private int tokens;
-        private String servedBy;
-        private Hint hint;
-        private Long retryAfter;
-        private int status = 200;
-        private String error;
-        private boolean finished;
 
         SseReader(HttpClientResponse resp, int sent, Consumer<Answer> done) {
             this.resp = resp;
-            this.sent = sent;
             this.done = done;
+            this.tally = new StreamTally(sent);
         }
 
         void start() {
             resp.handler(this::onChunk);
             resp.exceptionHandler(e -> finish(e.toString()));
-            resp.endHandler(v -> finish(servedBy == null && error == null ? "stream ended without final" : null));
+            resp.endHandler(v -> finish(null));
         }
 
         private void onChunk(Buffer buf) {
-            received += buf.length();
+            tally.bytes(buf.length());
             pending.append(buf.toString(StandardCharsets.UTF_8));
             int from = 0;
             for (int end; (end = pending.indexOf("\n\n", from)) >= 0; from = end + 2) {
@@ -179,24 +169,15 @@ final class RestGatewayClient implements GatewayClient {
                 return;
             }
             switch (name) {
-                case "token" -> {
-                    if (firstToken == 0) {
-                        firstToken = System.nanoTime();
-                        beforeFirst = received;
-                    }
-                    tokens++;
-                }
+                case "token" -> tally.token();
                 case "final" -> {
                     JsonNode n = read(data);
-                    servedBy = n.path("servedBy").asText(null);
-                    hint = hint(n.path("hint"));
+                    tally.completed(n.path("servedBy").asText(null), hint(n.path("hint")));
                 }
                 case "error" -> {
                     JsonNode n = read(data);
-                    status = n.path("status").asInt(502);
-                    error = "error event " + n.path("reason").asText("");
-                    hint = hint(n.path("hint"));
-                    retryAfter = n.hasNonNull("retryAfterMs") ? n.get("retryAfterMs").asLong() : null;
+                    tally.failed(n.path("status").asInt(502), n.path("reason").asText(""), hint(n.path("hint")),
+                            n.hasNonNull("retryAfterMs") ? n.get("retryAfterMs").asLong() : null);
                 }
                 default -> {
                     // sources: nothing to keep
@@ -205,13 +186,10 @@ final class RestGatewayClient implements GatewayClient {
         }
 
         private void finish(String failure) {
-            if (finished) {
-                return;
+            Answer a = tally.finish(failure, 0);
+            if (a != null) {
+                done.accept(a);
             }
-            finished = true;
-            String e = error != null ? error : failure;
-            done.accept(new Answer(e == null ? 200 : status == 200 ? 0 : status, e == null ? servedBy : null, hint,
-                    retryAfter, firstToken, System.nanoTime(), tokens, sent, beforeFirst, received, e));
         }
     }
 
