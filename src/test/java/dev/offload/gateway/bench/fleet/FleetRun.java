@@ -83,6 +83,7 @@ final class FleetRun {
         final SimulatedDevice d;
         final Conditions c;
         final DeviceReport report;
+        final String key;
         double vt;
         String hintSource = "none";
         String hintTarget = "";
@@ -99,6 +100,7 @@ final class FleetRun {
             this.d = d;
             this.c = c;
             this.report = report;
+            this.key = SimulatedDevice.hintKey(a.kind(), a.sensitivity());
             this.vt = a.atS();
         }
     }
@@ -169,10 +171,10 @@ final class FleetRun {
         Conditions c = d.conditions(o.scenario, s);
         Trip t = new Trip(a, d, c, d.report(c, s));
         open.add(t);
-        Plan p = d.plan(policy, c, s);
+        Plan p = d.plan(policy, c, s, t.key, a.sensitivity().equals("restricted"));
         t.hintSource = p.hintSource();
-        if (p.hintSource().equals("held") && d.hint() != null) {
-            t.hintTarget = d.hint().target();
+        if (p.hintSource().equals("held") && d.hint(t.key) != null) {
+            t.hintTarget = d.hint(t.key).target();
         }
         switch (p.step()) {
             case LOCAL -> local(t, p.why());
@@ -202,7 +204,7 @@ final class FleetRun {
             at(t.vt, () -> local(t, "decide-failed"));
             return;
         }
-        t.d.onHint(dec.hint(), t.vt);
+        t.d.onHint(dec.hint(), t.vt, t.key);
         t.hintTarget = dec.hint().target();
         t.reasons = String.join("|", dec.hint().reasons());
         Plan p = SimulatedDevice.follow(dec.hint(), "decided");
@@ -242,7 +244,7 @@ final class FleetRun {
             t.answerHint = ans.hint().target();
             t.reasons = String.join("|", ans.hint().reasons());
             if (policy == Policy.HINTS) {
-                t.d.onHint(ans.hint(), t.vt);
+                t.d.onHint(ans.hint(), t.vt, t.key);
             }
         }
         if (policy == Policy.HINTS && ans.retryAfterMs() != null) {

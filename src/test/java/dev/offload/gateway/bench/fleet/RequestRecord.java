@@ -9,7 +9,7 @@ import java.util.Locale;
  * @param route       {@code local}, {@code edge}, {@code cloud}, {@code cache}, {@code extractive}
  *                    (who produced the answer the user saw), or {@code cut-off} (unanswered when
  *                    the run ended)
- * @param why         for a local answer: {@code policy}, {@code offline}, {@code retry-after},
+ * @param why         for a local answer: {@code policy}, {@code offline}, {@code restricted}, {@code retry-after},
  *                    {@code hint}, {@code gateway-local} (the query came back unanswered with a
  *                    LOCAL hint), {@code refused} (429/503), {@code error}, {@code decide-failed}
  * @param hintSource  {@code none}, {@code held} (a hint still valid), {@code decided} (a decide call)

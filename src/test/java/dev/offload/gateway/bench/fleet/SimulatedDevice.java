@@ -4,6 +4,8 @@ import dev.offload.gateway.bench.fleet.GatewayClient.DeviceReport;
 import dev.offload.gateway.bench.fleet.GatewayClient.Hint;
 import dev.offload.gateway.bench.fleet.Scenario.NetworkProfile;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -16,13 +18,16 @@ import java.util.Random;
  * <ol>
  * <li>policy {@code local}: run locally. Offline (any policy): run locally.</li>
  * <li>policy {@code offload}: send {@code /v1/query} with {@code generate: always}.</li>
- * <li>policy {@code hints}: inside a refusal's {@code retryAfterMs}, run locally. Holding a hint
- * younger than its {@code validForMs}: follow it (LOCAL: run locally; EDGE, CLOUD or CACHE: send
+ * <li>policy {@code hints}: restricted data runs locally without asking (the gateway's published
+ * hard rule). Inside a refusal's {@code retryAfterMs}, run locally. Holding a hint for this kind
+ * of query (question kind and sensitivity: the gateway's answer depends on both) younger than its
+ * {@code validForMs}: follow it (LOCAL: run locally; EDGE, CLOUD or CACHE: send
  * {@code /v1/query} with {@code generate: unless-local}). Otherwise call
  * {@code /v1/offload/decide} first, keep the hint it returns, and follow that.</li>
  * </ol>
  * Every hint the gateway returns (with an answer, a refusal or a decide call) replaces the one
- * held, with a fresh validity; a hint with {@code retryAfterMs} also starts a stay-local window.
+ * held for that kind of query, with a fresh validity; a hint with {@code retryAfterMs} also
+ * starts a stay-local window for every query (the gateway, not the query, is the reason).
  * A query that comes back without an answer (the gateway said LOCAL, the data is restricted, a
  * 429/503 refusal, an error) is answered locally after it returns, under every policy: a device
  * always answers its user. A decide call that fails is followed by a local answer.
@@ -58,8 +63,11 @@ final class SimulatedDevice {
         LOCAL, DECIDE, QUERY
     }
 
-    /** @param why for LOCAL: {@code policy}, {@code offline}, {@code retry-after}, {@code hint}; {@code generate} for QUERY */
+    /** @param why for LOCAL: {@code policy}, {@code offline}, {@code restricted}, {@code retry-after}, {@code hint}; {@code generate} for QUERY */
     record Plan(Step step, String why, String generate, String hintSource) {
+    }
+
+    private record Held(Hint hint, double expiresS) {
     }
 
     /** The network for one trip: the phase's profile with this device's jitter and bandwidth. */
@@ -96,8 +104,7 @@ final class SimulatedDevice {
     private double load;
     private double lastS;
     private double localBusyUntilS;
-    private Hint hint;
-    private double hintExpiresS = Double.NEGATIVE_INFINITY;
+    private final Map<String, Held> hints = new HashMap<>();
     private double stayLocalUntilS = Double.NEGATIVE_INFINITY;
 
     SimulatedDevice(int id, long seed, double staggerMaxS, double chargingShare, double localTps, double localPrefillTps) {
@@ -149,7 +156,11 @@ final class SimulatedDevice {
                 c.profile().type(), c.rttMs(), c.downKbps(), c.upKbps(), localTps * speedFactor, LOCAL_MAX_CONTEXT);
     }
 
-    Plan plan(Policy policy, Conditions c, double s) {
+    /**
+     * @param key        the kind of query a held hint applies to ({@link #hintKey})
+     * @param restricted the query's data is restricted
+     */
+    Plan plan(Policy policy, Conditions c, double s, String key, boolean restricted) {
         if (policy == Policy.LOCAL) {
             return new Plan(Step.LOCAL, "policy", null, "none");
         }
@@ -159,11 +170,15 @@ final class SimulatedDevice {
         if (policy == Policy.OFFLOAD) {
             return new Plan(Step.QUERY, null, "always", "none");
         }
+        if (restricted) {
+            return new Plan(Step.LOCAL, "restricted", null, "none");
+        }
         if (s < stayLocalUntilS) {
             return new Plan(Step.LOCAL, "retry-after", null, "held");
         }
-        if (hint != null && s < hintExpiresS) {
-            return follow(hint, "held");
+        Held h = hints.get(key);
+        if (h != null && s < h.expiresS()) {
+            return follow(h.hint(), "held");
         }
         return new Plan(Step.DECIDE, null, null, "decided");
     }
@@ -174,13 +189,17 @@ final class SimulatedDevice {
                 : new Plan(Step.QUERY, null, "unless-local", source);
     }
 
-    /** Keeps a hint the gateway returned at {@code s}. */
-    void onHint(Hint h, double s) {
+    /** Which held hint a query may reuse: one per question kind and sensitivity. */
+    static String hintKey(QuestionPool.Kind kind, String sensitivity) {
+        return kind + "/" + sensitivity;
+    }
+
+    /** Keeps a hint the gateway returned at {@code s} for a query of kind {@code key}. */
+    void onHint(Hint h, double s, String key) {
         if (h == null) {
             return;
         }
-        hint = h;
-        hintExpiresS = s + h.validForMs() / 1000.0;
+        hints.put(key, new Held(h, s + h.validForMs() / 1000.0));
         if (h.retryAfterMs() != null && h.retryAfterMs() > 0) {
             stayLocalUntilS = Math.max(stayLocalUntilS, s + h.retryAfterMs() / 1000.0);
         }
@@ -191,8 +210,10 @@ final class SimulatedDevice {
         stayLocalUntilS = Math.max(stayLocalUntilS, s + retryAfterMs / 1000.0);
     }
 
-    Hint hint() {
-        return hint;
+    /** The hint held for {@code key}, expired or not; null when none. */
+    Hint hint(String key) {
+        Held h = hints.get(key);
+        return h == null ? null : h.hint();
     }
 
     /**

@@ -24,16 +24,18 @@ class SimulatedDeviceTest {
         return new Hint(target, validForMs, retryAfterMs, List.of("TEST"));
     }
 
+    private static final String KEY = SimulatedDevice.hintKey(QuestionPool.Kind.SHORT, "internal");
+
     private static Plan plan(SimulatedDevice d, Policy p, double s) {
         Conditions c = d.conditions(WIFI_THEN_OFFLINE, s);
-        return d.plan(p, c, s);
+        return d.plan(p, c, s, KEY, false);
     }
 
     @Test
     void withoutAHintTheDeviceAsksDecideThenReusesTheHintUntilItExpires() {
         SimulatedDevice d = device();
         assertEquals(Step.DECIDE, plan(d, Policy.HINTS, 10).step());
-        d.onHint(hint("EDGE", 5_000, null), 10);
+        d.onHint(hint("EDGE", 5_000, null), 10, KEY);
         Plan held = plan(d, Policy.HINTS, 14.9);
         assertEquals(Step.QUERY, held.step());
         assertEquals("unless-local", held.generate());
@@ -42,9 +44,22 @@ class SimulatedDeviceTest {
     }
 
     @Test
+    void aHintIsReusedOnlyForTheSameKindOfQueryAndRestrictedDataNeverAsks() {
+        SimulatedDevice d = device();
+        d.onHint(hint("LOCAL", 30_000, null), 0, KEY);
+        String longPublic = SimulatedDevice.hintKey(QuestionPool.Kind.LONG, "public");
+        Conditions c = d.conditions(WIFI_THEN_OFFLINE, 1);
+        assertEquals(Step.DECIDE, d.plan(Policy.HINTS, c, 1, longPublic, false).step());
+        Plan restricted = d.plan(Policy.HINTS, c, 1, longPublic, true);
+        assertEquals(Step.LOCAL, restricted.step());
+        assertEquals("restricted", restricted.why());
+        assertEquals(Step.QUERY, d.plan(Policy.OFFLOAD, c, 1, longPublic, true).step(), "always offload sends it anyway");
+    }
+
+    @Test
     void aHeldLocalHintKeepsTheQueryOnTheDevice() {
         SimulatedDevice d = device();
-        d.onHint(hint("LOCAL", 30_000, null), 0);
+        d.onHint(hint("LOCAL", 30_000, null), 0, KEY);
         Plan p = plan(d, Policy.HINTS, 20);
         assertEquals(Step.LOCAL, p.step());
         assertEquals("hint", p.why());
@@ -53,8 +68,8 @@ class SimulatedDeviceTest {
     @Test
     void retryAfterOutlastsANewerHintThatWouldOffload() {
         SimulatedDevice d = device();
-        d.onHint(hint("LOCAL", 1_000, 8_000L), 0);
-        d.onHint(hint("EDGE", 30_000, null), 2);
+        d.onHint(hint("LOCAL", 1_000, 8_000L), 0, KEY);
+        d.onHint(hint("EDGE", 30_000, null), 2, KEY);
         assertEquals("retry-after", plan(d, Policy.HINTS, 7.9).why());
         assertEquals(Step.QUERY, plan(d, Policy.HINTS, 8.1).step());
         d.stayLocalFor(3_000, 9);
@@ -64,11 +79,11 @@ class SimulatedDeviceTest {
     @Test
     void offlineAndTheFixedPoliciesIgnoreHints() {
         SimulatedDevice d = device();
-        d.onHint(hint("EDGE", 1_000_000, null), 0);
+        d.onHint(hint("EDGE", 1_000_000, null), 0, KEY);
         assertEquals("offline", plan(d, Policy.HINTS, 150).why());
         assertEquals("offline", plan(d, Policy.OFFLOAD, 150).why());
         assertEquals("policy", plan(d, Policy.LOCAL, 50).why());
-        d.onHint(hint("LOCAL", 1_000_000, 60_000L), 0);
+        d.onHint(hint("LOCAL", 1_000_000, 60_000L), 0, KEY);
         Plan offload = plan(d, Policy.OFFLOAD, 50);
         assertEquals(Step.QUERY, offload.step());
         assertEquals("always", offload.generate());
