@@ -72,7 +72,7 @@ final class FleetRun {
         this.vertx = vertx;
         this.ctx = ctx;
         for (int d = 0; d < o.devices; d++) {
-            devices.add(new SimulatedDevice(d, o.seed * 7919 + repeat * 104_729L + d, o.staggerS, o.chargingShare,
+            devices.add(new SimulatedDevice(d, Seeds.mix(o.seed, repeat, d), o.staggerS, o.chargingShare,
                     o.localTps, o.localPrefillTps));
         }
     }

@@ -43,7 +43,7 @@ final class Workload {
 
     static List<Arrival> generate(FleetOptions o, QuestionPool pool, long seed) {
         Scenario s = o.scenario;
-        Random r = new Random(seed);
+        Random r = new Random(Seeds.mix(seed, -1));
         double[] activity = new double[o.devices];
         double sum = 0;
         for (int d = 0; d < o.devices; d++) {
@@ -60,7 +60,7 @@ final class Workload {
             if (peak <= 0) {
                 continue;
             }
-            Random dr = new Random(seed * 31 + d);
+            Random dr = new Random(Seeds.mix(seed, d));
             for (double t = 0; ; ) {
                 t += -Math.log(1 - dr.nextDouble()) / peak;
                 if (t >= s.durationS()) {

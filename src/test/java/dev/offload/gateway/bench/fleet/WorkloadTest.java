@@ -50,6 +50,18 @@ class WorkloadTest {
     }
 
     @Test
+    void manyQuietDevicesStillMakeAPoissonFleetFromTheFirstSecond() {
+        // 400 devices at 0.01 queries/s each: the fleet's first 10 s must hold about 40 arrivals,
+        // not the handful that correlated per-device seeds once gave
+        List<Arrival> w = Workload.generate(options("devices", "400", "rate", "4", "timeline", "wifi:100"),
+                QuestionPool.load(null, 0, 1), 42);
+        for (int from = 0; from < 100; from += 10) {
+            long n = count(w, from, from + 10);
+            assertTrue(n > 15 && n < 70, "arrivals in " + from + "–" + (from + 10) + " s: " + n);
+        }
+    }
+
+    @Test
     void aBurstMultipliesTheRateOnlyWhileItLasts() {
         List<Arrival> w = Workload.generate(options("bursts", "10:10:4"), QuestionPool.load(null, 0, 1), 3);
         long burst = count(w, 10, 20);
