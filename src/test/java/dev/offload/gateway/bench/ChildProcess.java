@@ -29,7 +29,7 @@ public final class ChildProcess implements AutoCloseable {
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(ChildProcess::close),
-                "generation-benchmark-children"));
+                "benchmark-children"));
     }
 
     private final String name;
