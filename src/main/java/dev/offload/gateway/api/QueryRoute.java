@@ -168,7 +168,9 @@ public class QueryRoute {
 
         /** Status, headers and the buffered sources go out once; later events stream behind them. */
         private synchronized void openStream() {
-            if (headersSent || ended.get() && !sse) {
+            // headWritten: a refusal sent as problem+json on another thread while the grace timer
+            // was already queued behind this lock (cancelling it then is too late)
+            if (headersSent || ended.get() && !sse || response.headWritten()) {
                 return;
             }
             headersSent = true;

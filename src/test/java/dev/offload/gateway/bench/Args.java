@@ -4,11 +4,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** {@code --name value} command-line options of the benchmark programs. */
-final class Args {
+public final class Args {
     private Args() {
     }
 
-    static Map<String, String> parse(String[] args) {
+    public static Map<String, String> parse(String[] args) {
         Map<String, String> out = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) {

@@ -22,14 +22,14 @@ import java.util.function.BooleanSupplier;
  * its descendants by {@link #close()} or, at the latest, by a JVM shutdown hook. Only processes
  * started here are ever signalled.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
     private static final List<ChildProcess> LIVE = new CopyOnWriteArrayList<>();
     private static final HttpClient PROBE = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(ChildProcess::close),
-                "generation-benchmark-children"));
+                "benchmark-children"));
     }
 
     private final String name;
@@ -42,7 +42,7 @@ final class ChildProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static ChildProcess start(String name, List<String> command, Path workDir, Path log, Map<String, String> env)
+    public static ChildProcess start(String name, List<String> command, Path workDir, Path log, Map<String, String> env)
             throws IOException {
         Files.createDirectories(log.getParent());
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
@@ -54,14 +54,14 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** A free TCP port on the loopback interface (free now; a race with other programs is possible). */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
     /** Polls {@code ready} every 250 ms until it holds, the process dies, or {@code timeout} passes. */
-    void awaitReady(BooleanSupplier ready, Duration timeout) throws InterruptedException {
+    public void awaitReady(BooleanSupplier ready, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -75,7 +75,7 @@ final class ChildProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready after " + timeout + "; see " + log);
     }
 
-    static boolean getOk(String url) {
+    public static boolean getOk(String url) {
         try {
             HttpResponse<Void> r = PROBE.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
                     .GET().build(), HttpResponse.BodyHandlers.discarding());
@@ -88,7 +88,7 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    static int post(String url, Map<String, String> headers, String body) {
+    public static int post(String url, Map<String, String> headers, String body) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
                     .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
@@ -102,7 +102,7 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    static String get(String url) {
+    public static String get(String url) {
         try {
             return PROBE.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
                     HttpResponse.BodyHandlers.ofString()).body();
@@ -133,7 +133,7 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 

@@ -79,7 +79,7 @@ import java.util.function.IntFunction;
  */
 public final class GenerationBenchmark {
     private static final String PATH = "/v1/chat/completions";
-    private static final String BENCH_KEY = "bench-" + java.util.UUID.randomUUID();
+    private static final String BENCH_KEY = GatewayLauncher.BENCH_KEY;
     private static final String BENCH_AUTH = "Bearer " + BENCH_KEY;
     private static final String FILLER = "the quick brown fox jumps over the lazy dog while seven wizards quietly "
             + "judge boxing matches near a frozen lake under pale winter light and distant bells ring out";
@@ -153,8 +153,7 @@ public final class GenerationBenchmark {
             gatewayConcurrency = integer(a, "gateway-concurrency", maxBatch);
             gatewayQueueSize = a.get("gateway-queue-size");
             gatewayJvmOpts = a.getOrDefault("gateway-jvm-opts", "");
-            java = a.getOrDefault("java", ProcessHandle.current().info().command()
-                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            java = a.getOrDefault("java", GatewayLauncher.currentJava());
             latencyRequests = integer(a, "latency-requests", 2000);
             latencyWarmup = integer(a, "latency-warmup", 300);
             latencyInitialWarmup = integer(a, "latency-initial-warmup", 15000);
@@ -227,7 +226,7 @@ public final class GenerationBenchmark {
         report.line("- Hardware: " + Hardware.describe());
         report.line("- JDK: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
                 + " (" + System.getProperty("java.vendor") + "); gateway child JVM: " + p.java);
-        report.line("- Load average at start (1/5/15 min): " + loadAverage());
+        report.line("- Load average at start (1/5/15 min): " + Hardware.loadAverage());
         report.line("- Arguments: `" + String.join(" ", args) + "`; logs and data: " + p.workDir);
         report.line("");
         long t0 = System.nanoTime();
@@ -241,7 +240,7 @@ public final class GenerationBenchmark {
         }
         report.line("");
         report.line(String.format(Locale.ROOT, "Total time %.0f s; load average at end: %s",
-                (System.nanoTime() - t0) / 1e9, loadAverage()));
+                (System.nanoTime() - t0) / 1e9, Hardware.loadAverage()));
         report.flush();
         if (p.reportFile != null) {
             Files.writeString(Path.of(p.reportFile), report.text());
@@ -381,7 +380,7 @@ public final class GenerationBenchmark {
                 String before = viaGateway ? gatewayCounters(target.port()) : "";
                 List<LoadClient.Outcome> out = client.openLoop(target, arrivals, body(p, "r", target),
                         seconds(p.windowS + p.drainS));
-                String load = loadAverage();
+                String load = Hardware.loadAverage();
                 if (viaGateway) {
                     counters = "counters before (after warm-up): " + (before.isEmpty() ? "none" : before)
                             + "; after: " + gatewayCounters(target.port());
@@ -639,7 +638,7 @@ public final class GenerationBenchmark {
                             targets.get(ti).name(), med[0], med[1], med[2], med[3], added50, added99));
                 }
                 report.line("");
-                report.line("Targets: gateway added ≤ 0.3 ms p50 and ≤ 1 ms p99. Load average after this part: " + loadAverage());
+                report.line("Targets: gateway added ≤ 0.3 ms p50 and ≤ 1 ms p99. Load average after this part: " + Hardware.loadAverage());
                 report.flush();
             } finally {
                 if (portkey != null) {
@@ -721,47 +720,16 @@ public final class GenerationBenchmark {
     // ---------------------------------------------------------------- children
 
     private static ChildProcess startGateway(Params p, int port, String backendV1, String label) throws Exception {
-        Path jar = Path.of(p.gatewayJar).toAbsolutePath();
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("no gateway jar at " + jar + " (run ./mvnw package -DskipTests first)");
-        }
-        Path data = p.workDir.resolve("data-" + label + "-" + System.nanoTime());
-        List<String> cmd = new ArrayList<>();
-        cmd.add(p.java);
-        cmd.add("--add-modules");
-        cmd.add("jdk.incubator.vector");
-        for (String opt : p.gatewayJvmOpts.split(" ")) {
-            if (!opt.isBlank()) {
-                cmd.add(opt);
-            }
-        }
-        cmd.add("-Dquarkus.http.port=" + port);
-        cmd.add("-Dquarkus.http.host=127.0.0.1");
-        cmd.add("-Dgateway.data-dir=" + data);
-        // One key for the whole load, as a fleet behind one device key would be; the per-device
-        // rate and per-tenant generation limits are lifted so they do not shape the measurement.
-        Files.createDirectories(data);
-        Path keys = Files.writeString(data.resolve("bench-keys"),
-                dev.offload.gateway.security.KeyRing.sha256Hex(BENCH_KEY) + " bench device\n");
-        cmd.add("-Dgateway.auth.keys-file=" + keys);
-        cmd.add("-Dgateway.limits.device-requests-per-second=1000000");
-        cmd.add("-Dgateway.limits.device-burst=1000000");
-        cmd.add("-Dgateway.limits.tenant-concurrent-generations=100000");
-        cmd.add("-Dgateway.index.load-sample-corpus=false");
-        cmd.add("-Dgateway.tiers.edge.base-urls=" + backendV1);
-        cmd.add("-Dgateway.tiers.edge.max-concurrency=" + p.gatewayConcurrency);
-        cmd.add("-Dgateway.tiers.edge.initial-concurrency=" + p.gatewayConcurrency);
-        cmd.add("-Dgateway.generation.coalesce=false");
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("gateway.index.load-sample-corpus", "false");
+        props.put("gateway.tiers.edge.base-urls", backendV1);
+        props.put("gateway.tiers.edge.max-concurrency", Integer.toString(p.gatewayConcurrency));
+        props.put("gateway.tiers.edge.initial-concurrency", Integer.toString(p.gatewayConcurrency));
+        props.put("gateway.generation.coalesce", "false");
         if (p.gatewayQueueSize != null) {
-            cmd.add("-Dgateway.tiers.edge.queue-size=" + p.gatewayQueueSize);
+            props.put("gateway.tiers.edge.queue-size", p.gatewayQueueSize);
         }
-        cmd.add("-jar");
-        cmd.add(jar.toString());
-        System.err.println("[gateway] starting " + label + " on port " + port);
-        ChildProcess child = ChildProcess.start("gateway", cmd, jar.getParent(), p.workDir.resolve("gateway-" + label + ".log"),
-                Map.of());
-        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + port + "/q/health/ready"), Duration.ofSeconds(180));
-        return child;
+        return GatewayLauncher.start(p.java, Path.of(p.gatewayJar), p.gatewayJvmOpts, port, p.workDir, label, props);
     }
 
     /** The gateway's admission counters and limit, condensed from its Prometheus text. */
@@ -867,15 +835,6 @@ public final class GenerationBenchmark {
         }
         Arrays.sort(v);
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
     }
 
     /** Markdown collected as it is printed, so the whole report can also go to a file. */

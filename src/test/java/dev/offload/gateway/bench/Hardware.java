@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** What machine a benchmark ran on, for its report header. */
-final class Hardware {
+public final class Hardware {
     private Hardware() {
     }
 
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {
@@ -21,8 +21,18 @@ final class Hardware {
         return System.getProperty("os.arch");
     }
 
-    static String describe() {
+    public static String describe() {
         return String.format("JDK %s, %d cores, %s", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), cpuModel());
+    }
+
+    /** The 1, 5 and 15 minute load averages, or "n/a" off Linux. */
+    public static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "n/a";
+        }
     }
 }

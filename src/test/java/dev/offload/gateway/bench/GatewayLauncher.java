@@ -1,0 +1,75 @@
+package dev.offload.gateway.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts the packaged gateway jar as a child process on 127.0.0.1 for a benchmark, with its own
+ * data directory and log file, and waits until {@code /q/health/ready} answers 200. Called from
+ * the benchmark's main thread; the child is stopped by {@link ChildProcess#close()}.
+ */
+public final class GatewayLauncher {
+    private GatewayLauncher() {
+    }
+
+    /**
+     * @param java       the java executable for the child
+     * @param jar        {@code target/quarkus-app/quarkus-run.jar}
+     * @param jvmOpts    extra JVM options separated by spaces (may be empty)
+     * @param port       the one port for REST and gRPC
+     * @param workDir    where the data directory and the log go
+     * @param label      names the data directory and the log
+     * @param properties gateway configuration, passed as {@code -Dkey=value} (in this order)
+     */
+    /** The API key every benchmark gateway accepts (tenant {@code default}, role device). */
+    public static final String BENCH_KEY = "bench-" + java.util.UUID.randomUUID();
+
+    public static ChildProcess start(String java, Path jar, String jvmOpts, int port, Path workDir, String label,
+                                     Map<String, String> properties) throws Exception {
+        Path abs = jar.toAbsolutePath();
+        if (!Files.isRegularFile(abs)) {
+            throw new IllegalStateException("no gateway jar at " + abs + " (run ./mvnw package -DskipTests first)");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("--add-modules");
+        cmd.add("jdk.incubator.vector");
+        for (String opt : jvmOpts.split(" ")) {
+            if (!opt.isBlank()) {
+                cmd.add(opt);
+            }
+        }
+        cmd.add("-Dquarkus.http.port=" + port);
+        cmd.add("-Dquarkus.http.host=127.0.0.1");
+        Path data = workDir.resolve("data-" + label + "-" + System.nanoTime());
+        cmd.add("-Dgateway.data-dir=" + data);
+        // One key for the whole load ({@link #BENCH_KEY}), as a fleet behind one device key would
+        // be; the per-device rate and per-tenant generation limits are lifted so they do not shape
+        // the measurement. Properties given by the caller come after and win.
+        Files.createDirectories(data);
+        Path keys = Files.writeString(data.resolve("bench-keys"),
+                dev.offload.gateway.security.KeyRing.sha256Hex(BENCH_KEY) + " default device\n");
+        cmd.add("-Dgateway.auth.keys-file=" + keys);
+        cmd.add("-Dgateway.limits.device-requests-per-second=1000000");
+        cmd.add("-Dgateway.limits.device-burst=1000000");
+        cmd.add("-Dgateway.limits.tenant-concurrent-generations=100000");
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(abs.toString());
+        System.err.println("[gateway] starting " + label + " on port " + port);
+        ChildProcess child = ChildProcess.start("gateway", cmd, abs.getParent(), workDir.resolve("gateway-" + label + ".log"),
+                Map.of());
+        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + port + "/q/health/ready"), Duration.ofSeconds(180));
+        return child;
+    }
+
+    /** This JVM's own java executable. */
+    public static String currentJava() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+}
