@@ -171,4 +171,24 @@ class CacheAndPrivacyTest {
         assertTrue(metrics.contains("gateway_privacy_refusals_total{reason=\"restricted\",sensitivity=\"restricted\"}"), metrics.lines()
                 .filter(l -> l.contains("privacy")).toList().toString());
     }
+
+    @Test
+    void aCachedAnswerNeverCrossesTenants() {
+        String body = "{\"query\":\"what is the torque for the flange bolts\",\"k\":1,\"maxTokens\":100}";
+        var acme = dev.offload.gateway.security.TestKeys.ACME;
+        var globex = dev.offload.gateway.security.TestKeys.GLOBEX;
+        dev.offload.gateway.security.TestKeys.as(acme).contentType(ContentType.JSON).body(body).post("/v1/query")
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        dev.offload.gateway.security.TestKeys.as(acme).contentType(ContentType.JSON).body(body).post("/v1/query")
+                .then().statusCode(200).body("servedBy", equalTo("cache"));
+        // The same question from another tenant is generated again, never served from acme's cache.
+        dev.offload.gateway.security.TestKeys.as(globex).contentType(ContentType.JSON).body(body).post("/v1/query")
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        dev.offload.gateway.security.TestKeys.as(globex).contentType(ContentType.JSON)
+                .body("{\"query\":{\"text\":\"what is the torque for the flange bolts\"}}").post("/v1/offload/decide")
+                .then().statusCode(200).body("target", equalTo("CACHE")); // globex's own answer now
+        dev.offload.gateway.security.TestKeys.as(dev.offload.gateway.security.TestKeys.INITECH).contentType(ContentType.JSON)
+                .body("{\"query\":{\"text\":\"what is the torque for the flange bolts\"}}").post("/v1/offload/decide")
+                .then().statusCode(200).body("target", org.hamcrest.Matchers.not(equalTo("CACHE")));
+    }
 }
