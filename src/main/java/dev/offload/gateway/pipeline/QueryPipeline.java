@@ -128,7 +128,9 @@ public class QueryPipeline {
         for (ChatTurn t : q.history()) {
             turns.add(t.role() + ":" + t.content());
         }
-        return new CacheScope(q.filter(), asked.wireName(), "auto", CacheScope.historyDigest(turns));
+        // The answer cap is part of the scope: an answer cut at 64 tokens must not serve a device asking for 512.
+        int maxTokens = q.maxTokens() == null ? generation.defaultMaxTokens() : q.maxTokens();
+        return new CacheScope(q.filter(), asked.wireName(), "auto;max-tokens=" + maxTokens, CacheScope.historyDigest(turns));
     }
 
     /** The sensitivity a query states, or the configured default. */
@@ -349,7 +351,8 @@ public class QueryPipeline {
                 boolean outside = served != null && (served.external() || served.name().equals("cloud"));
                 AUDIT.infof("remote call tier=%s external=%s tenant=%s redactions=%s chunks=%s attempts=%d", c.servedBy(), outside,
                         tenant, outside && session != null ? session.counts() : Map.of(), prompt.chunkIds(), c.attempts());
-                if (asked != Sensitivity.RESTRICTED && "stop".equals(c.finishReason())) { // complete answers only
+                // Whole answers, or answers cut at the cap the scope names; never a stream that broke off.
+                if (asked != Sensitivity.RESTRICTED && ("stop".equals(c.finishReason()) || "length".equals(c.finishReason()))) {
                     cache.put(r.ticket(), tenant, r.scope(), q.text(), r.vector(), text, hits.stream()
                             .map(h -> new CachedSource(h.documentId(), h.chunkId(), h.title(), h.score(), ref(h).snippet())).toList());
                 }

@@ -87,7 +87,7 @@ class CacheAndPrivacyTest {
 
     @Test
     void aRepeatedQuestionIsAnsweredFromTheCacheWithItsSourcesAndNoBackendCall() {
-        String body = "{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"maxTokens\":100}";
+        String body = "{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1}";
         JsonPath first = query(body, false).then().statusCode(200).body("servedBy", equalTo("edge")).extract().jsonPath();
         assertEquals(1, requests());
         JsonPath second = query(body, false).then().statusCode(200)
@@ -109,8 +109,10 @@ class CacheAndPrivacyTest {
         given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"how often is the gearbox G-2 oil changed\"}}")
                 .when().post("/v1/offload/decide").then().statusCode(200).body("target", equalTo("CACHE"));
 
-        // Another sensitivity or other filters are another scope: no hit.
-        query("{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"maxTokens\":100,\"sensitivity\":\"public\"}", false)
+        // Another answer cap, another sensitivity or other filters are another scope: no hit.
+        query("{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"maxTokens\":8}", false)
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        query("{\"query\":\"how often is the gearbox G-2 oil changed\",\"k\":1,\"sensitivity\":\"public\"}", false)
                 .then().statusCode(200).body("servedBy", equalTo("edge"));
 
         // Updating a source document drops the answers built from it.
@@ -174,7 +176,7 @@ class CacheAndPrivacyTest {
 
     @Test
     void aCachedAnswerNeverCrossesTenants() {
-        String body = "{\"query\":\"what is the torque for the flange bolts\",\"k\":1,\"maxTokens\":100}";
+        String body = "{\"query\":\"what is the torque for the flange bolts\",\"k\":1}";
         var acme = dev.offload.gateway.security.TestKeys.ACME;
         var globex = dev.offload.gateway.security.TestKeys.GLOBEX;
         dev.offload.gateway.security.TestKeys.as(acme).contentType(ContentType.JSON).body(body).post("/v1/query")

@@ -125,7 +125,7 @@ class QueryApiTest {
     @Test
     void aQueryIsAnsweredFromTheEdgeWithSourcesHintAndTimings() {
         String q = "how often does pump P-7 need a seal change";
-        JsonPath j = query("{\"query\":\"" + q + "\",\"k\":3,\"maxTokens\":8,"
+        JsonPath j = query("{\"query\":\"" + q + "\",\"k\":3,\"maxTokens\":8,\"filter\":{\"sensitivity\":\"public\"},"
                 + "\"device\":{\"network\":{\"type\":\"wifi\",\"rttMs\":15}}}", false)
                 .then().statusCode(200).contentType(ContentType.JSON)
                 .header("X-Offload-Served-By", "edge")
