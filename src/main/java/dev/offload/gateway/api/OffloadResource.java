@@ -43,7 +43,7 @@ public class OffloadResource {
         var sensitivity = QueryApi.sensitivity("query.sensitivity", q.sensitivity());
         // The exact-question path of the cache only: a decide call must stay cheap (no embedding).
         boolean cached = (q.historyTokens() == null || q.historyTokens() == 0)
-                && pipeline.cachedExactly(Callers.tenant(), QueryGrpcService.simpleQuery(q.text(), sensitivity));
+                && pipeline.cachedExactly(Callers.tenant(), q.text(), sensitivity);
         return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
                 q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
                 sensitivity, request.latencyBudgetMs(), advisor.view(cached)));

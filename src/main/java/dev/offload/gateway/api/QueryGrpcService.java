@@ -100,17 +100,12 @@ public class QueryGrpcService implements QueryService {
                     request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null, request.getText(),
                     request.getHistoryTokens(), config.contextTokensEstimate(),
                     QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())), budget,
-                    advisor.view(request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), simpleQuery(request.getText(),
-                            QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())))))));
+                    advisor.view(request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), request.getText(),
+                            QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity()))))));
             return Uni.createFrom().item(hint(h));
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(IndexGrpcService.toStatus(e));
         }
-    }
-
-    /** A first question without filters: what a decide call can be matched against in the cache. */
-    static dev.offload.gateway.pipeline.Query simpleQuery(String text, dev.offload.gateway.privacy.Sensitivity s) {
-        return new dev.offload.gateway.pipeline.Query(text, null, null, null, s, null, null, null, null, null, null);
     }
 
     private static Long remainingMillis() {

@@ -546,15 +546,9 @@ public final class SemanticCache {
         lock.lock();
         try {
             tenantInvalidatedAt.put(tenant, ++sequence);
-            List<Entry> doomed = new ArrayList<>();
-            for (Entry e : lru.keySet()) {
-                if (e.key.tenant().equals(tenant)) {
-                    doomed.add(e);
-                }
-            }
-            removeLocked(doomed);
-            invalidations.add(doomed.size());
-            return doomed.size();
+            int n = removeWhereLocked(e -> e.key.tenant().equals(tenant));
+            invalidations.add(n);
+            return n;
         } finally {
             lock.unlock();
         }
@@ -565,18 +559,24 @@ public final class SemanticCache {
         long now = nanoClock.getAsLong();
         lock.lock();
         try {
-            List<Entry> stale = new ArrayList<>();
-            for (Entry e : lru.keySet()) {
-                if (expired(e, now)) {
-                    stale.add(e);
-                }
-            }
-            removeLocked(stale);
-            expirations.add(stale.size());
-            return stale.size();
+            int n = removeWhereLocked(e -> expired(e, now));
+            expirations.add(n);
+            return n;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Removes every entry matching {@code doomed}; the lock is held. */
+    private int removeWhereLocked(java.util.function.Predicate<Entry> doomed) {
+        List<Entry> matching = new ArrayList<>();
+        for (Entry e : lru.keySet()) {
+            if (doomed.test(e)) {
+                matching.add(e);
+            }
+        }
+        removeLocked(matching);
+        return matching.size();
     }
 
     public CacheStats stats() {

@@ -138,8 +138,12 @@ public class QueryPipeline {
         return q.sensitivity() != null ? q.sensitivity() : privacy.defaultSensitivity();
     }
 
-    /** True when the gateway holds an answer to exactly this question (cheap: no embedding). */
-    public boolean cachedExactly(String tenant, Query q) {
+    /**
+     * True when the gateway holds an answer to exactly this first question (no filters, no
+     * history, the default answer cap); cheap: no embedding, fine on the event loop.
+     */
+    public boolean cachedExactly(String tenant, String text, Sensitivity sensitivity) {
+        Query q = new Query(text, null, null, null, sensitivity, null, null, null, null, null, null);
         Sensitivity asked = asked(q);
         return asked != Sensitivity.RESTRICTED && cache.containsExact(tenant, scope(q, asked), q.text());
     }

@@ -43,15 +43,10 @@ class CacheAndPrivacyTest {
     private static final String PHONE = "+44 20 7946 0958";
     private static final String RESTRICTED = "Quokka-canary-4410";
 
-    private static SimulatedBackend[] all() {
-        return new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB,
-                SimulatedBackendsResource.cloud};
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
             b.resetStats();
         }
@@ -66,7 +61,7 @@ class CacheAndPrivacyTest {
 
     @AfterEach
     void clear() {
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
         }
         generator.resetCircuits();
@@ -79,7 +74,7 @@ class CacheAndPrivacyTest {
 
     private static long requests() {
         long n = 0;
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             n += b.requestsReceived();
         }
         return n;
@@ -123,12 +118,12 @@ class CacheAndPrivacyTest {
 
     @Test
     void extractiveAnswersAreNotCachedAsGeneratedOnes() {
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.fault(Fault.ERROR_500);
         }
         String body = "{\"query\":\"gearbox G-2 oil interval\",\"k\":1,\"maxTokens\":100}";
         query(body, false).then().statusCode(200).body("servedBy", equalTo("extractive"));
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
         }
         generator.resetCircuits();
@@ -159,12 +154,12 @@ class CacheAndPrivacyTest {
         assertTrue(edge.stream().anyMatch(b -> b.contains(EMAIL)), "edge prompts keep the data (inside the zone)");
 
         // Restricted context: nothing reaches any backend.
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.resetStats();
         }
         query("{\"query\":\"gearbox G-9 override sequence\",\"k\":2}", false).then().statusCode(200)
                 .body("servedBy", equalTo("none")).body("hint.reasons.code", hasItem("SENSITIVITY_RESTRICTED"));
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertEquals(0, b.requestsReceived());
             assertFalse(b.receivedBodies().stream().anyMatch(x -> x.contains(RESTRICTED)));
         }

@@ -42,11 +42,6 @@ class FaultSuiteTest {
     @Inject
     MeterRegistry registry;
 
-    private static SimulatedBackend[] all() {
-        return new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB,
-                SimulatedBackendsResource.cloud};
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
@@ -55,7 +50,7 @@ class FaultSuiteTest {
 
     @AfterEach
     void reset() {
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
             b.resetStats();
         }
@@ -122,7 +117,7 @@ class FaultSuiteTest {
 
     @Test
     void everyTierDownEndsInExtractiveAnswersWithoutARetryStorm() throws Exception {
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.fault(Fault.ERROR_500);
         }
         double before = attempts();

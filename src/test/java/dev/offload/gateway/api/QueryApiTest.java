@@ -62,17 +62,12 @@ class QueryApiTest {
     private static final String RESTRICTED_TEXT = "Zebra-canary-7731: the vault code of the plant is kept by the shift lead.";
     private static final String CONFIDENTIAL_TEXT = "Okapi-canary-5519: the supplier contract for pump seals renews in March.";
 
-    private static SimulatedBackend[] all() {
-        return new SimulatedBackend[]{SimulatedBackendsResource.edgeA, SimulatedBackendsResource.edgeB,
-                SimulatedBackendsResource.cloud};
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
         grpc = dev.offload.gateway.security.TestKeys.grpcAs(unauthenticated, dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE);
         stub = dev.offload.gateway.security.TestKeys.grpcAs(unauthenticatedStub, dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE);
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
             b.resetStats();
         }
@@ -86,7 +81,7 @@ class QueryApiTest {
 
     @AfterEach
     void clear() {
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.clearFault();
         }
         generator.resetCircuits();
@@ -179,7 +174,7 @@ class QueryApiTest {
                 .body("sources.documentId", hasItem("vault-note"))
                 .extract().jsonPath();
         assertNotNull(j.get("timings.retrieveMs"));
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertEquals(0, received(b, "Zebra-canary"), "restricted text reached a backend");
             assertEquals(0, b.requestsReceived());
         }
@@ -210,7 +205,7 @@ class QueryApiTest {
                 .body("sources.documentId", hasItem("pump-manual"));
         query("{\"query\":\"pump P-7 seal change\",\"k\":1,\"generate\":\"never\"}", false).then().statusCode(200)
                 .body("servedBy", equalTo("none")).body("hint.target", equalTo("EDGE"));
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertEquals(0, b.requestsReceived());
         }
     }
@@ -252,7 +247,7 @@ class QueryApiTest {
                 .body("hint.target", equalTo("LOCAL"))
                 .body("hint.reasons[0].code", equalTo("GATEWAY_REFUSED"))
                 .body("hint.retryAfterMs", greaterThan(0));
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertEquals(0, b.requestsReceived(), "no backend call without budget");
         }
     }
@@ -346,7 +341,7 @@ class QueryApiTest {
         assertTrue(last.hasError(), last.toString());
         assertEquals(429, last.getError().getHttpStatus());
         assertEquals(Target.TARGET_LOCAL, last.getError().getHint().getTarget());
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertFalse(b.requestsReceived() > 0, "no backend call without budget");
         }
     }
@@ -360,7 +355,7 @@ class QueryApiTest {
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
         // The gateway saw at most a millisecond of budget: whatever it did, it called no backend.
         Thread.sleep(500);
-        for (SimulatedBackend b : all()) {
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             assertEquals(0, b.requestsReceived(), "a backend call started without budget");
         }
     }

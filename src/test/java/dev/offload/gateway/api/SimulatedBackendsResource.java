@@ -45,6 +45,11 @@ public class SimulatedBackendsResource implements QuarkusTestResourceLifecycleMa
         return config;
     }
 
+    /** The three backends, for tests that fault, reset or count them all. */
+    static SimulatedBackend[] all() {
+        return new SimulatedBackend[]{edgeA, edgeB, cloud};
+    }
+
     @Override
     public void stop() {
         for (SimulatedBackend b : new SimulatedBackend[]{edgeA, edgeB, cloud}) {
