@@ -50,6 +50,17 @@ import java.util.function.IntFunction;
  * {@code latency-reps} times in rotating order; medians over repetitions are reported, and
  * added latency is the median over repetitions of (proxy − direct) at p50 and p99.
  *
+ * <h2>Part 3: added latency at fixed rates</h2>
+ * The same backend and proxies, driven open-loop: Poisson arrivals at each rate of
+ * {@code --rates} for {@code --rate-seconds} (after {@code --rate-warmup-seconds} at the same rate,
+ * not recorded), non-streaming requests with {@code max_tokens 1} (as in part 2) over as many keep-alive connections as
+ * are in flight; latency runs from the scheduled arrival (so a stalled proxy is charged for the
+ * requests it delays: no coordinated omission) to the end of the response. Targets rotate per
+ * repetition; medians over {@code --rate-reps}. A target leaves the sweep after the first rate at
+ * which it completes fewer than 95% of the offered requests or its p50 exceeds 10 ms: the
+ * machine's limit for that path on these 2 cores (client, backend and proxy share them); the
+ * sweep ends when the direct path or every proxy reached its limit.
+ *
  * <h2>Options</h2>
  * Defaults in brackets. Backend: {@code --max-batch} [8], {@code --step-ms} [10],
  * {@code --step-per-seq-ms} [1], {@code --prefill-us-per-token} [50], {@code --output-tokens} [64]
@@ -69,8 +80,10 @@ import java.util.function.IntFunction;
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new
  * connection per request) that help explain the gateway's overhead. Portkey:
- * {@code --portkey-dir} [none: no Portkey column], {@code --node} [node]. {@code --skip-goodput},
- * {@code --skip-latency}; {@code --work-dir} [a new directory under /tmp] for the children's logs
+ * {@code --portkey-dir} [none: no Portkey column], {@code --node} [node]. Rates: {@code --rates} [250,500,1000,2000,4000] req/s ({@code none} to skip),
+ * {@code --rate-seconds} [6], {@code --rate-warmup-seconds} [2], {@code --rate-reps} [3].
+ * {@code --skip-goodput},
+ * {@code --skip-latency} (skips parts 2 and 3); {@code --work-dir} [a new directory under /tmp] for the children's logs
  * and data; {@code --report} [none] also writes the report to that file.
  *
  * <p>Every loop is bounded in count and time: arrivals by {@code --max-requests} and the window,
@@ -125,6 +138,10 @@ public final class GenerationBenchmark {
         boolean skipGoodput;
         boolean skipLatency;
         boolean latencyDiagnostics;
+        double[] rates;
+        double rateSeconds;
+        double rateWarmupSeconds;
+        int rateReps;
         Path workDir;
         String reportFile;
 
@@ -166,6 +183,11 @@ public final class GenerationBenchmark {
             skipGoodput = a.containsKey("skip-goodput");
             skipLatency = a.containsKey("skip-latency");
             latencyDiagnostics = !"false".equals(a.getOrDefault("latency-diagnostics", "true"));
+            String r = a.getOrDefault("rates", "250,500,1000,2000,4000");
+            rates = r.equals("none") ? new double[0] : numbers(r);
+            rateSeconds = number(a, "rate-seconds", 6);
+            rateWarmupSeconds = number(a, "rate-warmup-seconds", 2);
+            rateReps = Math.max(1, integer(a, "rate-reps", 3));
             workDir = a.containsKey("work-dir") ? Path.of(a.get("work-dir"))
                     : Files.createTempDirectory("generation-bench-");
             reportFile = a.get("report");
@@ -640,6 +662,9 @@ public final class GenerationBenchmark {
                 report.line("");
                 report.line("Targets: gateway added ≤ 0.3 ms p50 and ≤ 1 ms p99. Load average after this part: " + Hardware.loadAverage());
                 report.flush();
+                if (p.rates.length > 0) {
+                    rateSweep(p, client, report, targets.subList(0, mainTargets));
+                }
             } finally {
                 if (portkey != null) {
                     portkey.close();
@@ -647,6 +672,116 @@ public final class GenerationBenchmark {
                 gateway.close();
             }
         }
+    }
+
+
+    // ---------------------------------------------------------------- part 3: fixed rates
+
+    /** One target at one rate: latency percentiles (ms) of completed requests, and how many completed. */
+    private record RateRun(double p50, double p99, double p999, int offered, int completed, int failed) {
+        boolean saturated() {
+            return completed < 0.95 * offered || p50 > 10;
+        }
+    }
+
+    private static void rateSweep(Params p, LoadClient client, Report report, List<LoadClient.Target> targets)
+            throws Exception {
+        report.line("");
+        report.line("## 3. Added latency at fixed rates, open loop");
+        report.line("");
+        report.line(String.format(Locale.ROOT, "- Same backend, gateway and Portkey as part 2. Per rate and target: %.0f s"
+                        + " of Poisson arrivals at the rate (not recorded), then %.0f s recorded; non-streaming requests as in part 2"
+                        + " (Portkey 1.15.2 fails streamed requests on this node version), max_tokens 1,"
+                        + " one keep-alive connection per request in flight; latency from the scheduled arrival to the end of"
+                        + " the response (no coordinated omission). %d repetitions, target order rotated; medians. A target"
+                        + " leaves the sweep after the first rate at which it completes < 95%% of its requests or its p50 exceeds"
+                        + " 10 ms (that path's limit on this machine, where client, backend and proxy share 2 cores).",
+                p.rateWarmupSeconds, p.rateSeconds, p.rateReps));
+        report.line("");
+        report.line("| rate (req/s) | target | p50 | p99 | p99.9 | completed | added p50 | added p99 |");
+        report.line("|---|---|---|---|---|---|---|---|");
+        report.flush();
+        int n = targets.size();
+        boolean[] retired = new boolean[n];
+        List<String> limits = new ArrayList<>();
+        for (int ri = 0; ri < p.rates.length; ri++) {
+            double rate = p.rates[ri];
+            RateRun[][] runs = new RateRun[p.rateReps][n];
+            for (int rep = 0; rep < p.rateReps; rep++) {
+                for (int k = 0; k < n; k++) {
+                    int ti = (k + rep) % n;
+                    if (retired[ti]) {
+                        continue;
+                    }
+                    LoadClient.Target t = targets.get(ti);
+                    System.err.printf(Locale.ROOT, "[rates] %.0f req/s repetition %d %s%n", rate, rep + 1, t.name());
+                    String head = "{\"model\":\"" + t.model() + "\",\"messages\":[{\"role\":\"user\",\"content\":\"r"
+                            + (long) rate + "x" + rep + "x";
+                    String tail = " hello\"}],\"max_tokens\":1}";
+                    long[] warm = LoadClient.poissonArrivals(rate, seconds(p.rateWarmupSeconds), p.seed + ri, Integer.MAX_VALUE);
+                    client.openLoop(t, warm, i -> head + "w" + i + tail, seconds(p.rateWarmupSeconds) + seconds(10), false);
+                    long[] arrivals = LoadClient.poissonArrivals(rate, seconds(p.rateSeconds), p.seed + 100 + ri,
+                            Integer.MAX_VALUE);
+                    List<LoadClient.Outcome> out = client.openLoop(t, arrivals, i -> head + "m" + i + tail,
+                            seconds(p.rateSeconds) + seconds(10), false);
+                    Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+                    int completed = 0;
+                    int failed = 0;
+                    for (LoadClient.Outcome o : out) {
+                        boolean ok = o.complete && o.status == 200
+                                && (!t.name().equals("gateway") || o.servedBy == null || "edge".equals(o.servedBy));
+                        if (ok) {
+                            completed++;
+                            h.recordValue(Math.min(o.endNanos - o.startNanos, h.getHighestTrackableValue()));
+                        } else {
+                            failed++;
+                        }
+                    }
+                    runs[rep][ti] = new RateRun(ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(99)),
+                            ms(h.getValueAtPercentile(99.9)), out.size(), completed, failed);
+                }
+            }
+            boolean[] wasRetired = retired.clone();
+            for (int ti = 0; ti < n; ti++) {
+                if (wasRetired[ti]) {
+                    continue;
+                }
+                final int t = ti;
+                double p50 = median(p.rateReps, rep -> runs[rep][t].p50());
+                double p99 = median(p.rateReps, rep -> runs[rep][t].p99());
+                double p999 = median(p.rateReps, rep -> runs[rep][t].p999());
+                double share = median(p.rateReps, rep -> runs[rep][t].completed() / (double) Math.max(1, runs[rep][t].offered()));
+                String added50 = ti == 0 ? "–" : String.format(Locale.ROOT, "%+.3f",
+                        median(p.rateReps, rep -> runs[rep][t].p50() - runs[rep][0].p50()));
+                String added99 = ti == 0 ? "–" : String.format(Locale.ROOT, "%+.3f",
+                        median(p.rateReps, rep -> runs[rep][t].p99() - runs[rep][0].p99()));
+                report.line(String.format(Locale.ROOT, "| %.0f | %s | %.3f | %.3f | %.3f | %.1f%% | %s | %s |", rate,
+                        targets.get(ti).name(), p50, p99, p999, 100 * share, added50, added99));
+                int saturatedReps = 0;
+                for (int rep = 0; rep < p.rateReps; rep++) {
+                    saturatedReps += runs[rep][t].saturated() ? 1 : 0;
+                }
+                if (saturatedReps * 2 > p.rateReps) {
+                    retired[ti] = true;
+                    limits.add(String.format(Locale.ROOT, "%s at %.0f req/s", targets.get(ti).name(), rate));
+                }
+            }
+            report.flush();
+            boolean proxiesLeft = false;
+            for (int ti = 1; ti < n; ti++) {
+                proxiesLeft |= !retired[ti];
+            }
+            if (retired[0] || !proxiesLeft) {
+                break;
+            }
+        }
+        report.line("");
+        report.line(limits.isEmpty() ? "No target reached its limit within the rates swept."
+                : "Limit reached (completed < 95% of requests or p50 > 10 ms in most repetitions; the target leaves the"
+                + " sweep, the sweep ends when the direct path or every proxy reached its limit): " + String.join("; ", limits) + ".");
+        report.line("");
+        report.line("Load average after this part: " + Hardware.loadAverage());
+        report.flush();
     }
 
     /**

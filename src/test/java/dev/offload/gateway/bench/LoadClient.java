@@ -97,6 +97,14 @@ final class LoadClient implements AutoCloseable {
 
     /** Sends one streaming request; must run on {@link #context}. {@code onDone} runs once, on it. */
     private void stream(Target t, String body, Outcome o, Set<Outcome> open, Runnable onDone) {
+        send(t, body, o, open, onDone, true);
+    }
+
+    /**
+     * Sends one request, streamed (read as server-sent events) or not (a 200 whose body arrived in
+     * full is complete); must run on {@link #context}. {@code onDone} runs once, on it.
+     */
+    private void send(Target t, String body, Outcome o, Set<Outcome> open, Runnable onDone, boolean streamed) {
         open.add(o);
         Runnable finish = () -> {
             if (o.done) {
@@ -109,7 +117,7 @@ final class LoadClient implements AutoCloseable {
         };
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
                 .setPort(t.port()).setURI(t.path()).putHeader("content-type", "application/json")
-                .putHeader("accept", "text/event-stream");
+                .putHeader("accept", streamed ? "text/event-stream" : "application/json");
         t.headers().forEach(options::putHeader);
         http.request(options).onFailure(e -> {
             o.error = "connect: " + e;
@@ -127,8 +135,16 @@ final class LoadClient implements AutoCloseable {
                 finish.run();
             }).onSuccess(resp -> {
                 o.status = resp.statusCode();
-                if (o.status != 200) {
-                    resp.body().onComplete(b -> finish.run());
+                if (o.status != 200 || !streamed) {
+                    resp.body().onComplete(b -> {
+                        if (b.succeeded() && o.status == 200) {
+                            o.complete = true;
+                            o.servedBy = resp.getHeader("X-Offload-Served-By");
+                        } else if (b.failed() && o.error == null) {
+                            o.error = b.cause().toString();
+                        }
+                        finish.run();
+                    });
                     return;
                 }
                 o.pending = new StringBuilder();
@@ -205,6 +221,12 @@ final class LoadClient implements AutoCloseable {
      */
     List<Outcome> openLoop(Target t, long[] arrivals, IntFunction<String> body, long cutOffNanos)
             throws InterruptedException {
+        return openLoop(t, arrivals, body, cutOffNanos, true);
+    }
+
+    /** {@link #openLoop(Target, long[], IntFunction, long)}, streamed or not. */
+    List<Outcome> openLoop(Target t, long[] arrivals, IntFunction<String> body, long cutOffNanos, boolean streamed)
+            throws InterruptedException {
         Set<Outcome> open = new HashSet<>();
         List<Outcome> all = new ArrayList<>(arrivals.length);
         AtomicInteger pendingCount = new AtomicInteger();
@@ -216,7 +238,7 @@ final class LoadClient implements AutoCloseable {
             all.add(o);
             String b = body.apply(i);
             pendingCount.incrementAndGet();
-            context.runOnContext(v -> stream(t, b, o, open, pendingCount::decrementAndGet));
+            context.runOnContext(v -> send(t, b, o, open, pendingCount::decrementAndGet, streamed));
         }
         long deadline = start + cutOffNanos;
         while (pendingCount.get() > 0 && System.nanoTime() < deadline) {
