@@ -304,13 +304,35 @@ public final class Tier {
      * @param ttftMillis          moving average of time to first token; 0 until measured
      * @param tokensPerSecond     moving average of one stream's decode speed; 0 until measured
      * @param serviceMillis       moving average of one call's duration; 0 until measured
+     * @param maxQueueWaitMillis  admission refuses a request whose estimated wait exceeds this
      */
     public record State(String name, boolean external, int replicas, int healthyReplicas, int slots, int inFlight,
                         int queueLength, int queueCapacity, double waitMillis, double ttftMillis,
-                        double tokensPerSecond, double serviceMillis) {
+                        double tokensPerSecond, double serviceMillis, double maxQueueWaitMillis) {
+        /** A state without a queue-wait limit. */
+        public State(String name, boolean external, int replicas, int healthyReplicas, int slots, int inFlight,
+                     int queueLength, int queueCapacity, double waitMillis, double ttftMillis,
+                     double tokensPerSecond, double serviceMillis) {
+            this(name, external, replicas, healthyReplicas, slots, inFlight, queueLength, queueCapacity, waitMillis,
+                    ttftMillis, tokensPerSecond, serviceMillis, Double.POSITIVE_INFINITY);
+        }
+
         /** True when a request arriving now would be refused for a full queue. */
         public boolean queueFull() {
             return queueLength >= queueCapacity;
+        }
+
+        /** True when a request arriving now would be refused because its wait exceeds the limit. */
+        public boolean waitOverLimit() {
+            return waitMillis > maxQueueWaitMillis;
+        }
+
+        /**
+         * True when admission would refuse a request arriving now with this budget: it would have to
+         * queue, and its wait plus a mean call exceeds the budget (admission's deadline check).
+         */
+        public boolean refusesBudget(long budgetMillis) {
+            return waitMillis > 0 && serviceMillis > 0 && waitMillis + serviceMillis > budgetMillis;
         }
     }
 
@@ -330,7 +352,8 @@ public final class Tier {
         long wait = freeSlot && queue.size() == 0 ? 0 : estimateWaitNanos(queue.size() + 1);
         double perToken = decodeNanosPerTokenEwma;
         return new State(name, external, replicas.size(), healthy, slots, inFlight, queue.size(), queue.capacity(),
-                wait / 1e6, ttftEwmaNanos / 1e6, perToken == 0 ? 0 : 1e9 / perToken, serviceEwmaNanos / 1e6);
+                wait / 1e6, ttftEwmaNanos / 1e6, perToken == 0 ? 0 : 1e9 / perToken, serviceEwmaNanos / 1e6,
+                maxQueueWaitNanos / 1e6);
     }
 
     public String name() {

@@ -157,8 +157,19 @@ public final class OffloadPolicy {
                 retryAfter = min(retryAfter, v.circuitRetryMs());
                 continue;
             }
-            if (s.queueFull()) {
-                reasons.add(new Reason("QUEUE_FULL", "the " + name + " tier's queue is full"));
+            // The tier's own admission checks, so that a hint never sends a device to a tier that
+            // would refuse it on arrival.
+            if (s.queueFull() || s.waitOverLimit()) {
+                reasons.add(new Reason("QUEUE_FULL", s.queueFull() ? "the " + name + " tier's queue is full"
+                        : "the " + name + " tier's queue wait (about " + round(s.waitMillis()) + " ms) is over the gateway's limit of "
+                        + round(s.maxQueueWaitMillis()) + " ms"));
+                retryAfter = min(retryAfter, Math.max(1000, round(s.waitMillis())));
+                continue;
+            }
+            if (in.latencyBudgetMs() != null && s.refusesBudget(in.latencyBudgetMs())) {
+                reasons.add(new Reason("QUEUE_WAIT", "the " + name + " tier's queue adds about " + round(s.waitMillis())
+                        + " ms; with a call of about " + round(s.serviceMillis()) + " ms that breaks the budget of "
+                        + in.latencyBudgetMs() + " ms, so the tier would refuse the query"));
                 retryAfter = min(retryAfter, Math.max(1000, round(s.waitMillis())));
                 continue;
             }
