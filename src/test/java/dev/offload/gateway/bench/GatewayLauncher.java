@@ -45,7 +45,8 @@ public final class GatewayLauncher {
         }
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-Dquarkus.http.host=127.0.0.1");
-        Path data = workDir.resolve("data-" + label + "-" + System.nanoTime());
+        // Absolute: the child runs in the jar's directory, where a relative path would point elsewhere.
+        Path data = workDir.toAbsolutePath().resolve("data-" + label + "-" + System.nanoTime());
         cmd.add("-Dgateway.data-dir=" + data);
         // One key for the whole load ({@link #BENCH_KEY}), as a fleet behind one device key would
         // be; the per-device rate and per-tenant generation limits are lifted so they do not shape
