@@ -73,6 +73,8 @@ import java.util.function.IntFunction;
  * {@code --max-requests} [5000] per run. Gateway: {@code --gateway-jar}
  * [target/quarkus-app/quarkus-run.jar], {@code --gateway-concurrency} [max-batch],
  * {@code --gateway-queue-size} [gateway default], {@code --gateway-jvm-opts} [none],
+ * {@code --compare-jvm-opts} [none: parts 2 and 3 also measure a second gateway started with these
+ * JVM options instead, e.g. another garbage collector, as the target "gateway, &lt;options&gt;"],
  * {@code --java} [this JVM's]. Latency: {@code --latency-requests} [2000],
  * {@code --latency-warmup} [300] sequential per repetition, {@code --latency-initial-warmup}
  * [15000] per target before the first repetition, sent from {@code --latency-warmup-threads} [4]
@@ -125,6 +127,7 @@ public final class GenerationBenchmark {
         int gatewayConcurrency;
         String gatewayQueueSize;
         String gatewayJvmOpts;
+        String compareJvmOpts;
         String java;
         int latencyRequests;
         int latencyWarmup;
@@ -170,6 +173,7 @@ public final class GenerationBenchmark {
             gatewayConcurrency = integer(a, "gateway-concurrency", maxBatch);
             gatewayQueueSize = a.get("gateway-queue-size");
             gatewayJvmOpts = a.getOrDefault("gateway-jvm-opts", "");
+            compareJvmOpts = a.get("compare-jvm-opts");
             java = a.getOrDefault("java", GatewayLauncher.currentJava());
             latencyRequests = integer(a, "latency-requests", 2000);
             latencyWarmup = integer(a, "latency-warmup", 300);
@@ -523,10 +527,18 @@ public final class GenerationBenchmark {
             int gwPort = ChildProcess.freePort();
             ChildProcess gateway = startGateway(p, gwPort, sim.baseUrl() + "/v1", "latency");
             ChildProcess portkey = null;
+            ChildProcess compared = null;
             try {
                 List<LoadClient.Target> targets = new ArrayList<>();
                 targets.add(directTarget(sim));
                 targets.add(new LoadClient.Target("gateway", gwPort, PATH, Map.of("Authorization", BENCH_AUTH), "auto"));
+                if (p.compareJvmOpts != null) {
+                    int port = ChildProcess.freePort();
+                    compared = GatewayLauncher.start(p.java, Path.of(p.gatewayJar), p.compareJvmOpts, port, p.workDir,
+                            "latency-compared", gatewayProperties(p, sim.baseUrl() + "/v1"));
+                    targets.add(new LoadClient.Target("gateway, " + p.compareJvmOpts, port, PATH,
+                            Map.of("Authorization", BENCH_AUTH), "auto"));
+                }
                 if (p.portkeyDir != null) {
                     Path script = Path.of(p.portkeyDir, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
                     if (Files.isRegularFile(script)) {
@@ -601,7 +613,8 @@ public final class GenerationBenchmark {
                         Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
                         var clientSideBefore = TcpSockets.clientTimeWait(sim.port());
                         var serverSideBefore = TcpSockets.serverTimeWait(sim.port());
-                        ChildProcess proxy = t.name().equals("gateway") ? gateway : t.name().equals("portkey") ? portkey : null;
+                        ChildProcess proxy = t.name().equals("gateway") ? gateway : t.name().equals("portkey") ? portkey
+                                : t.name().startsWith("gateway, ") ? compared : null;
                         long cpuBefore = proxy == null ? -1 : proxy.cpuMillis();
                         double[] ttftBefore = t.name().equals("gateway") ? gatewayTimer(gwPort, "gateway_generation_ttft_seconds") : null;
                         errors[rep][ti] = sequential(client, t, p.latencyRequests, p.latencyRate, "m" + rep, h);
@@ -669,6 +682,9 @@ public final class GenerationBenchmark {
                 if (portkey != null) {
                     portkey.close();
                 }
+                if (compared != null) {
+                    compared.close();
+                }
                 gateway.close();
             }
         }
@@ -729,7 +745,7 @@ public final class GenerationBenchmark {
                     int failed = 0;
                     for (LoadClient.Outcome o : out) {
                         boolean ok = o.complete && o.status == 200
-                                && (!t.name().equals("gateway") || o.servedBy == null || "edge".equals(o.servedBy));
+                                && (!t.name().startsWith("gateway") || "edge".equals(o.servedBy));
                         if (ok) {
                             completed++;
                             h.recordValue(Math.min(o.endNanos - o.startNanos, h.getHighestTrackableValue()));
@@ -838,7 +854,7 @@ public final class GenerationBenchmark {
             long t0 = System.nanoTime();
             LoadClient.Single r = client.call(t, body, 10_000);
             long elapsed = System.nanoTime() - t0;
-            boolean ok = r.status() == 200 && (!t.name().equals("gateway") || "edge".equals(r.servedBy()));
+            boolean ok = r.status() == 200 && (!t.name().startsWith("gateway") || "edge".equals(r.servedBy()));
             if (!ok) {
                 errors++;
                 if (errors <= 3) {
@@ -855,6 +871,11 @@ public final class GenerationBenchmark {
     // ---------------------------------------------------------------- children
 
     private static ChildProcess startGateway(Params p, int port, String backendV1, String label) throws Exception {
+        return GatewayLauncher.start(p.java, Path.of(p.gatewayJar), p.gatewayJvmOpts, port, p.workDir, label,
+                gatewayProperties(p, backendV1));
+    }
+
+    private static Map<String, String> gatewayProperties(Params p, String backendV1) {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("gateway.index.load-sample-corpus", "false");
         props.put("gateway.tiers.edge.base-urls", backendV1);
@@ -864,7 +885,7 @@ public final class GenerationBenchmark {
         if (p.gatewayQueueSize != null) {
             props.put("gateway.tiers.edge.queue-size", p.gatewayQueueSize);
         }
-        return GatewayLauncher.start(p.java, Path.of(p.gatewayJar), p.gatewayJvmOpts, port, p.workDir, label, props);
+        return props;
     }
 
     /** The gateway's admission counters and limit, condensed from its Prometheus text. */
