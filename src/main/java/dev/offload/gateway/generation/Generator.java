@@ -36,6 +36,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -151,7 +152,8 @@ public class Generator {
             registerReplicaMetrics(r);
         }
         Tier tier = new Tier(name, c.external().orElse(externalByDefault), replicas, c.queueSize(),
-                c.maxQueueWait().toNanos(), r -> circuitState(r) != CircuitBreakerState.OPEN, System::nanoTime);
+                c.maxQueueWait().toNanos(), r -> circuitState(r) != CircuitBreakerState.OPEN,
+                r -> circuitState(r) == CircuitBreakerState.HALF_OPEN, System::nanoTime);
         tiers.put(name, tier);
         Gauge.builder(MetricNames.QUEUE_LENGTH, tier, Tier::queueLength).tag("tier", name)
                 .description("Requests waiting for a backend slot").register(registry);
@@ -423,7 +425,8 @@ public class Generator {
             }
             String reason = nothingConfigured ? "no_backend" : lastRefusal == null ? "backend_failed" : lastRefusal;
             int status = reason.equals("queue_full") || reason.equals("deadline") || reason.equals("queue_wait") ? 429 : 503;
-            long retryMs = Math.max(1000, lastRetryAfterNanos / 1_000_000);
+            // Jittered: devices refused together must not all come back in the same second.
+            long retryMs = RetryAfter.jitteredMillis(lastRetryAfterNanos / 1_000_000, ThreadLocalRandom.current());
             em.fail(new GenerationRejectedException(reason, status, retryMs,
                     "no tier could serve the request (" + reason + ")"));
         }
@@ -475,12 +478,15 @@ public class Generator {
             queueNanos += queuedNanos;
             ts.meters().queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
             long now = System.nanoTime();
-            if (now >= request.deadlineNanos()) {
-                // Not enough budget left to start a call: refuse rather than start work that cannot finish.
+            if (!tier.firstTokenInTime(this, now)) {
+                // Not enough budget left for a first token (it ran out while queued): refuse
+                // rather than start work that cannot finish in time.
                 state.set(DONE);
                 tier.release(r, 0);
                 ts.meters().rejection("deadline").increment();
-                em.fail(new GenerationRejectedException("deadline", 429, 1000, "deadline passed while queued"));
+                em.fail(new GenerationRejectedException("deadline", 429,
+                        RetryAfter.jitteredMillis(1000, ThreadLocalRandom.current()),
+                        "too little of the deadline left after queueing"));
                 return;
             }
             attempts++;

@@ -18,6 +18,15 @@ import java.util.function.Predicate;
  * sharing a retrieved context land where that prefix is cached), unless that replica is
  * more than half a batch busier than the least loaded one; others go to the least loaded.
  *
+ * <p>Deadlines: a request is refused (reason {@code deadline}) when what is left of its
+ * deadline is shorter than the tier's measured time to first token, or, when it would wait,
+ * shorter than the estimated wait plus one service time: a call that cannot produce a first
+ * token in time is backend work nobody will use.
+ *
+ * <p>Recovery: a replica whose circuit is half-open takes one call at a time (the probe), so a
+ * backend coming back is not handed a full batch of requests the circuit breaker would
+ * refuse anyway; once the probe succeeds and the circuit closes, the adaptive limit applies.
+ *
  * <p>Thread-safe: one lock per tier, held only for bookkeeping; backend calls start outside it.
  */
 public final class Tier {
@@ -55,6 +64,7 @@ public final class Tier {
     private final List<Replica> replicas;
     private final AdmissionQueue<Ticket> queue;
     private final Predicate<Replica> callable;
+    private final Predicate<Replica> probing;
     private final LongSupplier clock;
     private final java.util.Map<Ticket, Long> enqueuedAt = new java.util.HashMap<>();
     private volatile double serviceEwmaNanos;
@@ -73,7 +83,18 @@ public final class Tier {
      */
     Tier(String name, boolean external, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
          Predicate<Replica> callable, LongSupplier clock) {
+        this(name, external, replicas, queueSize, maxQueueWaitNanos, callable, r -> false, clock);
+    }
+
+    /**
+     * @param callable whether a replica may be called at all (its circuit is not open)
+     * @param probing  whether a callable replica is only being probed (its circuit is half-open):
+     *                 it then takes one call at a time
+     */
+    Tier(String name, boolean external, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
+         Predicate<Replica> callable, Predicate<Replica> probing, LongSupplier clock) {
         this.maxQueueWaitNanos = maxQueueWaitNanos;
+        this.probing = probing;
         this.name = name;
         this.external = external;
         this.replicas = List.copyOf(replicas);
@@ -93,6 +114,10 @@ public final class Tier {
             if (replicas.stream().noneMatch(r -> callable.test(r) && !t.excluded().contains(r))) {
                 return new Refusal("no_backend", estimateWaitNanos(queue.size()));
             }
+            long now = clock.getAsLong();
+            if (!firstTokenInTime(t, now)) {
+                return new Refusal("deadline", estimateWaitNanos(queue.size() + 1) + (long) ttftEwmaNanos);
+            }
             chosen = queue.size() == 0 ? choose(t) : null;
             if (chosen != null) {
                 chosen.acquire();
@@ -101,7 +126,6 @@ public final class Tier {
                 if (queue.size() >= queue.capacity()) {
                     return new Refusal("queue_full", wait);
                 }
-                long now = clock.getAsLong();
                 if (serviceEwmaNanos > 0 && now + wait + (long) serviceEwmaNanos > t.deadlineNanos()) {
                     return new Refusal("deadline", wait);
                 }
@@ -115,6 +139,21 @@ public final class Tier {
         }
         t.start(chosen, 0);
         return null;
+    }
+
+    /**
+     * Whether what is left of the ticket's deadline covers the tier's measured time to first
+     * token; until one was measured (the tier cannot know yet), whether any of it is left.
+     */
+    boolean firstTokenInTime(Ticket t, long now) {
+        long left = t.deadlineNanos() - now;
+        double ttft = ttftEwmaNanos;
+        return left > 0 && (ttft == 0 || left >= ttft);
+    }
+
+    /** Moving average of the time to first token of this tier's calls; 0 until one completed. */
+    public double ttftEwmaNanos() {
+        return ttftEwmaNanos;
     }
 
     /** Withdraws a waiting ticket; false if it already started. */
@@ -200,7 +239,7 @@ public final class Tier {
 
     private boolean anySlot() {
         for (Replica r : replicas) {
-            if (r.hasSlot() && callable.test(r)) {
+            if (callable.test(r) && freeSlot(r)) {
                 return true;
             }
         }
@@ -225,10 +264,20 @@ public final class Tier {
         return found;
     }
 
+    /** Calls the replica may carry: its adaptive limit, or one (the probe) while its circuit is half-open. */
+    private int slots(Replica r) {
+        return probing.test(r) ? 1 : r.limit();
+    }
+
+    /** A slot under the replica's limit; a half-open replica has one, for its probe. */
+    private boolean freeSlot(Replica r) {
+        return probing.test(r) ? r.inFlight() == 0 : r.hasSlot();
+    }
+
     private Replica choose(Ticket t) {
         List<Replica> free = new ArrayList<>(replicas.size());
         for (Replica r : replicas) {
-            if (r.hasSlot() && !t.excluded().contains(r) && callable.test(r)) {
+            if (!t.excluded().contains(r) && callable.test(r) && freeSlot(r)) {
                 free.add(r);
             }
         }
@@ -266,7 +315,7 @@ public final class Tier {
         int slots = 0;
         for (Replica r : replicas) {
             if (callable.test(r)) {
-                slots += r.limit();
+                slots += slots(r);
             }
         }
         return slots == 0 ? (long) serviceEwmaNanos : (long) (position * serviceEwmaNanos / slots);
@@ -345,8 +394,8 @@ public final class Tier {
             inFlight += r.inFlight();
             if (callable.test(r)) {
                 healthy++;
-                slots += r.limit();
-                freeSlot |= r.hasSlot();
+                slots += slots(r);
+                freeSlot |= freeSlot(r);
             }
         }
         long wait = freeSlot && queue.size() == 0 ? 0 : estimateWaitNanos(queue.size() + 1);

@@ -165,4 +165,48 @@ class TierTest {
         assertEquals(0, t.queueLength());
         assertEquals(null, waiting.startedOn);
     }
+
+    @Test
+    void aRequestWhoseBudgetIsShorterThanTheMeasuredFirstTokenTimeIsRefusedBeforeAnyCall() {
+        Tier t = tier(1, 4, 10);
+        long now = clock.get();
+        // Until a first token was measured, only a deadline already passed is refused.
+        assertEquals("deadline", t.admit(new FakeTicket("t", Priority.INTERACTIVE, now, null)).reason());
+        FakeTicket early = new FakeTicket("t", Priority.INTERACTIVE, now + 1, null);
+        assertNull(t.admit(early));
+        t.recordCompletion(800_000_000L, 1, 0); // the tier's first token takes 800 ms
+        t.release(early.startedOn, 900_000_000L);
+        FakeTicket tight = new FakeTicket("t", Priority.INTERACTIVE, now + 700_000_000L, null);
+        Tier.Refusal r = t.admit(tight);
+        assertNotNull(r, "700 ms left < 800 ms to a first token: no call may start");
+        assertEquals("deadline", r.reason());
+        assertNull(tight.startedOn);
+        assertTrue(r.retryAfterNanos() > 0);
+        FakeTicket enough = new FakeTicket("t", Priority.INTERACTIVE, now + 2_000_000_000L, null);
+        assertNull(t.admit(enough));
+        assertNotNull(enough.startedOn, "2 s left: the call starts");
+        // The check holds again when a queued ticket leaves the queue, whose budget ran down meanwhile.
+        assertTrue(t.firstTokenInTime(enough, now + 1_200_000_000L));
+        assertTrue(!t.firstTokenInTime(enough, now + 1_300_000_000L));
+    }
+
+    @Test
+    void aHalfOpenReplicaTakesOneProbeAtATime() {
+        java.util.concurrent.atomic.AtomicBoolean halfOpen = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Replica> rs = List.of(new Replica("edge", 0, "http://r0", 4, 4, null));
+        Tier t = new Tier("edge", false, rs, 10, Long.MAX_VALUE, r -> true, r -> halfOpen.get(), clock::get);
+        List<FakeTicket> tickets = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            FakeTicket k = ticket("t", Priority.INTERACTIVE);
+            assertNull(t.admit(k));
+            tickets.add(k);
+        }
+        assertEquals(1, rs.get(0).inFlight(), "one probe while half-open, not the whole limit of 4");
+        assertEquals(4, t.queueLength());
+        assertEquals(1, t.state().slots());
+        halfOpen.set(false); // the probe succeeded: the circuit closed
+        t.release(tickets.get(0).startedOn, 100_000_000L);
+        assertEquals(4, rs.get(0).inFlight(), "closed: up to the adaptive limit");
+        assertEquals(0, t.queueLength());
+    }
 }

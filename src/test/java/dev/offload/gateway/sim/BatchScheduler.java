@@ -47,6 +47,7 @@ final class BatchScheduler {
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger maxRunning = new AtomicInteger();
+    private final AtomicInteger maxInSystemSeen = new AtomicInteger();
     private volatile long kvUsed;
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong generationTokens = new AtomicLong();
@@ -82,10 +83,12 @@ final class BatchScheduler {
      * waiting queue already hold {@code maxBatch + maxWaiting} sequences.
      */
     boolean submit(Sequence sequence) {
-        if (inSystem.incrementAndGet() > maxInSystem) {
+        int n = inSystem.incrementAndGet();
+        if (n > maxInSystem) {
             inSystem.decrementAndGet();
             return false;
         }
+        maxInSystemSeen.accumulateAndGet(n, Math::max);
         waiting.incrementAndGet();
         inbox.add(sequence);
         return true;
@@ -103,9 +106,15 @@ final class BatchScheduler {
         return maxRunning.get();
     }
 
-    /** Forgets the maximum so far: it restarts from the current batch size. */
+    /** Largest number of sequences accepted at once (running plus waiting) since start or the last reset. */
+    int maxInSystemSeen() {
+        return maxInSystemSeen.get();
+    }
+
+    /** Forgets the maxima so far: they restart from the current batch size and the current number in the system. */
     void resetMaxRunning() {
         maxRunning.set(running.get());
+        maxInSystemSeen.set(inSystem.get());
     }
 
     /** Prompt plus generated tokens of the running sequences over the capacity, at most 1. */
@@ -218,6 +227,9 @@ final class BatchScheduler {
             }
             waitingQueue.poll();
             waiting.decrementAndGet();
+            if (next.firstTokenDelayNanos > 0) {
+                next.readyAtNanos = System.nanoTime() + next.firstTokenDelayNanos;
+            }
             batch.add(next);
             kvReserved += next.kvReservation();
             promptTokens.addAndGet(next.promptTokens);

@@ -30,18 +30,26 @@ final class Sequence {
     final long slowNanos;
     /** Tokens after which the connection is reset ({@link Fault#RESET_MID_STREAM}); -1 for none. */
     final int resetAfter;
+    /** Extra time from joining the batch to the first token (a slow prefill that does not stall the batch); 0 for none. */
+    final long firstTokenDelayNanos;
     final Listener listener;
 
     private volatile boolean cancelled;
 
     // scheduler thread only
     int generated;
-    /** A decode step starting before this leaves the sequence out (only ever set for SLOW ones). */
+    /** A decode step starting before this leaves the sequence out (set for SLOW ones and a first-token delay). */
     long readyAtNanos = Long.MIN_VALUE;
 
     Sequence(long id, int promptTokens, int targetTokens, boolean lengthLimited, long slowNanos, int resetAfter,
              Listener listener) {
+        this(id, promptTokens, targetTokens, lengthLimited, slowNanos, resetAfter, 0, listener);
+    }
+
+    Sequence(long id, int promptTokens, int targetTokens, boolean lengthLimited, long slowNanos, int resetAfter,
+             long firstTokenDelayNanos, Listener listener) {
         this.id = id;
+        this.firstTokenDelayNanos = Math.max(0, firstTokenDelayNanos);
         this.promptTokens = promptTokens;
         this.targetTokens = targetTokens;
         this.lengthLimited = lengthLimited;

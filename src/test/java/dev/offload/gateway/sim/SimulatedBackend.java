@@ -97,6 +97,7 @@ public final class SimulatedBackend implements AutoCloseable {
     private final Random faultRandom;
     private final long startedAtSeconds = System.currentTimeMillis() / 1000;
     private volatile long slowDelayNanos;
+    private volatile long firstTokenDelayNanos;
     private volatile int resetAfterTokens;
     private volatile boolean closed;
     private volatile int port;
@@ -191,6 +192,16 @@ public final class SimulatedBackend implements AutoCloseable {
         slowDelayNanos = requireNonNegative(delay, "slowDelayPerToken").toNanos();
     }
 
+    /**
+     * Extra time between a request joining the batch and its first token, for requests that
+     * arrive from now on: a slow prefill (long context, a big model) that, unlike
+     * {@link Builder#prefillPerToken}, does not stall the other sequences' decode steps.
+     * {@link Duration#ZERO} turns it off.
+     */
+    public void firstTokenDelay(Duration delay) {
+        firstTokenDelayNanos = requireNonNegative(delay, "firstTokenDelay").toNanos();
+    }
+
     /** Tokens streamed before a {@link Fault#RESET_MID_STREAM} close, for requests that arrive from now on. */
     public void resetAfterTokens(int tokens) {
         resetAfterTokens = requireAtLeast(tokens, 0, "resetAfterTokens");
@@ -251,6 +262,15 @@ public final class SimulatedBackend implements AutoCloseable {
         return scheduler.maxRunning();
     }
 
+    /**
+     * Largest number of chat completions this backend held at once, running or waiting in its
+     * engine (the concurrency it saw), since start or {@link #resetStats()}. Requests answered
+     * at once with an error or held by a hang fault are not counted.
+     */
+    public int maxConcurrentObserved() {
+        return scheduler.maxInSystemSeen();
+    }
+
     /** Requests held by a hang fault whose client is still connected. */
     public int hanging() {
         return stats.hanging.get();
@@ -295,7 +315,7 @@ public final class SimulatedBackend implements AutoCloseable {
 
     /**
      * Zeroes the request counters, clears the records and restarts {@link #maxRunningObserved()}
-     * from the current batch size. The vLLM token counters are kept; the fault is unchanged.
+     * and {@link #maxConcurrentObserved()} from the current values. The vLLM token counters are kept; the fault is unchanged.
      */
     public void resetStats() {
         stats.reset();
@@ -439,7 +459,7 @@ public final class SimulatedBackend implements AutoCloseable {
                 ChatExchange exchange = new ChatExchange(response, context, stats, chat, id, receivedAt);
                 Sequence sequence = new Sequence(id, chat.promptTokens, target, chat.maxTokens <= config.outputTokens,
                         drawn == Fault.SLOW ? slowDelayNanos : 0,
-                        drawn == Fault.RESET_MID_STREAM ? resetAfterTokens : -1, exchange);
+                        drawn == Fault.RESET_MID_STREAM ? resetAfterTokens : -1, firstTokenDelayNanos, exchange);
                 if (!scheduler.submit(sequence)) {
                     failed(response, 503, "Service overloaded: the waiting queue is full", "server_error", null);
                     return;
