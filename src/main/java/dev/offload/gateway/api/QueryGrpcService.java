@@ -22,8 +22,6 @@ import dev.offload.gateway.offload.OffloadPolicy;
 import dev.offload.gateway.pipeline.QueryFailedException;
 import dev.offload.gateway.pipeline.QueryPipeline;
 import dev.offload.gateway.retrieval.InvalidRequestException;
-import io.grpc.Context;
-import io.grpc.Deadline;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -31,7 +29,6 @@ import jakarta.inject.Inject;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * gRPC {@code offload.v1.QueryService}: the same pipeline and policy as {@code /v1/query} and
@@ -109,8 +106,7 @@ public class QueryGrpcService implements QueryService {
     }
 
     private static Long remainingMillis() {
-        Deadline d = Context.current().getDeadline();
-        return d == null ? null : Math.max(1, d.timeRemaining(TimeUnit.MILLISECONDS));
+        return GrpcDeadlineInterceptor.remainingMillis();
     }
 
     private static List<QueryApi.Turn> turns(List<Turn> turns) {

@@ -240,6 +240,21 @@ class OverloadSuiteTest {
      * clients as the tier has slots, so a slot never idles while a client is between two
      * requests; counted over the last 4 s of 6 (the first 2 s warm up connections and JIT).
      */
+    /**
+     * The simulator's capacity at the gateway's per-replica limit, from its parameters
+     * (SimulatedBackendsResource: a decode step takes 4 ms + 1 ms per running sequence; prefill
+     * is ignored, a few ms): sum over replicas of limit / (MAX_TOKENS x step).
+     */
+    private double nominalCapacity() {
+        double perSecond = 0;
+        for (Replica r : edge().replicas()) {
+            int batch = r.maxConcurrency();
+            double serviceSeconds = MAX_TOKENS * (4 + batch) / 1000.0;
+            perSecond += batch / serviceSeconds;
+        }
+        return perSecond;
+    }
+
     private double measureCapacity() throws Exception {
         int clients = 2 * edgeSlots();
         long start = System.nanoTime();
@@ -291,7 +306,12 @@ class OverloadSuiteTest {
     @Test
     @Order(1)
     void twiceTheCapacityKeepsGoodputAndRefusesFast() throws Exception {
-        double capacity = measureCapacity();
+        // The larger of the measured and the simulator's nominal capacity: on a busy machine the
+        // closed loop can under-measure (client-side gaps between requests), which would make the
+        // "2x" load a mere 1.3x and flatter the goodput ratio.
+        double measured = measureCapacity();
+        double nominal = nominalCapacity();
+        double capacity = Math.max(measured, nominal);
         double rate = 2 * capacity;
         for (SimulatedBackend b : SimulatedBackendsResource.all()) {
             b.resetStats();
@@ -341,8 +361,8 @@ class OverloadSuiteTest {
             maxBackend = Math.max(maxBackend, b.maxConcurrentObserved());
         }
         int limit = tier.replicas().get(0).maxConcurrency();
-        System.out.printf(java.util.Locale.ROOT, "overload: capacity %.1f req/s (closed loop, %d clients), offered %.1f req/s for %d ms: "
-                        + "%d requests, %d admitted, %d refused, %d other%n", capacity, 2 * edgeSlots(), rate, runMs,
+        System.out.printf(java.util.Locale.ROOT, "overload: capacity %.1f req/s (closed loop, %d clients: %.1f; nominal %.1f), offered %.1f req/s for %d ms: "
+                        + "%d requests, %d admitted, %d refused, %d other%n", capacity, 2 * edgeSlots(), measured, nominal, rate, runMs,
                 outcomes.size(), admitted.size(), rejections.size(), other);
         System.out.printf(java.util.Locale.ROOT, "overload: goodput %.1f req/s within %d ms = %.3f of capacity; admitted p50 %.0f ms p99 %.0f ms max %.0f ms%n",
                 goodput, OBJECTIVE_MS, ratio, percentile(admitted, 0.5), p99Admitted, percentile(admitted, 1.0));
@@ -548,7 +568,6 @@ class OverloadSuiteTest {
      */
     @Test
     @Order(4)
-    @org.junit.jupiter.api.Disabled("known bug: the gRPC deadline does not reach the query pipeline; see reliability.md")
     void aGrpcDeadlineShorterThanTheFirstTokenReachesNoBackend() throws Exception {
         for (Tier t : generator.tiers()) {
             assertTrue(t.ttftEwmaNanos() >= 850e6, t.name() + " TTFT average " + t.ttftEwmaNanos() / 1e6 + " ms");
