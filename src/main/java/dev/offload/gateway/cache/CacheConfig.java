@@ -18,15 +18,15 @@ public interface CacheConfig {
     double similarityThreshold();
 
     /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 leaves it out. */
-    @WithDefault("0.3")
+    @WithDefault("0")
     double lexicalWeight();
 
     /** Weight of character overlap (Jaccard of character trigrams) added to the cosine when ranking candidates; 0 leaves it out. */
-    @WithDefault("0")
+    @WithDefault("0.3")
     double trigramWeight();
 
     /** A hit needs this lead in ranking score over any candidate with a different answer; otherwise the lookup misses as ambiguous. */
-    @WithDefault("0.03")
+    @WithDefault("0.02")
     double ambiguityMargin();
 
     /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */
