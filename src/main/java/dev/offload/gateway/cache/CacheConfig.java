@@ -6,7 +6,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** The semantic cache. Threshold, lexical weight and margin defaults are measured; see cache.md. */
+/** The semantic cache. Threshold, weight and margin defaults are measured; see cache.md. */
 @ConfigMapping(prefix = "gateway.cache")
 public interface CacheConfig {
     /** Answer repeated questions from the cache and store new answers in it. */
@@ -17,12 +17,16 @@ public interface CacheConfig {
     @WithDefault("0.76")
     double similarityThreshold();
 
-    /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 ranks by cosine alone. */
-    @WithDefault("0.3")
+    /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 leaves it out. */
+    @WithDefault("0")
     double lexicalWeight();
 
+    /** Weight of character overlap (Jaccard of character trigrams) added to the cosine when ranking candidates; 0 leaves it out. */
+    @WithDefault("0.3")
+    double trigramWeight();
+
     /** A hit needs this lead in ranking score over any candidate with a different answer; otherwise the lookup misses as ambiguous. */
-    @WithDefault("0.03")
+    @WithDefault("0.02")
     double ambiguityMargin();
 
     /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */

@@ -6,12 +6,22 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Word overlap of two queries, the cache's second opinion next to embedding similarity: the
- * Jaccard coefficient (Jaccard 1912) of their sets of content-word stems. Stopwords are dropped
- * and each word is cut to its first five characters (truncation stemming: crude, language-blind,
- * and enough to match "returns"/"returned" or "dataset"/"datasets"). A small sentence-embedding
- * model rates two different questions about one subject almost as close as two wordings of one
- * question; the words that differ ({@code shape} vs {@code nbytes}) tell them apart.
+ * Surface overlap of two queries, the cache's second opinion next to embedding similarity. A
+ * small sentence-embedding model rates two different questions about one subject almost as close
+ * as two wordings of one question; the characters and words that differ ({@code shape} vs
+ * {@code nbytes}, {@code split} vs {@code splits}) tell them apart. Two measures, both the
+ * Jaccard coefficient (Jaccard 1912) of two sets:
+ *
+ * <ul>
+ *   <li>{@link #trigrams character trigrams} of the normalised text, padded with one space at
+ *       each end: every character counts, stopwords and punctuation included, and inflections
+ *       ("returns"/"returned") share most of their trigrams. Character n-gram overlap is the
+ *       classic string similarity for near-duplicate text (Ukkonen 1992, "Approximate
+ *       string-matching with q-grams and maximal matches"); on the paraphrase pairs it separates
+ *       near-duplicate cached questions better than word stems (see cache.md).</li>
+ *   <li>{@link #terms content-word stems}: stopwords are dropped and each word is cut to its
+ *       first five characters (truncation stemming: crude, language-blind).</li>
+ * </ul>
  *
  * <p>Stateless; thread-safe.
  */
@@ -69,6 +79,55 @@ final class LexicalOverlap {
             }
         }
         return Arrays.copyOf(sorted, distinct);
+    }
+
+    /**
+     * Sorted distinct character trigrams of a {@link #normalize normalised} text with one space
+     * added at each end (so a word's first and last letters form trigrams of their own). Each
+     * trigram is its three UTF-16 code units packed into one long: exact, no hash collisions.
+     */
+    static long[] trigrams(String normalized) {
+        int len = normalized.length() + 2;
+        if (len < 3) {
+            return new long[0];
+        }
+        long[] out = new long[len - 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ((long) paddedAt(normalized, i) << 32) | ((long) paddedAt(normalized, i + 1) << 16)
+                    | paddedAt(normalized, i + 2);
+        }
+        Arrays.sort(out);
+        int distinct = 0;
+        for (int k = 0; k < out.length; k++) {
+            if (k == 0 || out[k] != out[k - 1]) {
+                out[distinct++] = out[k];
+            }
+        }
+        return Arrays.copyOf(out, distinct);
+    }
+
+    private static char paddedAt(String s, int i) {
+        return i == 0 || i == s.length() + 1 ? ' ' : s.charAt(i - 1);
+    }
+
+    /** |a ∩ b| / |a ∪ b| of two sorted distinct arrays; 0 when both are empty. */
+    static double jaccard(long[] a, long[] b) {
+        int i = 0;
+        int j = 0;
+        int common = 0;
+        while (i < a.length && j < b.length) {
+            if (a[i] == b[j]) {
+                common++;
+                i++;
+                j++;
+            } else if (a[i] < b[j]) {
+                i++;
+            } else {
+                j++;
+            }
+        }
+        int union = a.length + b.length - common;
+        return union == 0 ? 0 : (double) common / union;
     }
 
     /** |a ∩ b| / |a ∪ b| of two sorted distinct arrays; 0 when both are empty. */

@@ -29,12 +29,12 @@ import java.util.function.Supplier;
  * <p>A lookup first tries the normalised query text (exact fast path, no vector needed), then
  * compares the query embedding with every entry of the partition (brute force; partitions are
  * bounded by {@code maxEntries}). The {@code candidates} nearest by cosine are re-scored as
- * {@code cosine + lexicalWeight × word overlap} ({@link LexicalOverlap}); the best one answers if
- * its cosine reaches {@code similarityThreshold} and no candidate with a different answer scores
- * within {@code ambiguityMargin} of it (then the query is ambiguous between two cached answers,
- * and guessing would hand one device another's answer). The threshold gates the winner only:
- * ranking and the ambiguity test do not depend on it. Threshold, weight and margin defaults were
- * chosen by measurement (see {@code cache.md}).
+ * {@code cosine + trigramWeight × character-trigram overlap + lexicalWeight × word overlap}
+ * ({@link LexicalOverlap}); the best one answers if its cosine reaches {@code similarityThreshold}
+ * and no candidate with a different answer scores within {@code ambiguityMargin} of it (then the
+ * query is ambiguous between two cached answers, and guessing would hand one device another's
+ * answer). The threshold gates the winner only: ranking and the ambiguity test do not depend on
+ * it. Threshold, weights and margin defaults were chosen by measurement (see {@code cache.md}).
  *
  * <p>Entries expire after {@code ttl} (by the injected clock) and are evicted least recently used
  * first when the cache would exceed {@code maxEntries} or {@code maxBytes} (an estimate of heap
@@ -54,21 +54,23 @@ public final class SemanticCache {
      *
      * @param enabled             when false, lookups miss and puts store nothing
      * @param similarityThreshold minimum cosine between the query and the cached query, in [0, 1]
-     * @param lexicalWeight       weight of word overlap in re-scoring candidates, ≥ 0 (0: cosine only)
+     * @param lexicalWeight       weight of word-stem overlap in re-scoring candidates, ≥ 0 (0: not used)
+     * @param trigramWeight       weight of character-trigram overlap in re-scoring candidates, ≥ 0
+     *                            (0: not used; both weights 0: cosine only)
      * @param ambiguityMargin     minimum lead of the best candidate over one with another answer, ≥ 0
      * @param candidates          nearest entries (by cosine) that are re-scored, ≥ 1
      * @param ttl                 how long an entry may answer, positive
      * @param maxEntries          entries over all tenants, ≥ 1
      * @param maxBytes            estimated bytes over all tenants, ≥ 1
      */
-    public record Settings(boolean enabled, double similarityThreshold, double lexicalWeight, double ambiguityMargin,
-                           int candidates, Duration ttl, int maxEntries, long maxBytes) {
+    public record Settings(boolean enabled, double similarityThreshold, double lexicalWeight, double trigramWeight,
+                           double ambiguityMargin, int candidates, Duration ttl, int maxEntries, long maxBytes) {
         public Settings {
             if (!(similarityThreshold >= 0 && similarityThreshold <= 1)) {
                 throw new IllegalArgumentException("similarity threshold must be in [0, 1]: " + similarityThreshold);
             }
-            if (!(lexicalWeight >= 0) || !(ambiguityMargin >= 0)) {
-                throw new IllegalArgumentException("lexical weight and ambiguity margin must be ≥ 0");
+            if (!(lexicalWeight >= 0) || !(trigramWeight >= 0) || !(ambiguityMargin >= 0)) {
+                throw new IllegalArgumentException("lexical weight, trigram weight and ambiguity margin must be ≥ 0");
             }
             if (candidates < 1 || maxEntries < 1 || maxBytes < 1) {
                 throw new IllegalArgumentException("candidates, max entries and max bytes must be ≥ 1");
@@ -92,19 +94,21 @@ public final class SemanticCache {
         final String normalized;
         final float[] vector;
         final int[] terms;
+        final long[] trigrams;
         final String answer;
         final List<CachedSource> sources;
         final long storedAt;
         final long bytes;
         volatile boolean live = true;
 
-        Entry(PartitionKey key, String query, String normalized, float[] vector, int[] terms, String answer,
-              List<CachedSource> sources, long storedAt) {
+        Entry(PartitionKey key, String query, String normalized, float[] vector, int[] terms, long[] trigrams,
+              String answer, List<CachedSource> sources, long storedAt) {
             this.key = key;
             this.query = query;
             this.normalized = normalized;
             this.vector = vector;
             this.terms = terms;
+            this.trigrams = trigrams;
             this.answer = answer;
             this.sources = sources;
             this.storedAt = storedAt;
@@ -117,6 +121,7 @@ public final class SemanticCache {
          */
         private long estimateBytes() {
             long n = key.scope().estimatedBytes() + 160 + 16 + 4L * vector.length + 16 + 4L * terms.length
+                    + 16 + 8L * trigrams.length
                     + 2L * (query.length() + normalized.length() + answer.length()) + 3 * 40;
             for (CachedSource s : sources) {
                 n += 64 + 2L * (s.documentId().length() + len(s.chunkId()) + len(s.title()) + len(s.snippet()));
@@ -134,6 +139,9 @@ public final class SemanticCache {
         volatile Entry[] entries = new Entry[0];
         final ConcurrentHashMap<String, Entry> exact = new ConcurrentHashMap<>();
     }
+
+    private static final int[] NO_TERMS = new int[0];
+    private static final long[] NO_TRIGRAMS = new long[0];
 
     /** Invalidation records kept for tickets; older ones are summarised by {@link #forgottenBefore}. */
     private static final int MAX_INVALIDATION_RECORDS = 100_000;
@@ -274,12 +282,15 @@ public final class SemanticCache {
         if (found == 0) {
             return miss(record, false);
         }
-        // Re-score the nearest candidates with word overlap.
+        // Re-score the nearest candidates with surface overlap.
         int[] terms = settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : null;
+        long[] trigrams = settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : null;
         double[] score = new double[found];
         int best = 0;
         for (int i = 0; i < found; i++) {
-            score[i] = topCos[i] + (terms == null ? 0 : settings.lexicalWeight() * LexicalOverlap.jaccard(terms, top[i].terms));
+            score[i] = topCos[i]
+                    + (terms == null ? 0 : settings.lexicalWeight() * LexicalOverlap.jaccard(terms, top[i].terms))
+                    + (trigrams == null ? 0 : settings.trigramWeight() * LexicalOverlap.jaccard(trigrams, top[i].trigrams));
             if (score[i] > score[best]) {
                 best = i;
             }
@@ -354,8 +365,11 @@ public final class SemanticCache {
         }
         PartitionKey key = new PartitionKey(tenant, scope);
         String normalized = LexicalOverlap.normalize(query);
-        Entry entry = new Entry(key, query, normalized, unit(embedding), LexicalOverlap.terms(normalized), answer, src,
-                nanoClock.getAsLong());
+        // Only what the ranking uses is computed and held.
+        Entry entry = new Entry(key, query, normalized, unit(embedding),
+                settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : NO_TERMS,
+                settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : NO_TRIGRAMS,
+                answer, src, nanoClock.getAsLong());
         if (entry.bytes > settings.maxBytes()) {
             rejected.increment();
             return false;

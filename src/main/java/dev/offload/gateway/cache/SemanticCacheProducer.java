@@ -13,7 +13,7 @@ public class SemanticCacheProducer {
     }
 
     static SemanticCache.Settings settings(CacheConfig c) {
-        return new SemanticCache.Settings(c.enabled(), c.similarityThreshold(), c.lexicalWeight(), c.ambiguityMargin(),
-                c.candidates(), c.ttl(), c.maxEntries(), c.maxBytes().asLongValue());
+        return new SemanticCache.Settings(c.enabled(), c.similarityThreshold(), c.lexicalWeight(), c.trigramWeight(),
+                c.ambiguityMargin(), c.candidates(), c.ttl(), c.maxEntries(), c.maxBytes().asLongValue());
     }
 }

@@ -23,6 +23,11 @@ class CacheWiringTest {
     void settingsComeFromConfiguration() {
         SemanticCache.Settings s = cache.settings();
         assertEquals(config.similarityThreshold(), s.similarityThreshold());
+        // The documented ranking defaults, each in its own place (distinct values catch a swapped argument).
+        assertEquals(0.0, s.lexicalWeight());
+        assertEquals(0.3, s.trigramWeight());
+        assertEquals(0.02, s.ambiguityMargin());
+        assertEquals(config.trigramWeight(), s.trigramWeight());
         assertEquals(Duration.ofHours(1), s.ttl());
         assertEquals(64L * 1024 * 1024, s.maxBytes());
         assertEquals(10_000, s.maxEntries());

@@ -23,7 +23,7 @@ class SemanticCacheTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
     private SemanticCache cache(double threshold, int maxEntries, long maxBytes) {
-        return new SemanticCache(new SemanticCache.Settings(true, threshold, 0, 0, 5, Duration.ofMinutes(10), maxEntries,
+        return new SemanticCache(new SemanticCache.Settings(true, threshold, 0, 0, 0, 5, Duration.ofMinutes(10), maxEntries,
                 maxBytes), clock::get);
     }
 
@@ -263,7 +263,7 @@ class SemanticCacheTest {
 
     @Test
     void wordOverlapBreaksNearTiesAndAmbiguityMisses() {
-        SemanticCache.Settings s = new SemanticCache.Settings(true, 0.8, 0.2, 0.02, 5, Duration.ofMinutes(10), 100,
+        SemanticCache.Settings s = new SemanticCache.Settings(true, 0.8, 0.2, 0, 0.02, 5, Duration.ofMinutes(10), 100,
                 10_000_000);
         SemanticCache c = new SemanticCache(s, clock::get);
         c.put(c.ticket(), "t", CacheScope.NONE, "What does the shape method return?", at(0.90), "rows and columns", from("d1"));
@@ -285,8 +285,51 @@ class SemanticCacheTest {
     }
 
     @Test
+    void characterTrigramsTellApartWhatWordStemsCannot() {
+        // "split" and "splits" share their five-letter stem, so word overlap sees two equal candidates
+        // with nearly the same cosine and refuses; their character trigrams differ and pick "splits".
+        String query = "How do I use the splits parameter?";
+        SemanticCache words = new SemanticCache(new SemanticCache.Settings(true, 0.8, 0.2, 0, 0.02, 5,
+                Duration.ofMinutes(10), 100, 10_000_000), clock::get);
+        SemanticCache chars = new SemanticCache(new SemanticCache.Settings(true, 0.8, 0, 0.5, 0.02, 5,
+                Duration.ofMinutes(10), 100, 10_000_000), clock::get);
+        for (SemanticCache c : List.of(words, chars)) {
+            c.put(c.ticket(), "t", CacheScope.NONE, "What does the split parameter do?", at(0.905), "split answer", from("d1"));
+            c.put(c.ticket(), "t", CacheScope.NONE, "What does the splits parameter do?", at(0.900), "splits answer", from("d2"));
+        }
+        assertTrue(words.lookup("t", CacheScope.NONE, query, E1).isEmpty());
+        assertEquals(1, words.stats().ambiguous());
+        CacheHit hit = chars.lookup("t", CacheScope.NONE, query, E1).orElseThrow();
+        assertEquals("splits answer", hit.answer());
+        assertEquals(0.900, hit.similarity(), 1e-6, "the reported similarity stays the cosine");
+        // The threshold still gates the cosine, not the re-ranked score.
+        SemanticCache strict = new SemanticCache(new SemanticCache.Settings(true, 0.95, 0, 0.5, 0.02, 5,
+                Duration.ofMinutes(10), 100, 10_000_000), clock::get);
+        strict.put(strict.ticket(), "t", CacheScope.NONE, "What does the splits parameter do?", at(0.90), "splits answer",
+                from("d2"));
+        assertTrue(strict.lookup("t", CacheScope.NONE, query, E1).isEmpty());
+    }
+
+    @Test
+    void entriesHoldOnlyTheOverlapTheRankingUses() {
+        SemanticCache plain = new SemanticCache(new SemanticCache.Settings(true, 0.8, 0, 0, 0, 5,
+                Duration.ofMinutes(10), 100, 10_000_000), clock::get);
+        SemanticCache ranked = new SemanticCache(new SemanticCache.Settings(true, 0.8, 0.2, 0.3, 0, 5,
+                Duration.ofMinutes(10), 100, 10_000_000), clock::get);
+        String q = "What does the splits parameter of load_dataset do?";
+        for (SemanticCache c : List.of(plain, ranked)) {
+            c.put(c.ticket(), "t", CacheScope.NONE, q, E1, "a", from("d1"));
+        }
+        // Word stems (4 bytes each) and trigrams (8 bytes each) are only computed and held when weighted.
+        String normalized = LexicalOverlap.normalize(q);
+        long extra = 4L * LexicalOverlap.terms(normalized).length + 8L * LexicalOverlap.trigrams(normalized).length;
+        assertTrue(extra > 0);
+        assertEquals(plain.stats().bytes() + extra, ranked.stats().bytes());
+    }
+
+    @Test
     void disabledCacheNeitherStoresNorAnswers() {
-        SemanticCache c = new SemanticCache(new SemanticCache.Settings(false, 0.9, 0, 0, 5, Duration.ofMinutes(1), 10, 1_000_000),
+        SemanticCache c = new SemanticCache(new SemanticCache.Settings(false, 0.9, 0, 0, 0, 5, Duration.ofMinutes(1), 10, 1_000_000),
                 clock::get);
         assertFalse(store(c, "t", CacheScope.NONE, "q", E1, "a", "d"));
         assertTrue(c.lookup("t", CacheScope.NONE, "q", E1).isEmpty());
@@ -296,9 +339,13 @@ class SemanticCacheTest {
     void rejectsBadInput() {
         assertThrows(IllegalArgumentException.class, () -> cache(1.5, 10, 10));
         assertThrows(IllegalArgumentException.class, () -> cache(0.9, 0, 10));
-        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, -1, 0, 5,
+        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, -1, 0, 0, 5,
                 Duration.ofMinutes(1), 10, 10));
-        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, 0, 0, 5,
+        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, 0, -0.1, 0, 5,
+                Duration.ofMinutes(1), 10, 10));
+        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, 0, Double.NaN, 0, 5,
+                Duration.ofMinutes(1), 10, 10));
+        assertThrows(IllegalArgumentException.class, () -> new SemanticCache.Settings(true, 0.9, 0, 0, 0, 5,
                 Duration.ZERO, 10, 10));
         SemanticCache c = cache();
         assertThrows(IllegalArgumentException.class, () -> store(c, "t", CacheScope.NONE, "q", new float[4], "a", "d"));
