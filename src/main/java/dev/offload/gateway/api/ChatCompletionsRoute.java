@@ -73,6 +73,8 @@ public class ChatCompletionsRoute {
     LimitsConfig limits;
     @Inject
     TenantGenerationLimiter tenantLimiter;
+    @Inject
+    RequestAccounting accounting;
 
     void register(@Observes Router router) {
         router.post("/v1/chat/completions")
@@ -189,8 +191,10 @@ public class ChatCompletionsRoute {
             sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
             return;
         }
+        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.CHAT, "http");
         Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
         if (permit.isEmpty()) {
+            ticket.end(RequestAccounting.Outcome.SHED);
             SecurityMetrics.limitRejected("tenant_generations", SecurityMetrics.HTTP);
             ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
             sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
@@ -202,7 +206,7 @@ public class ChatCompletionsRoute {
                 maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
                 prefixKey(turns), allowedTiers, () -> sources(tenant, question));
         boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream, question, permit.get()).run(g);
+        new Exchange(ctx, model, stream, question, permit.get(), ticket).run(g);
     }
 
     /**
@@ -242,9 +246,12 @@ public class ChatCompletionsRoute {
         private volatile Cancellable subscription;
         /** Given back before the last byte goes out, so the device's next request finds the slot free. */
         private final TenantGenerationLimiter.Permit permit;
+        private final RequestAccounting.Ticket ticket;
 
-        Exchange(RoutingContext ctx, String model, boolean stream, String question, TenantGenerationLimiter.Permit permit) {
+        Exchange(RoutingContext ctx, String model, boolean stream, String question, TenantGenerationLimiter.Permit permit,
+                 RequestAccounting.Ticket ticket) {
             this.permit = permit;
+            this.ticket = ticket;
             this.ctx = ctx;
             this.question = question;
             this.response = ctx.response();
@@ -255,6 +262,7 @@ public class ChatCompletionsRoute {
         void run(GenerationRequest g) {
             response.closeHandler(v -> {
                 if (ended.compareAndSet(false, true)) {
+                    ticket.cancelled();
                     Cancellable s = subscription;
                     if (s != null) {
                         s.cancel(); // the device went away: cancel the backend call now
@@ -264,11 +272,11 @@ public class ChatCompletionsRoute {
             try {
                 subscription = generator.generate(g)
                         .onTermination().invoke(permit::release) // also when cancelled
-                        .subscribe().with(this::onEvent, this::onFailure, () -> {
-                        });
+                        .subscribe().with(this::onEvent, this::onFailure, this::onComplete);
             } catch (RuntimeException e) {
                 permit.release();
-                throw e;
+                onFailure(e);
+                return;
             }
             if (ended.get()) {
                 subscription.cancel();
@@ -289,6 +297,7 @@ public class ChatCompletionsRoute {
                         "{\"content\":" + ChatCompletions.quote(t.text()) + "}", null, null)));
             } else if (e instanceof GenerationEvent.Completed c) {
                 ended.set(true);
+                ticket.completed();
                 permit.release();
                 String extra = "\"offload\":{\"servedBy\":" + ChatCompletions.quote(c.servedBy())
                         + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
@@ -318,11 +327,20 @@ public class ChatCompletionsRoute {
             }
         }
 
+        /** Generation always ends with a completion event or a failure; should it not, the device still gets an end. */
+        private synchronized void onComplete() {
+            if (!ended.get()) {
+                ticket.unterminated();
+                onFailure(new StreamFailedException("incomplete", "the generation ended without a completion", null));
+            }
+        }
+
         private synchronized void onFailure(Throwable failure) {
             permit.release();
             if (!ended.compareAndSet(false, true)) {
                 return;
             }
+            ticket.failed(failure);
             if (failure instanceof GenerationRejectedException r && !headersSent) {
                 // The hint rides on the refusal so a device stays local instead of retrying at once.
                 OffloadHint hint = advisor.forUnknownDevice(question, r.retryAfterSeconds() * 1000, r.reason());

@@ -45,6 +45,8 @@ public class QueryGrpcService implements QueryService {
     OffloadConfig config;
     @Inject
     dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
+    @Inject
+    RequestAccounting accounting;
 
     @Override
     public Multi<QueryEvent> query(QueryRequest request) {
@@ -59,17 +61,49 @@ public class QueryGrpcService implements QueryService {
                     request.hasTemperature() ? request.getTemperature() : null, emptyToNull(request.getPriority()));
             var query = QueryApi.toQuery(r);
             pipeline.validate(query);
+            RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.QUERY, "grpc");
             var permit = tenantLimiter.tryAcquire(tenant);
             if (permit.isEmpty()) {
+                ticket.end(RequestAccounting.Outcome.SHED);
                 dev.offload.gateway.security.SecurityMetrics.limitRejected("tenant_generations", "grpc");
                 return Multi.createFrom().failure(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("this tenant already has "
                         + tenantLimiter.maxPerTenant() + " queries and generations in flight; retry after "
                         + tenantLimiter.retryAfterSeconds() + " s").asRuntimeException());
             }
-            return pipeline.run(tenant, query, callerBudget)
+            Multi<dev.offload.gateway.pipeline.QueryEvent> events;
+            try {
+                events = pipeline.run(tenant, query, callerBudget);
+            } catch (RuntimeException e) {
+                permit.get().release();
+                ticket.failed(e);
+                throw e;
+            }
+            return events
                     .onTermination().invoke(permit.get()::release)
                     .map(QueryGrpcService::event)
-                    .onFailure(f -> f instanceof QueryFailedException).recoverWithItem(f -> error((QueryFailedException) f))
+                    .onFailure(f -> f instanceof QueryFailedException).recoverWithItem(f -> {
+                        ticket.failed(f);
+                        return error((QueryFailedException) f);
+                    })
+                    .onItem().invoke(e -> {
+                        if (e.hasFinal()) {
+                            ticket.completed();
+                        }
+                    })
+                    // The pipeline always ends with a final event or a failure; should it not,
+                    // the device still gets an explicit end.
+                    .onCompletion().switchTo(() -> {
+                        if (ticket.isEnded()) {
+                            return Multi.createFrom().empty();
+                        }
+                        ticket.unterminated();
+                        QueryFailedException incomplete = new QueryFailedException("incomplete", 502, null, null, true,
+                                "the answer ended without a final event", null);
+                        ticket.failed(incomplete);
+                        return Multi.createFrom().item(error(incomplete));
+                    })
+                    .onFailure().invoke(ticket::failed)
+                    .onCancellation().invoke(ticket::cancelled)
                     .onFailure().transform(IndexGrpcService::toStatus);
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(IndexGrpcService.toStatus(e));

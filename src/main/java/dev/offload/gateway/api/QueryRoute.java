@@ -50,6 +50,8 @@ public class QueryRoute {
     dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
     @Inject
     dev.offload.gateway.offload.OffloadAdvisor advisor;
+    @Inject
+    RequestAccounting accounting;
 
     void register(@Observes Router router) {
         router.post("/v1/query")
@@ -77,8 +79,10 @@ public class QueryRoute {
             return;
         }
         String tenant = Callers.tenant();
+        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.QUERY, "http");
         var permit = tenantLimiter.tryAcquire(tenant);
         if (permit.isEmpty()) {
+            ticket.end(RequestAccounting.Outcome.SHED);
             dev.offload.gateway.security.SecurityMetrics.limitRejected("tenant_generations", "http");
             long retryMs = tenantLimiter.retryAfterSeconds() * 1000;
             var hint = advisor.forUnknownDevice(query.text(), retryMs, "tenant_generations");
@@ -89,7 +93,7 @@ public class QueryRoute {
         }
         String accept = ctx.request().getHeader("Accept");
         boolean sse = accept != null && accept.contains("text/event-stream");
-        new Exchange(ctx, sse).run(tenant, query, permit.get());
+        new Exchange(ctx, sse, ticket).run(tenant, query, permit.get());
     }
 
     private final class Exchange {
@@ -101,8 +105,10 @@ public class QueryRoute {
         private boolean headersSent;
         private long graceTimer = -1;
         private volatile Cancellable subscription;
+        private final RequestAccounting.Ticket ticket;
 
-        Exchange(RoutingContext ctx, boolean sse) {
+        Exchange(RoutingContext ctx, boolean sse, RequestAccounting.Ticket ticket) {
+            this.ticket = ticket;
             this.ctx = ctx;
             this.response = ctx.response();
             this.sse = sse;
@@ -111,16 +117,22 @@ public class QueryRoute {
         void run(String tenant, Query q, dev.offload.gateway.security.TenantGenerationLimiter.Permit permit) {
             response.closeHandler(v -> {
                 if (ended.compareAndSet(false, true)) {
+                    ticket.cancelled();
                     Cancellable s = subscription;
                     if (s != null) {
                         s.cancel(); // the device went away: stop retrieval's follow-up and the backend call
                     }
                 }
             });
-            subscription = pipeline.run(tenant, q, null)
-                    .onTermination().invoke(permit::release) // also when the device goes away
-                    .subscribe().with(this::onEvent, this::onFailure, () -> {
-                    });
+            try {
+                subscription = pipeline.run(tenant, q, null)
+                        .onTermination().invoke(permit::release) // also when the device goes away
+                        .subscribe().with(this::onEvent, this::onFailure, this::onComplete);
+            } catch (RuntimeException e) {
+                permit.release();
+                onFailure(e);
+                return;
+            }
             if (ended.get()) {
                 subscription.cancel();
             }
@@ -142,6 +154,7 @@ public class QueryRoute {
                 }
             } else if (e instanceof QueryEvent.Final f) {
                 ended.set(true);
+                ticket.completed();
                 if (sse) {
                     openStream();
                     Map<String, Object> data = new LinkedHashMap<>();
@@ -184,10 +197,20 @@ public class QueryRoute {
             }
         }
 
+        /** The pipeline always ends with a final event or a failure; should it not, the device still gets an end. */
+        private synchronized void onComplete() {
+            if (!ended.get()) {
+                ticket.unterminated();
+                onFailure(new QueryFailedException("incomplete", 502, null, null, headersSent,
+                        "the answer ended without a final event", null));
+            }
+        }
+
         private synchronized void onFailure(Throwable failure) {
             if (!ended.compareAndSet(false, true)) {
                 return;
             }
+            ticket.failed(failure);
             if (graceTimer >= 0) {
                 ctx.vertx().cancelTimer(graceTimer);
             }

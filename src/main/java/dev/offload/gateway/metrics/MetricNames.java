@@ -91,6 +91,15 @@ public final class MetricNames {
     /** Counter: queries that ended in an error, tag {@code reason}. */
     public static final String QUERY_ERRORS = "gateway.query.errors";
 
+    /** Counter: requests accepted on the answer paths (authenticated and valid), tags {@code endpoint=query|chat, transport=http|grpc}. */
+    public static final String REQUESTS_ACCEPTED = "gateway.requests.accepted";
+    /** Counter: accepted requests that ended, tags {@code endpoint, transport, outcome=completed|failed|shed|cancelled}. */
+    public static final String REQUESTS_ENDED = "gateway.requests.ended";
+    /** Gauge: accepted requests not ended yet (accepted − ended), tags {@code endpoint, transport}. */
+    public static final String REQUESTS_OPEN = "gateway.requests.open";
+    /** Counter: streams whose source ended without a terminal event (the gateway then sends an error), tags {@code endpoint, transport}. */
+    public static final String REQUESTS_UNTERMINATED = "gateway.requests.unterminated";
+
     // Semantic cache: read from SemanticCache.stats() (function counters and gauges).
     /** Counter: cache lookups, tag {@code result=exact_hit|semantic_hit|miss|ambiguous} (ambiguous: a miss because two cached answers scored alike). */
     public static final String CACHE_LOOKUPS = "gateway.cache.lookups";
