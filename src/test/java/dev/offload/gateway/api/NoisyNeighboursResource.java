@@ -4,8 +4,7 @@ import java.util.Map;
 
 /**
  * {@link SimulatedBackendsResource} with the abuse bounds shortened so tests see them act in
- * seconds: connections idle for 3 s are closed, bodies get 2 s to arrive. The noisy-neighbour
- * test and the soak share it (one Quarkus start).
+ * seconds: connections idle for 3 s are closed, bodies get 2 s to arrive.
  */
 public class NoisyNeighboursResource extends SimulatedBackendsResource {
     static final long IDLE_TIMEOUT_MS = 3000;
