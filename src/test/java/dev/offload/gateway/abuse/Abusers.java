@@ -26,6 +26,7 @@ public final class Abusers {
     });
     private final List<Future<List<Object>>> running = new ArrayList<>();
     private volatile boolean stopping;
+    private volatile long pauseMillis;
 
     /** How hard to abuse: counts of each kind running side by side. */
     public record Mix(int trickledBodies, int trickledHeaders, int oversized, int neverRead, int pingFloods,
@@ -47,10 +48,22 @@ public final class Abusers {
                 List<Object> outcomes = new ArrayList<>();
                 while (!stopping) {
                     outcomes.add(step.run());
+                    if (pauseMillis > 0 && !stopping) {
+                        Thread.sleep(pauseMillis);
+                    }
                 }
                 return outcomes;
             }));
         }
+    }
+
+    /**
+     * Each abuser rests this long between two abuses. 0 (the default): back to back, as fast as
+     * this machine can send, which on a shared 2-core machine mostly measures the abusers' own CPU.
+     */
+    public Abusers pacedBy(Duration pause) {
+        this.pauseMillis = pause.toMillis();
+        return this;
     }
 
     private interface Step {
@@ -62,7 +75,7 @@ public final class Abusers {
      *
      * @param bodyGiveUp    how long a body trickler keeps trickling if the server does not cut it off
      * @param headerTrickle how long a header trickler trickles before it stalls
-     * @param stallWait     how long a stalled header trickler waits for the server to close
+     * @param stallWait     how long a stalled header trickler, and a client that never read its stream, wait for the server to close
      */
     public void start(Mix mix, Duration bodyGiveUp, Duration headerTrickle, Duration stallWait) {
         String query = "{\"query\":\"what happens to restricted data\",\"k\":3}";
@@ -81,7 +94,7 @@ public final class Abusers {
             try (Http1Abuse.StalledReader r = Http1Abuse.streamNeverRead(host, port, key, "/v1/chat/completions",
                     "{\"model\":\"auto\",\"stream\":true,\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"never read\"}]}")) {
                 Thread.sleep(1500);
-                return r.finish(Duration.ofSeconds(30));
+                return r.finish(stallWait);
             }
         });
         repeat(mix.pingFloods(), () -> Http2PingFlood.run(host, port, key, true, Duration.ofSeconds(3)));
