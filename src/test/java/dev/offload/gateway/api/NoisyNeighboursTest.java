@@ -144,12 +144,17 @@ class NoisyNeighboursTest {
     }
 
     @Test
-    void anHttp2PingFloodIsAnsweredWithGoAwayEnhanceYourCalm() throws Exception {
+    void anHttp2PingFloodIsStoppedByTheGatewayWithGoAwayEnhanceYourCalm() throws Exception {
+        double before = pingFloodsStopped();
         Http2PingFlood.Outcome reading = Http2PingFlood.run(HOST, port, ABUSER, true, Duration.ofSeconds(10));
         System.out.println("  " + reading);
         assertEquals(0, reading.callStatus(), "the gRPC call before the flood was answered");
-        assertEquals(0xB, reading.goAwayCode(), "GOAWAY ENHANCE_YOUR_CALM: " + reading);
         assertTrue(reading.closed(), reading.toString());
+        // The gateway's guard closed it, not Netty's limit. The GOAWAY itself is often lost: the
+        // gateway closes with the flood unread in its socket, so the kernel sends RST, and RST
+        // discards what the flooder had not read yet. When it was read, it says ENHANCE_YOUR_CALM.
+        assertEquals(before + 1, pingFloodsStopped(), "gateway_limits_rejections_total{limit=http2_pings}");
+        assertTrue(reading.goAwayCode() == -1 || reading.goAwayCode() == 0xB, reading.toString());
         // 500 burst + 100/s; the flooder also has what was in flight when the GOAWAY left.
         assertTrue(reading.acksRead() <= 500 + 100 * (reading.millis() / 1000 + 1), reading.toString());
 
@@ -222,6 +227,12 @@ class NoisyNeighboursTest {
         } while (after > before + victimClients && System.nanoTime() < end);
         System.out.println("server connections after the abuse: " + after);
         assertTrue(after <= before + victimClients, "connections left: " + after + ", before " + before);
+    }
+
+    private static double pingFloodsStopped() {
+        io.micrometer.core.instrument.Counter c = io.micrometer.core.instrument.Metrics.globalRegistry
+                .find(dev.offload.gateway.metrics.MetricNames.LIMIT_REJECTIONS).tag("limit", "http2_pings").counter();
+        return c == null ? 0 : c.count();
     }
 
     private static long received() {
