@@ -34,8 +34,8 @@ import java.util.WeakHashMap;
  * </ul>
  * The PING bucket is attached when the connection's first request reaches the router: Quarkus
  * offers no hook on a bare connection, so a connection that only sends PINGs and never a
- * request is bounded by Netty's rule above and by {@code quarkus.http.idle-timeout} only if it
- * stops reading (see reliability.md).
+ * request is bounded only by Netty's rule above, that is only if it stops reading (see
+ * reliability.md, "Noisy neighbours").
  *
  * <p>Runs on the event loop, before {@link HttpSecurityFilter} (so unauthenticated connections
  * are bounded too); does no blocking work.
@@ -97,7 +97,8 @@ public class ConnectionGuard {
         if (connection == null || guarded.putIfAbsent(connection, Boolean.TRUE) != null) {
             return;
         }
-        TokenBucket bucket = new TokenBucket(limits.http2PingsPerSecond(), limits.http2PingBurst(), System.nanoTime());
+        TokenBucket bucket = new TokenBucket(limits.http2PingsPerSecond(), Math.max(1, limits.http2PingBurst()),
+                System.nanoTime());
         connection.pingHandler(data -> {
             if (bucket.tryTake(System.nanoTime()) > 0 && guarded.remove(connection) != null) {
                 SecurityMetrics.limitRejected("http2_pings", SecurityMetrics.HTTP);

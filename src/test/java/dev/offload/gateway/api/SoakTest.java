@@ -122,7 +122,7 @@ class SoakTest {
             Thread.sleep(TimeUnit.SECONDS.toMillis(warmUp) / 2);
             burst(load, 40);
             Thread.sleep(TimeUnit.SECONDS.toMillis(warmUp) / 2);
-            Sample start = quietSample(load);
+            Sample start = quietSample();
             System.out.println("soak: after warm-up: " + start);
             String startThreads = threadGroups();
             String startFds = fdKinds();
@@ -179,7 +179,7 @@ class SoakTest {
      * Pauses the load until nothing is in flight, waits out the idle timeout so the gateway has
      * closed idle client connections, GCs, samples, and lets the load go on.
      */
-    private Sample quietSample(ExecutorService unused) throws Exception {
+    private Sample quietSample() throws Exception {
         paused = true;
         try {
             for (Future<?> f : List.copyOf(bursts)) {
