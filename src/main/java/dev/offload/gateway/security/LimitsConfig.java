@@ -59,7 +59,8 @@ public interface LimitsConfig {
     /**
      * HTTP/2 PING frames one connection may send per second, sustained (token bucket with
      * {@link #http2PingBurst()}); over it the connection gets GOAWAY {@code ENHANCE_YOUR_CALM} and
-     * is closed. 0 turns the check off. Clients' keep-alive and flow-control (BDP) pings stay far below.
+     * is closed. 0 turns the check off. gRPC keep-alive pings are at least 10 s apart; flow-control
+     * (BDP) pings at most one per round trip while data flows.
      */
     @WithDefault("100")
     double http2PingsPerSecond();
