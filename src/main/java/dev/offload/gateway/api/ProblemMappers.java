@@ -95,8 +95,23 @@ public class ProblemMappers {
             // Vert.x stopped reading a chunked body over the size limit (the response may already be out).
             return problem(Problem.of(413, "Payload too large", "the request body is over the size limit"));
         }
+        if (clientGone(e)) {
+            // The client closed the connection (or the gateway closed it: a body past its deadline)
+            // while its body was read: nobody will see an answer, and an abuser must not fill the log.
+            LOG.debugf("request body not read, connection closed: %s", e.getMessage());
+            return problem(Problem.of(400, "Invalid request", "the connection closed before the body was read"));
+        }
         LOG.error("request failed", e);
         return problem(Problem.of(500, "Internal error", "the gateway could not complete the request"));
+    }
+
+    private static boolean clientGone(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.vertx.core.http.HttpClosedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @ServerExceptionMapper

@@ -56,7 +56,15 @@ public class QueryRoute {
     void register(@Observes Router router) {
         router.post("/v1/query")
                 .handler(BodyHandler.create().setBodyLimit(1024 * 1024))
-                .handler(this::handle);
+                .handler(this::handle)
+                .failureHandler(ctx -> {
+                    if (ctx.statusCode() == 413) { // the body handler's own limit: problem+json like every error
+                        problem(ctx.response(), new Problem("about:blank", "Payload too large", 413,
+                                "the request body is over 1 MiB", null, null), null);
+                    } else {
+                        ctx.next();
+                    }
+                });
     }
 
     private void handle(RoutingContext ctx) {
