@@ -16,10 +16,15 @@ public class SimulatedBackendsResource implements QuarkusTestResourceLifecycleMa
     static SimulatedBackend edgeB;
     static SimulatedBackend cloud;
 
-    private static SimulatedBackend backend() {
+    private SimulatedBackend backend() {
         return SimulatedBackend.builder().maxBatchSize(8).stepBase(Duration.ofMillis(4))
                 .stepPerSequence(Duration.ofMillis(1)).prefillPerToken(Duration.ofNanos(20_000))
-                .outputTokens(64).start();
+                .outputTokens(64).recordLimit(recordLimit()).start();
+    }
+
+    /** How many received requests each backend keeps for the tests to inspect. */
+    protected int recordLimit() {
+        return 10_000;
     }
 
     @Override

@@ -123,6 +123,7 @@ class SoakTest {
             burst(load, 40);
             Thread.sleep(TimeUnit.SECONDS.toMillis(warmUp) / 2);
             Sample start = quietSample();
+            Map<String, long[]> startHisto = HeapHistogram.live();
             System.out.println("soak: after warm-up: " + start);
             String startThreads = threadGroups();
             String startFds = fdKinds();
@@ -149,6 +150,7 @@ class SoakTest {
             }
             Sample end = sample();
             System.out.println("soak: at the end:    " + end);
+            System.out.println("soak: live heap growth by class (bytes, instances):\n" + HeapHistogram.growth(startHisto, HeapHistogram.live(), 25));
             System.out.printf("soak: %d requests, outcomes %s, hangs %d%n", requests.get(), new TreeMap<>(outcomes), hangs.get());
             System.out.println("soak: transport failures, first ones: " + transportSamples);
             System.out.println("soak: slowest request by kind, ms: " + new TreeMap<>(slowest));
@@ -383,7 +385,7 @@ class SoakTest {
         }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-            s.setSoTimeout(30_000);
+            s.setSoTimeout(90_000);
             byte[] body = ("{\"model\":\"auto\",\"stream\":true,\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"cut "
                     + n + "\"}]}").getBytes(StandardCharsets.UTF_8);
             s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer "
@@ -391,11 +393,16 @@ class SoakTest {
                     .getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().write(body);
             InputStream in = s.getInputStream();
+            long t0 = System.nanoTime();
             int first = in.read(); // the status line begins: then the client vanishes
             record(first < 0 ? "disconnect-before-answer" : "disconnected");
+            slowest.merge("disconnecting stream (first byte)", (System.nanoTime() - t0) / 1_000_000, Math::max);
         } catch (java.net.SocketTimeoutException e) {
             hangs.incrementAndGet();
             record("hang");
+            if (hangSamples.size() < 10) {
+                hangSamples.add("disconnecting stream " + n);
+            }
         }
     }
 
