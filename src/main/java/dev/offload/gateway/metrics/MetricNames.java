@@ -126,7 +126,7 @@ public final class MetricNames {
     public static final String AUTH_FAILURES = "gateway.auth.failures";
     /**
      * Counter: calls refused by an abuse limit, tags {@code transport=http|grpc} and
-     * {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars|request_body_timeout|http2_pings}.
+     * {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars|request_body_timeout}.
      */
     public static final String LIMIT_REJECTIONS = "gateway.limits.rejections";
 }

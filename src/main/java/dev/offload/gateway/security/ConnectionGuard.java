@@ -1,7 +1,6 @@
 package dev.offload.gateway.security;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -11,31 +10,16 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
 
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
- * Bounds what one abusive connection can hold, so it cannot take from other tenants:
- * <ul>
- * <li><b>Slow bodies.</b> A REST request whose body has not fully arrived
- * {@code gateway.limits.request-body-timeout} after its headers is answered 408
- * ({@code application/problem+json}) and its connection closed. Vert.x has no such deadline of
- * its own: its idle timeout is reset by every byte, so a body trickled a byte at a time would
- * hold the connection (and whatever the route buffered) for as long as the client likes.</li>
- * <li><b>HTTP/2 PING floods.</b> Netty acknowledges every PING by itself and only stops a peer
- * that leaves 10,000 acknowledgements unread; a peer that reads them can make the event loop
- * answer PINGs forever. Each HTTP/2 connection gets a token bucket
- * ({@code gateway.limits.http2-pings-per-second}, {@code http2-ping-burst}); over it the
- * connection gets GOAWAY {@code ENHANCE_YOUR_CALM} (RFC 9113 §7; grpc-java and grpc-go send the
- * same for "too many pings") and is closed.</li>
- * </ul>
- * The PING bucket is attached when the connection's first request reaches the router: Quarkus
- * offers no hook on a bare connection, so a connection that only sends PINGs and never a
- * request is bounded only by Netty's rule above, that is only if it stops reading (see
- * reliability.md, "Noisy neighbours").
+ * Bounds what a slow client can hold, so it cannot take from other tenants: a REST request whose
+ * body has not fully arrived {@code gateway.limits.request-body-timeout} after its headers is
+ * answered 408 ({@code application/problem+json}) and its connection closed. Vert.x has no such
+ * deadline of its own: its idle timeout is reset by every byte, so a body trickled a byte at a
+ * time would hold the connection (and whatever the route buffered) for as long as the client
+ * likes. (PING floods cannot reach the REST port, which speaks HTTP/1.1 only; the gRPC port's
+ * keep-alive policy bounds them there: see application.properties.)
  *
  * <p>Runs on the event loop, before {@link HttpSecurityFilter} (so unauthenticated connections
  * are bounded too); does no blocking work.
@@ -43,18 +27,12 @@ import java.util.WeakHashMap;
 @Singleton
 public class ConnectionGuard {
     static final int ORDER = HttpSecurityFilter.ORDER - 1;
-    /** RFC 9113 error code ENHANCE_YOUR_CALM. */
-    static final long ENHANCE_YOUR_CALM = 0xB;
     private static final String BODY_TIMED_OUT = "gateway.body-timed-out";
-    private static final Logger LOG = Logger.getLogger(ConnectionGuard.class);
 
     @Inject
     LimitsConfig limits;
     @Inject
     Vertx vertx;
-
-    /** HTTP/2 connections already guarded; weak, so a closed connection leaves no entry behind. */
-    private final Map<HttpConnection, Boolean> guarded = Collections.synchronizedMap(new WeakHashMap<>());
 
     void register(@Observes Router router) {
         router.route().order(ORDER).handler(this::handle).failureHandler(ctx -> {
@@ -69,9 +47,6 @@ public class ConnectionGuard {
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        if (request.version() == HttpVersion.HTTP_2 && limits.http2PingsPerSecond() > 0) {
-            guardPings(request.connection());
-        }
         if (!HttpSecurityFilter.isGrpc(request) && bodyPending(request)) {
             armBodyDeadline(ctx);
         }
@@ -91,23 +66,6 @@ public class ConnectionGuard {
             return !length.strip().equals("0");
         }
         return request.headers().contains(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED, true);
-    }
-
-    private void guardPings(HttpConnection connection) {
-        if (connection == null || guarded.putIfAbsent(connection, Boolean.TRUE) != null) {
-            return;
-        }
-        TokenBucket bucket = new TokenBucket(limits.http2PingsPerSecond(), Math.max(1, limits.http2PingBurst()),
-                System.nanoTime());
-        connection.pingHandler(data -> {
-            if (bucket.tryTake(System.nanoTime()) > 0 && guarded.remove(connection) != null) {
-                SecurityMetrics.limitRejected("http2_pings", SecurityMetrics.HTTP);
-                LOG.debugf("HTTP/2 PING flood from %s: GOAWAY ENHANCE_YOUR_CALM", connection.remoteAddress());
-                connection.pingHandler(null);
-                connection.goAway(ENHANCE_YOUR_CALM);
-                connection.close();
-            }
-        });
     }
 
     private void armBodyDeadline(RoutingContext ctx) {

@@ -55,17 +55,4 @@ public interface LimitsConfig {
      */
     @WithDefault("30s")
     Duration requestBodyTimeout();
-
-    /**
-     * HTTP/2 PING frames one connection may send per second, sustained (token bucket with
-     * {@link #http2PingBurst()}); over it the connection gets GOAWAY {@code ENHANCE_YOUR_CALM} and
-     * is closed. 0 turns the check off. gRPC keep-alive pings are at least 10 s apart; flow-control
-     * (BDP) pings at most one per round trip while data flows.
-     */
-    @WithDefault("100")
-    double http2PingsPerSecond();
-
-    /** HTTP/2 PING frames one connection may send in a burst before {@link #http2PingsPerSecond()} applies. */
-    @WithDefault("500")
-    int http2PingBurst();
 }

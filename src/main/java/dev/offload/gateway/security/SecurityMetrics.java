@@ -26,7 +26,7 @@ public final class SecurityMetrics {
     }
 
     /**
-     * A call refused by a limit: {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars|request_body_timeout|http2_pings}.
+     * A call refused by a limit: {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars|request_body_timeout}.
      */
     public static void limitRejected(String limit, String transport) {
         registry().counter(MetricNames.LIMIT_REJECTIONS, "limit", limit, "transport", transport).increment();

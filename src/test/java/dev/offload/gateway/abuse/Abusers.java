@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 public final class Abusers {
     private final String host;
     private final int port;
+    private final int grpcPort;
     private final String key;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "abuser");
@@ -36,9 +37,11 @@ public final class Abusers {
         }
     }
 
-    public Abusers(String host, int port, String key) {
+    /** @param port the REST port; @param grpcPort the gRPC port, where the PING floods go */
+    public Abusers(String host, int port, int grpcPort, String key) {
         this.host = host;
         this.port = port;
+        this.grpcPort = grpcPort;
         this.key = key;
     }
 
@@ -97,9 +100,9 @@ public final class Abusers {
                 return r.finish(stallWait);
             }
         });
-        repeat(mix.pingFloods(), () -> Http2PingFlood.run(host, port, key, true, Duration.ofSeconds(3)));
+        repeat(mix.pingFloods(), () -> Http2PingFlood.run(host, grpcPort, key, true, Duration.ofSeconds(3)));
         if (mix.pureReadingPingFlood()) {
-            repeat(1, () -> Http2PingFlood.run(host, port, null, true, Duration.ofSeconds(3)));
+            repeat(1, () -> Http2PingFlood.run(host, grpcPort, null, true, Duration.ofSeconds(3)));
         }
     }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An HTTP/2 PING flood over cleartext HTTP/2 with prior knowledge (what gRPC clients speak to
- * the gateway's shared port), on a raw socket so every frame is under control (RFC 9113 framing,
+ * the gateway's gRPC port), on a raw socket so every frame is under control (RFC 9113 framing,
  * HPACK literals without Huffman coding). Optionally it first makes one gRPC call
  * ({@code IndexService/Stats}), so the gateway has seen the connection; then it sends PING frames
  * in a loop, reading the acknowledgements or not, until the server closes the connection or

@@ -48,6 +48,8 @@ class NoisyNeighboursTest {
     Generator generator;
 
     int port;
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int grpcPort;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -143,33 +145,46 @@ class NoisyNeighboursTest {
         }
     }
 
+    /**
+     * gRPC's keep-alive policy on the gRPC port (grpc-java's enforcer, configured by
+     * {@code quarkus.grpc.server.netty.permit-keep-alive-*}): a PING sooner than 20 s after the
+     * last is a strike, and the third strike gets GOAWAY ENHANCE_YOUR_CALM and a close — after a
+     * call and on a connection that never made one alike, whether the acknowledgements are read or not.
+     */
     @Test
-    void anHttp2PingFloodIsStoppedByTheGatewayWithGoAwayEnhanceYourCalm() throws Exception {
-        double before = pingFloodsStopped();
-        Http2PingFlood.Outcome reading = Http2PingFlood.run(HOST, port, ABUSER, true, Duration.ofSeconds(10));
-        System.out.println("  " + reading);
-        assertEquals(0, reading.callStatus(), "the gRPC call before the flood was answered");
-        assertTrue(reading.closed(), reading.toString());
-        // The gateway's guard closed it, not Netty's limit. The GOAWAY itself is often lost: the
-        // gateway closes with the flood unread in its socket, so the kernel sends RST, and RST
-        // discards what the flooder had not read yet. When it was read, it says ENHANCE_YOUR_CALM.
-        assertEquals(before + 1, pingFloodsStopped(), "gateway_limits_rejections_total{limit=http2_pings}");
-        assertTrue(reading.goAwayCode() == -1 || reading.goAwayCode() == 0xB, reading.toString());
-        // 500 burst + 100/s; the flooder also has what was in flight when the GOAWAY left.
-        assertTrue(reading.acksRead() <= 500 + 100 * (reading.millis() / 1000 + 1), reading.toString());
-
-        Http2PingFlood.Outcome notReading = Http2PingFlood.run(HOST, port, ABUSER, false, Duration.ofSeconds(10));
-        System.out.println("  " + notReading);
-        assertTrue(notReading.closed(), notReading.toString());
+    void aPingFloodOnTheGrpcPortIsStoppedWithinAFewPingsWithOrWithoutACall() throws Exception {
+        for (String key : new String[]{ABUSER, null}) {
+            for (boolean readAcks : new boolean[]{true, false}) {
+                Http2PingFlood.Outcome o = Http2PingFlood.run(HOST, grpcPort, key, readAcks, Duration.ofSeconds(10));
+                System.out.println("  " + o);
+                if (key != null) {
+                    assertEquals(0, o.callStatus(), "the gRPC call before the flood was answered: " + o);
+                }
+                assertTrue(o.closed(), "closed by the server: " + o);
+                // The GOAWAY is lost when the server's close meets unread PINGs (the kernel sends
+                // RST, which discards it); when it is read, it is ENHANCE_YOUR_CALM.
+                assertTrue(o.goAwayCode() == -1 || o.goAwayCode() == 0xB, o.toString());
+                // Two PINGs are tolerated; the rest of the first 64-PING write races the close.
+                assertTrue(o.acksRead() <= 64, "acknowledged PINGs: " + o);
+                assertTrue(o.millis() < 5000, "stopped at once: " + o);
+            }
+        }
     }
 
+    /** The REST port speaks HTTP/1.1 only: an HTTP/2 connection (prior knowledge) is refused before any frame. */
     @Test
-    void aConnectionSendingOnlyPingsAndNeverReadingIsClosedByNetty() throws Exception {
-        // Never makes a request, so the gateway's guard never sees it: Netty's own limit of
-        // 10,000 unsent control frames applies once the socket buffers are full.
-        Http2PingFlood.Outcome o = Http2PingFlood.run(HOST, port, null, false, Duration.ofSeconds(20));
-        System.out.println("  " + o);
-        assertTrue(o.closed(), o.toString());
+    void theRestPortRefusesHttp2SoNoPingReachesIt() throws Exception {
+        try (java.net.Socket s = new java.net.Socket(HOST, port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // An empty SETTINGS frame and a PING.
+            s.getOutputStream().write(new byte[]{0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8});
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            System.out.println("  REST port answered an HTTP/2 preface with: " + answer.lines().findFirst().orElse("(nothing)"));
+            // Vert.x's HTTP/1 codec answers the preface's request line "PRI * HTTP/2.0" with 501
+            // (echoing its version) and closes: readAllBytes returned, so the connection ended.
+            assertTrue(answer.isEmpty() || answer.matches("(?s)HTTP/\\S+ [45]\\d\\d .*"), answer);
+        }
     }
 
     @Test
@@ -185,7 +200,7 @@ class NoisyNeighboursTest {
             victim.round(Duration.ofSeconds(2)); // warm-up
             // Paced like the benchmark's reported figure: back to back, the abusers' own client CPU
             // would be most of what the victim feels on 2 cores.
-            Abusers abusers = new Abusers(HOST, port, ABUSER).pacedBy(Duration.ofMillis(100));
+            Abusers abusers = new Abusers(HOST, port, grpcPort, ABUSER).pacedBy(Duration.ofMillis(100));
             try {
                 for (int r = 0; r < 3; r++) {
                     VictimLoad.Round quiet = victim.round(Duration.ofSeconds(3));
@@ -227,12 +242,6 @@ class NoisyNeighboursTest {
         } while (after > before + victimClients && System.nanoTime() < end);
         System.out.println("server connections after the abuse: " + after);
         assertTrue(after <= before + victimClients, "connections left: " + after + ", before " + before);
-    }
-
-    private static double pingFloodsStopped() {
-        io.micrometer.core.instrument.Counter c = io.micrometer.core.instrument.Metrics.globalRegistry
-                .find(dev.offload.gateway.metrics.MetricNames.LIMIT_REJECTIONS).tag("limit", "http2_pings").counter();
-        return c == null ? 0 : c.count();
     }
 
     private static long received() {

@@ -20,7 +20,8 @@ public final class GatewayLauncher {
      * @param java       the java executable for the child
      * @param jar        {@code target/quarkus-app/quarkus-run.jar}
      * @param jvmOpts    extra JVM options separated by spaces (may be empty)
-     * @param port       the one port for REST and gRPC
+     * @param port       the REST port; the gRPC port is {@code quarkus.grpc.server.port} from
+     *                   {@code properties}, or a free port when they have none
      * @param workDir    where the data directory and the log go
      * @param label      names the data directory and the log
      * @param properties gateway configuration, passed as {@code -Dkey=value} (in this order)
@@ -45,6 +46,10 @@ public final class GatewayLauncher {
         }
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-Dquarkus.http.host=127.0.0.1");
+        cmd.add("-Dquarkus.grpc.server.host=127.0.0.1");
+        if (!properties.containsKey("quarkus.grpc.server.port")) {
+            cmd.add("-Dquarkus.grpc.server.port=" + ChildProcess.freePort());
+        }
         // Absolute: the child runs in the jar's directory, where a relative path would point elsewhere.
         Path data = workDir.toAbsolutePath().resolve("data-" + label + "-" + System.nanoTime());
         cmd.add("-Dgateway.data-dir=" + data);

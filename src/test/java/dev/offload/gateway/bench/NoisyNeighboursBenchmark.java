@@ -16,11 +16,11 @@ import java.util.Map;
 /**
  * Noisy neighbours (issue 9, item 10), the precise figure: one tenant's p99 with and without
  * another tenant's abuse (slowloris headers and bodies, oversized bodies, unread streams, HTTP/2
- * PING floods), in interleaved rounds against a packaged gateway on its production settings,
+ * PING floods on the gRPC port), in interleaved rounds against a packaged gateway on its production settings,
  * with three simulated backends on loopback. The figure is the median over rounds of
  * p99(with abuse) / p99(without). {@code --pure-ping-flood} adds a third round kind with an
- * extra flood of PINGs from a connection that never makes a request (which the gateway cannot
- * see; see reliability.md).
+ * extra flood of PINGs from a connection that never makes a gRPC call (bounded by the gRPC
+ * server's keep-alive policy; see reliability.md).
  *
  * <pre>
  * ./mvnw -q -B package -DskipTests exec:exec@noisy -Dbench.args="--rounds 7 --round-s 10"
@@ -68,6 +68,8 @@ public final class NoisyNeighboursBenchmark {
         props.put("gateway.tiers.cloud.base-urls", cloud.baseUrl() + "/v1");
         props.put("gateway.limits.request-body-timeout", bodyTimeout);
         int port = ChildProcess.freePort();
+        int grpcPort = ChildProcess.freePort();
+        props.put("quarkus.grpc.server.port", Integer.toString(grpcPort));
         String host = "127.0.0.1";
         try (ChildProcess gateway = GatewayLauncher.start(a.getOrDefault("java", GatewayLauncher.currentJava()),
                 Path.of(a.getOrDefault("gateway-jar", "target/quarkus-app/quarkus-run.jar")),
@@ -82,7 +84,7 @@ public final class NoisyNeighboursBenchmark {
             Map<String, Long> unbounded = new java.util.TreeMap<>();
             for (int r = 0; r < rounds; r++) {
                 VictimLoad.Round quiet = victim.round(round);
-                Abusers abusers = new Abusers(host, port, ABUSER).pacedBy(pause);
+                Abusers abusers = new Abusers(host, port, grpcPort, ABUSER).pacedBy(pause);
                 abusers.start(Abusers.Mix.standard(), giveUp, round, stall);
                 VictimLoad.Round abused = victim.round(round);
                 List<Object> outcomes = abusers.stop(Duration.ofSeconds(120));
@@ -93,7 +95,7 @@ public final class NoisyNeighboursBenchmark {
                 double[] row = {quiet.p50Millis(), quiet.p99Millis(), abused.p50Millis(), abused.p99Millis(), Double.NaN, Double.NaN,
                         quiet.requests() - quiet.ok() + abused.requests() - abused.ok()};
                 if (pureFlood) {
-                    Abusers flood = new Abusers(host, port, ABUSER).pacedBy(pause);
+                    Abusers flood = new Abusers(host, port, grpcPort, ABUSER).pacedBy(pause);
                     flood.start(new Abusers.Mix(4, 4, 2, 8, 2, true), giveUp, round, stall);
                     VictimLoad.Round flooded = victim.round(round);
                     flood.stop(Duration.ofSeconds(120));

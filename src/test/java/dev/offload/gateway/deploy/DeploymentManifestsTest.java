@@ -54,6 +54,10 @@ class DeploymentManifestsTest {
         return Integer.parseInt(ConfigKeys.prodValue("quarkus.http.port"));
     }
 
+    static int grpcPort() {
+        return Integer.parseInt(ConfigKeys.prodValue("quarkus.grpc.server.port"));
+    }
+
     static String metricsPath() {
         return ConfigKeys.prodValue("quarkus.micrometer.export.prometheus.path");
     }
@@ -161,6 +165,9 @@ class DeploymentManifestsTest {
         ObjectNode c = gatewayContainer(r);
         JsonNode port = stream(c.path("ports")).filter(p -> p.path("name").asText().equals("http")).findFirst().orElseThrow();
         assertEquals(httpPort(), port.path("containerPort").asInt(), "containerPort = quarkus.http.port");
+        JsonNode grpc = stream(c.path("ports")).filter(p -> p.path("name").asText().equals("grpc")).findFirst().orElseThrow();
+        assertEquals(grpcPort(), grpc.path("containerPort").asInt(), "containerPort grpc = quarkus.grpc.server.port");
+        assertFalse(gatewayEnv(r).containsKey("QUARKUS_GRPC_SERVER_PORT"), "the gRPC port is the application's too");
         assertFalse(gatewayEnv(r).containsKey("QUARKUS_HTTP_PORT"), "the port is the application's, not overridden");
         Map<String, String> expected = Map.of("startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready",
                 "livenessProbe", "/q/health/live");
@@ -169,12 +176,20 @@ class DeploymentManifestsTest {
             assertEquals("http", c.at("/" + probe + "/httpGet/port").asText(), probe + " uses the named http port");
         });
         ObjectNode svc = get(r, "Service", "offload-gateway");
-        assertEquals(1, svc.at("/spec/ports").size(), "REST and gRPC share one port");
+        assertEquals(2, svc.at("/spec/ports").size(), "REST and gRPC");
         JsonNode sp = svc.at("/spec/ports/0");
         assertEquals("http", sp.path("targetPort").asText());
         assertEquals(httpPort(), sp.path("port").asInt());
-        assertEquals("kubernetes.io/h2c", sp.path("appProtocol").asText(), "gRPC needs HTTP/2 cleartext on the same port");
-        assertEquals("false", ConfigKeys.prodValue("quarkus.grpc.server.use-separate-server"));
+        assertEquals("http", sp.path("appProtocol").asText(), "REST is HTTP/1.1");
+        assertEquals("false", ConfigKeys.prodValue("quarkus.http.http2"), "the REST port speaks HTTP/1.1 only");
+        JsonNode gp = svc.at("/spec/ports/1");
+        assertEquals("grpc", gp.path("targetPort").asText());
+        assertEquals(grpcPort(), gp.path("port").asInt());
+        assertEquals("kubernetes.io/h2c", gp.path("appProtocol").asText(), "gRPC is HTTP/2 cleartext");
+        assertEquals("true", ConfigKeys.prodValue("quarkus.grpc.server.use-separate-server"), "gRPC has its own port");
+        List<String> allowed = stream(get(r, "NetworkPolicy", "offload-gateway").at("/spec/ingress/0/ports"))
+                .map(p -> p.path("port").asText()).toList();
+        assertEquals(List.of("http", "grpc"), allowed, "the network policy lets devices reach both ports");
     }
 
     @ParameterizedTest
@@ -414,7 +429,7 @@ class DeploymentManifestsTest {
     @Test
     void composeRunsTheGatewayWithItsRealPortKeysAndDataDir() {
         JsonNode gw = compose().at("/services/gateway");
-        assertEquals(List.of(httpPort() + ":" + httpPort()), list(gw.path("ports")));
+        assertEquals(List.of(httpPort() + ":" + httpPort(), grpcPort() + ":" + grpcPort()), list(gw.path("ports")));
         Map<String, String> env = composeEnv("gateway");
         assertConfigKeys(env.keySet(), "docker-compose.yml gateway");
         assertTrue(list(gw.path("volumes")).stream().anyMatch(v -> v.endsWith(":" + env.get("GATEWAY_DATA_DIR"))),
@@ -499,9 +514,10 @@ class DeploymentManifestsTest {
         for (String flag : flags.group(1).split("\\s+(?=--)")) {
             assertTrue(opts.group(1).contains(flag.strip()), "the image's JVM lacks " + flag + " that the tests run with");
         }
-        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+)").matcher(dockerfile);
-        assertTrue(expose.find());
+        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+)$").matcher(dockerfile);
+        assertTrue(expose.find(), "EXPOSE <http> <grpc>");
         assertEquals(httpPort(), Integer.parseInt(expose.group(1)));
+        assertEquals(grpcPort(), Integer.parseInt(expose.group(2)));
         Matcher dataDir = Pattern.compile("(?m)^ENV GATEWAY_DATA_DIR=(\\S+)").matcher(dockerfile);
         assertTrue(dataDir.find());
         assertTrue(dockerfile.contains("VOLUME " + dataDir.group(1)));

@@ -43,12 +43,17 @@ public class TlsProfile implements QuarkusTestProfile {
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of(
-                "quarkus.tls.key-store.p12.path", KEYSTORE.toString(),
-                "quarkus.tls.key-store.p12.password", PASSWORD,
-                "quarkus.tls.protocols", "TLSv1.3",
-                "quarkus.http.insecure-requests", "disabled",
-                "quarkus.http.test-ssl-port", "0",
-                "gateway.index.load-sample-corpus", "false");
+        return Map.ofEntries(
+                Map.entry("quarkus.tls.key-store.p12.path", KEYSTORE.toString()),
+                Map.entry("quarkus.tls.key-store.p12.password", PASSWORD),
+                Map.entry("quarkus.tls.protocols", "TLSv1.3"),
+                Map.entry("quarkus.http.insecure-requests", "disabled"),
+                Map.entry("quarkus.http.test-ssl-port", "0"),
+                // The gRPC port has its own TLS keys (grpc-java's server), as security.md shows.
+                Map.entry("quarkus.grpc.server.plain-text", "false"),
+                Map.entry("quarkus.grpc.server.ssl.key-store", KEYSTORE.toString()),
+                Map.entry("quarkus.grpc.server.ssl.key-store-password", PASSWORD),
+                Map.entry("quarkus.grpc.server.ssl.protocols", "TLSv1.3"),
+                Map.entry("gateway.index.load-sample-corpus", "false"));
     }
 }

@@ -23,20 +23,38 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** TLS 1.3 on the one port: a TLS 1.3 client gets in (with a key), a TLS 1.2-only client does not. */
+/**
+ * TLS 1.3 on the REST and the gRPC port: a TLS 1.3 client gets in (with a key), a TLS 1.2-only
+ * client does not, and a plain-text gRPC client is not served.
+ */
 @QuarkusTest
 @TestProfile(TlsProfile.class)
 class TlsTest {
     @TestHTTPResource(value = "/v1/index/stats", tls = true)
     URL stats;
 
-    private static HttpClient client(String... protocols) throws Exception {
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int grpcPort;
+    @jakarta.inject.Inject
+    dev.offload.gateway.retrieval.SharedIndex index;
+
+    @org.junit.jupiter.api.BeforeEach
+    void indexOpen() throws Exception {
+        index.whenOpen().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private static TrustManagerFactory trust() throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(TlsProfile.KEYSTORE)) {
             trust.load(in, TlsProfile.PASSWORD.toCharArray());
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
+        return tmf;
+    }
+
+    private static HttpClient client(String... protocols) throws Exception {
+        TrustManagerFactory tmf = trust();
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, tmf.getTrustManagers(), null);
         SSLParameters params = ssl.getDefaultSSLParameters();
@@ -70,5 +88,34 @@ class TlsTest {
             cause = cause.getCause();
         }
         assertEquals(SSLHandshakeException.class, cause == null ? e.getClass() : cause.getClass(), String.valueOf(e));
+    }
+
+    @Test
+    void grpcIsServedOverTls13AndNotInPlainText() throws Exception {
+        io.grpc.ManagedChannel tls = io.grpc.Grpc.newChannelBuilderForAddress("localhost", grpcPort,
+                io.grpc.TlsChannelCredentials.newBuilder().trustManager(trust().getTrustManagers()).build()).build();
+        io.grpc.ManagedChannel plain = io.grpc.Grpc.newChannelBuilderForAddress("localhost", grpcPort,
+                io.grpc.InsecureChannelCredentials.create()).build();
+        try {
+            dev.offload.gateway.api.grpc.StatsReply stats = dev.offload.gateway.api.grpc.IndexServiceGrpc.newBlockingStub(tls)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(TestKeys.metadata(TestKeys.ACME)))
+                    .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .stats(dev.offload.gateway.api.grpc.StatsRequest.getDefaultInstance());
+            assertEquals("acme", stats.getTenant(), "answered for the key's tenant over TLS");
+            io.grpc.StatusRuntimeException noKey = assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> dev.offload.gateway.api.grpc.IndexServiceGrpc.newBlockingStub(tls)
+                            .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                            .stats(dev.offload.gateway.api.grpc.StatsRequest.getDefaultInstance()));
+            assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, noKey.getStatus().getCode());
+            io.grpc.StatusRuntimeException clear = assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> dev.offload.gateway.api.grpc.IndexServiceGrpc.newBlockingStub(plain)
+                            .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(TestKeys.metadata(TestKeys.ACME)))
+                            .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+                            .stats(dev.offload.gateway.api.grpc.StatsRequest.getDefaultInstance()));
+            assertEquals(io.grpc.Status.Code.UNAVAILABLE, clear.getStatus().getCode(), String.valueOf(clear));
+        } finally {
+            tls.shutdownNow();
+            plain.shutdownNow();
+        }
     }
 }

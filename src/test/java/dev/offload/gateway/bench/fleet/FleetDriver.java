@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * ./mvnw -q -B package -DskipTests exec:exec@fleet -Dbench.args="--start"
- * ./mvnw -q exec:exec@fleet -Dbench.args="--url http://127.0.0.1:8080 --policies hints --transport grpc"
+ * ./mvnw -q exec:exec@fleet -Dbench.args="--url http://127.0.0.1:8080 --grpc-port 9000 --policies hints --transport grpc"
  * </pre>
  *
  * Options and the device protocol: {@code src/site/markdown/fleet.md}. Called from a plain
@@ -92,12 +92,15 @@ public final class FleetDriver {
         GatewayMetrics metrics = null;
         try {
             URI base;
+            int grpcPort = o.grpcPort;
             if (o.start && p != Policy.LOCAL) {
                 sim = SimulatedBackend.builder().maxBatchSize(o.maxBatch).stepBase(nanos(o.stepMs * 1e6))
                         .stepPerSequence(nanos(o.stepPerSeqMs * 1e6)).prefillPerToken(nanos(o.prefillUsPerToken * 1e3))
                         .outputTokens(o.backendOutputTokens).defaultMaxTokens(o.backendOutputTokens).recordLimit(0).start();
                 int port = ChildProcess.freePort();
+                grpcPort = ChildProcess.freePort();
                 Map<String, String> props = new LinkedHashMap<>();
+                props.put("quarkus.grpc.server.port", Integer.toString(grpcPort));
                 props.put("gateway.tiers.edge.base-urls", sim.baseUrl() + "/v1");
                 props.put("gateway.tiers.edge.max-concurrency", Integer.toString(o.maxBatch));
                 props.put("gateway.tiers.edge.initial-concurrency", Integer.toString(o.maxBatch));
@@ -111,7 +114,7 @@ public final class FleetDriver {
             if (base != null && p != Policy.LOCAL) {
                 // A gateway this driver started accepts the launcher's bench key.
                 String key = o.apiKey != null ? o.apiKey : o.start ? GatewayLauncher.BENCH_KEY : null;
-                client = o.transport.equals("grpc") ? new GrpcGatewayClient(base, key)
+                client = o.transport.equals("grpc") ? new GrpcGatewayClient(base.getHost(), grpcPort, key)
                         : new RestGatewayClient(vertx, base, o.transport.equals("sse"), key);
                 metrics = new GatewayMetrics(vertx, base, key);
                 warmUp(client, o);

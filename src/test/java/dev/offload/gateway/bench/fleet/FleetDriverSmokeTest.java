@@ -38,10 +38,13 @@ class FleetDriverSmokeTest {
     SharedIndex index;
     @ConfigProperty(name = "quarkus.http.test-port")
     int port;
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int grpcPort;
 
     private Map<String, String> args(Path out, String transport, String policies) {
         Map<String, String> a = new HashMap<>();
         a.put("url", "http://localhost:" + port);
+        a.put("grpc-port", Integer.toString(grpcPort));
         a.put("api-key", dev.offload.gateway.security.TestKeys.DEFAULT_DEVICE);
         a.put("transport", transport);
         a.put("policies", policies);

@@ -23,6 +23,8 @@ final class FleetOptions {
 
     // target
     final String url;
+    /** The gateway's gRPC port (with {@code --url}; a started gateway gets a free one). */
+    final int grpcPort;
     final boolean start;
     final String transport;
     final String apiKey;
@@ -78,6 +80,7 @@ final class FleetOptions {
         if ((url == null) == !start) {
             throw new IllegalArgumentException("give exactly one of --url <gateway base URL> and --start");
         }
+        grpcPort = positive("grpc-port", 9000);
         transport = str("transport", "sse").toLowerCase(Locale.ROOT);
         if (!List.of("json", "sse", "grpc").contains(transport)) {
             throw new IllegalArgumentException("--transport must be json, sse or grpc");

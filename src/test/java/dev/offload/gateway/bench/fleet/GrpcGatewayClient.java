@@ -16,7 +16,6 @@ import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +24,7 @@ import java.util.function.Consumer;
 
 /**
  * {@link GatewayClient} over gRPC {@code offload.v1.QueryService} (plain-text HTTP/2 on the
- * gateway's one port), with the grpc-java async stub. The call's deadline is the request timeout,
+ * gateway's gRPC port), with the grpc-java async stub. The call's deadline is the request timeout,
  * not the latency budget: the budget travels in the request, so a slow answer is still measured.
  * An API key goes in the {@code authorization: Bearer} metadata. Callbacks run on gRPC threads.
  */
@@ -36,9 +35,8 @@ final class GrpcGatewayClient implements GatewayClient {
     private final ManagedChannel channel;
     private final QueryServiceGrpc.QueryServiceStub stub;
 
-    GrpcGatewayClient(URI base, String apiKey) {
-        channel = Grpc.newChannelBuilderForAddress(base.getHost(), base.getPort() > 0 ? base.getPort() : 80,
-                InsecureChannelCredentials.create()).build();
+    GrpcGatewayClient(String host, int port, String apiKey) {
+        channel = Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create()).build();
         QueryServiceGrpc.QueryServiceStub s = QueryServiceGrpc.newStub(channel);
         if (apiKey != null) {
             Metadata md = new Metadata();
