@@ -197,6 +197,40 @@ public class Generator {
         return tiers.get(name);
     }
 
+    /**
+     * Admission's first-token check, before any work is done for a request: whether every one of
+     * {@code tierNames} would refuse a request with this deadline because what is left of it is
+     * shorter than the tier's measured time to first token. Callers ask it before expensive
+     * preparation (retrieval), so a request that cannot be served in time is refused at once
+     * rather than after the preparation. It answers only what admission would answer too: a tier
+     * without a measured TTFT, or with no replica to call (then the generator falls back to
+     * an extractive answer), lets the request through.
+     *
+     * @return the refusal (counted like admission's, reason {@code deadline}), or null when any tier may take it
+     */
+    public GenerationRejectedException refusesDeadline(List<String> tierNames, long deadlineNanos) {
+        init();
+        if (tierNames.isEmpty()) {
+            return null;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        long longestTtft = 0;
+        for (String name : tierNames) {
+            Tier t = tiers.get(name);
+            double ttft = t == null ? 0 : t.ttftEwmaNanos();
+            if (ttft == 0 || left >= ttft || t.state().healthyReplicas() == 0) {
+                return null;
+            }
+            longestTtft = Math.max(longestTtft, (long) ttft);
+        }
+        for (String name : tierNames) {
+            setups.get(name).meters().rejection("deadline").increment();
+        }
+        long retryMs = RetryAfter.jitteredMillis(longestTtft / 1_000_000, ThreadLocalRandom.current());
+        return new GenerationRejectedException("deadline", 429, retryMs, "no tier could serve the request (deadline): "
+                + Math.max(0, left / 1_000_000) + " ms left, the fastest first token takes longer");
+    }
+
     /** Resets every circuit breaker (tests, operators after maintenance). */
     public void resetCircuits() {
         init();

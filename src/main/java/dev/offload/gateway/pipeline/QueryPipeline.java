@@ -207,10 +207,43 @@ public class QueryPipeline {
         Long finalBudget = budget;
         int k = q.k() == null ? config.defaultK() : q.k();
         Sensitivity asked = asked(q);
+        Throwable early = refusedBeforeRetrieval(tenant, q, asked, start, finalBudget);
+        if (early != null) {
+            return Multi.createFrom().failure(early);
+        }
         return Uni.createFrom().item(() -> retrieve(tenant, q, k, asked))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onItem().transformToMulti(r -> r.hit() != null ? fromCache(q, r.hit(), start, finalBudget, asked)
                         : answer(tenant, q, r, start, finalBudget, asked));
+    }
+
+    /**
+     * A query that will generate, with a budget shorter than every tier's time to first token
+     * (those its stated sensitivity allows; retrieved documents can only narrow them), is refused
+     * now — 429, Retry-After and the hint, the answer admission would give after retrieval —
+     * unless its exact question is in the cache. Retrieval (embedding and search) costs tens to
+     * hundreds of milliseconds on a loaded edge server, which a device with a short budget would
+     * otherwise wait out only to be refused. A paraphrase the semantic cache would have
+     * matched is not looked for (that needs the embedding).
+     */
+    private Throwable refusedBeforeRetrieval(String tenant, Query q, Sensitivity asked, long start, Long budget) {
+        if (budget == null || asked == Sensitivity.RESTRICTED || q.generate() != Query.Generate.ALWAYS) {
+            return null;
+        }
+        List<String> allowed = new ArrayList<>();
+        for (Tier t : generator.tiers()) {
+            if (asked.allowsTier(t.external() || t.name().equals("cloud"))) {
+                allowed.add(t.name());
+            }
+        }
+        GenerationRejectedException refusal = generator.refusesDeadline(allowed,
+                start + TimeUnit.MILLISECONDS.toNanos(budget));
+        if (refusal == null || cache.containsExact(tenant, scope(q, asked), q.text())) {
+            return null;
+        }
+        OffloadHint hint = advisor.decide(new OffloadPolicy.Input(q.device(), q.text(), historyTokens(q), 0, asked, budget,
+                advisor.view(false)));
+        return failure(refusal, hint, q);
     }
 
     /** Embeds once; the cache is asked first (never for restricted queries), then the index. */
