@@ -14,10 +14,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Makes a caller's gRPC deadline visible to the services. On the gRPC server Quarkus runs on
- * the shared HTTP port (Vert.x transport), the {@code grpc-timeout} header a client sends with a
- * deadline does not become the {@link Context}'s deadline, so a service reading
- * {@code Context.current().getDeadline()} would see none. This interceptor parses the header
+ * Makes a caller's gRPC deadline visible to the services whichever gRPC server Quarkus runs.
+ * grpc-java's server (the gateway's own gRPC port, {@code use-separate-server=true}) turns the
+ * {@code grpc-timeout} header into the {@link Context}'s deadline itself; Quarkus' Vert.x gRPC
+ * server on the shared HTTP port ({@code use-separate-server=false}) does not, so a service
+ * reading {@code Context.current().getDeadline()} would see none. This interceptor parses the header
  * (the gRPC wire format: up to 8 digits and a unit H, M, S, m, u or n) and records the deadline
  * under {@link #DEADLINE}; {@link #remainingMillis()} reads either.
  *

@@ -47,7 +47,7 @@ public class ConnectionGuard {
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        if (!HttpSecurityFilter.isGrpc(request) && bodyPending(request)) {
+        if (bodyPending(request)) {
             armBodyDeadline(ctx);
         }
         ctx.next();

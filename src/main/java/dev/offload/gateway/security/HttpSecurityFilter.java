@@ -2,7 +2,6 @@ package dev.offload.gateway.security;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -10,7 +9,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
-import java.util.Locale;
 
 /**
  * The HTTP side of device identity: a Vert.x route filter ordered before every other route, so
@@ -20,7 +18,7 @@ import java.util.Locale;
  * {@link CurrentCaller}; otherwise it answers {@code application/problem+json} itself: 401 with
  * {@code WWW-Authenticate}, 429 with {@code Retry-After}, 413.
  *
- * <p>gRPC calls on the shared port pass through untouched: {@link GrpcSecurityInterceptor}
+ * <p>gRPC calls never reach the router (their own server and port): {@link GrpcSecurityInterceptor}
  * decides them, so refusals carry gRPC status codes. Anything that slips past both finds no
  * caller bound and {@link CurrentCaller} refuses it.
  *
@@ -45,7 +43,8 @@ public class HttpSecurityFilter {
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String path = ctx.normalizedPath();
-        if (isGrpc(request) || path.startsWith(PUBLIC_PREFIX)) {
+        // gRPC has its own server and port (GrpcSecurityInterceptor): nothing on the router skips this.
+        if (path.startsWith(PUBLIC_PREFIX)) {
             ctx.next();
             return;
         }
@@ -75,15 +74,6 @@ public class HttpSecurityFilter {
         }
         CurrentCaller.bindToVertxContext(caller);
         ctx.next();
-    }
-
-    /** The same test the gRPC server applies on the shared port: HTTP/2 and an application/grpc content type. */
-    static boolean isGrpc(HttpServerRequest request) {
-        if (request.version() != HttpVersion.HTTP_2) {
-            return false;
-        }
-        String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/grpc");
     }
 
     private static void refuse(RoutingContext ctx, Authenticator.Refused r) {
