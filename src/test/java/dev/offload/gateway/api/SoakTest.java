@@ -151,6 +151,11 @@ class SoakTest {
             Sample end = sample();
             System.out.println("soak: at the end:    " + end);
             System.out.println("soak: live heap growth by class (bytes, instances):\n" + HeapHistogram.growth(startHisto, HeapHistogram.live(), 25));
+            String dump = System.getProperty("soak.heap-dump");
+            if (dump != null) { // -Dsoak.heap-dump=file.hprof: the live heap at the end, for a leak hunt
+                ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).dumpHeap(dump, true);
+                System.out.println("soak: heap dumped to " + dump);
+            }
             System.out.printf("soak: %d requests, outcomes %s, hangs %d%n", requests.get(), new TreeMap<>(outcomes), hangs.get());
             System.out.println("soak: transport failures, first ones: " + transportSamples);
             System.out.println("soak: slowest request by kind, ms: " + new TreeMap<>(slowest));
@@ -197,8 +202,16 @@ class SoakTest {
         }
     }
 
+    /**
+     * Waits until the worker pool's threads that the last burst added have retired (its
+     * keep-alive, {@code quarkus.thread-pool.keep-alive-time}, plus 5 s) and idle pooled backend
+     * connections have closed, GCs, and samples. Without the wait a burst just before a sample
+     * reads as thread growth (up to 20 extra workers).
+     */
     private Sample sample() throws InterruptedException {
-        Thread.sleep(1000);
+        Duration keepAlive = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.thread-pool.keep-alive-time", Duration.class).orElse(Duration.ofSeconds(30));
+        Thread.sleep(keepAlive.toMillis() + 5000);
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(200);
