@@ -269,17 +269,24 @@ public class Generator {
         }
     }
 
+    /** Backend streams currently shared by identical requests (coalescing); 0 when nothing is in flight. */
+    public int sharedInFlight() {
+        return inFlightShared.size();
+    }
+
     /**
      * One backend stream shared by identical requests: items are replayed to late joiners;
      * the backend call is cancelled only when every subscriber has cancelled.
      */
     private final class Shared {
+        private final String key;
         private final Multi<GenerationEvent> replay;
         private final AtomicInteger subscribers = new AtomicInteger();
         private final AtomicBoolean closed = new AtomicBoolean();
         private volatile Attempt attempt;
 
         Shared(String key, GenerationRequest request) {
+            this.key = key;
             Multi<GenerationEvent> source = Multi.createFrom().<GenerationEvent>emitter(em -> {
                 attempt = new Attempt(request, em);
                 attempt.begin();
@@ -306,8 +313,14 @@ public class Generator {
                         closed.set(true);
                     }
                 }
-                if (last && cancelled && attempt != null) {
-                    attempt.cancel();
+                if (last) {
+                    // The replay keeps its upstream when its subscribers cancel, so the source's
+                    // own termination never comes after a cancelled attempt: leave the map here,
+                    // or the entry (and the attempt's backend request and connection) stays.
+                    inFlightShared.remove(key, this);
+                    if (cancelled && attempt != null) {
+                        attempt.cancel();
+                    }
                 }
             });
         }

@@ -358,7 +358,9 @@ public class QueryPipeline {
         String sensitivityFallback = allowed.isEmpty() && !order.isEmpty() ? "sensitivity:" + level.wireName() : null;
         StreamingRestorer restorer = session != null && session.placeholders() > 0 ? session.streamingRestorer() : null;
         StringBuilder answer = new StringBuilder();
-        Multi<QueryEvent> generated = generator.generate(g).onItem().transformToMultiAndConcatenate(e -> {
+        // Deferred: a client that leaves before the sources were sent never subscribes, and a
+        // generation assembled for it would sit in the coalescing map unstarted.
+        Multi<QueryEvent> generated = Multi.createFrom().deferred(() -> generator.generate(g)).onItem().transformToMultiAndConcatenate(e -> {
             if (e instanceof GenerationEvent.Token t) {
                 String text = restorer == null ? t.text() : restorer.next(t.text());
                 synchronized (answer) {

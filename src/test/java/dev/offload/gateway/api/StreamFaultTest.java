@@ -441,6 +441,9 @@ class StreamFaultTest {
             }
             assertEquals(0, tier.queueLength(), tier.name());
         }
+        // Nothing of theirs stays in the coalescing map (it once kept every cancelled stream,
+        // with its backend request and connection: the 30-minute soak's heap growth).
+        assertEquals(0, generator.sharedInFlight(), "coalesced streams still registered");
         Map<String, Long> d = ledger.assertAllAccounted("clients leaving mid-stream");
         assertEquals(closedAt.size(), d.get("accepted"));
         assertEquals(closedAt.size(), d.get("cancelled"), "every client that left is counted as cancelled");
