@@ -232,7 +232,7 @@ public class QueryPipeline {
         }
         List<String> allowed = new ArrayList<>();
         for (Tier t : generator.tiers()) {
-            if (asked.allowsTier(t.external() || t.name().equals("cloud"))) {
+            if (asked.allowsTier(outsideEdgeZone(t))) {
                 allowed.add(t.name());
             }
         }
@@ -244,6 +244,11 @@ public class QueryPipeline {
         OffloadHint hint = advisor.decide(new OffloadPolicy.Input(q.device(), q.text(), historyTokens(q), 0, asked, budget,
                 advisor.view(false)));
         return failure(refusal, hint, q);
+    }
+
+    /** Whether a tier is outside the edge zone: marked external, or the regional/cloud tier. */
+    private static boolean outsideEdgeZone(Tier t) {
+        return t.external() || t.name().equals("cloud");
     }
 
     /** Embeds once; the cache is asked first (never for restricted queries), then the index. */
@@ -304,7 +309,7 @@ public class QueryPipeline {
         boolean external = false;
         for (String name : order) {
             Tier t = generator.tier(name);
-            boolean outside = t.external() || name.equals("cloud");
+            boolean outside = outsideEdgeZone(t);
             if (level.allowsTier(outside)) {
                 allowed.add(name);
                 external |= outside;
@@ -387,7 +392,7 @@ public class QueryPipeline {
             boolean generatedByModel = !c.servedBy().equals("extractive");
             if (generatedByModel) {
                 Tier served = generator.tier(c.servedBy());
-                boolean outside = served != null && (served.external() || served.name().equals("cloud"));
+                boolean outside = served != null && outsideEdgeZone(served);
                 AUDIT.infof("remote call tier=%s external=%s tenant=%s redactions=%s chunks=%s attempts=%d", c.servedBy(), outside,
                         tenant, outside && session != null ? session.counts() : Map.of(), prompt.chunkIds(), c.attempts());
                 // Whole answers, or answers cut at the cap the scope names; never a stream that broke off.

@@ -83,10 +83,8 @@ public class ConnectionGuard {
                 // The rest of the body would be read as the next request: this connection is done.
                 response.putHeader(HttpHeaders.CONNECTION, "close");
             }
-            response.setStatusCode(408).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
-                    .end(new io.vertx.core.json.JsonObject().put("type", "about:blank").put("title", "Request Timeout")
-                            .put("status", 408).put("detail", "the request body did not arrive within " + timeoutMs
-                                    + " ms (gateway.limits.request-body-timeout)").encode())
+            HttpSecurityFilter.problem(ctx, 408, "Request Timeout", "the request body did not arrive within "
+                            + timeoutMs + " ms (gateway.limits.request-body-timeout)")
                     .onComplete(done -> {
                         if (http1) {
                             request.connection().close();

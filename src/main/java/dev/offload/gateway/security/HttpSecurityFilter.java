@@ -105,8 +105,8 @@ public class HttpSecurityFilter {
     }
 
     /** RFC 9457 problem details, the shape of every gateway error. */
-    static void problem(RoutingContext ctx, int status, String title, String detail) {
-        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+    static io.vertx.core.Future<Void> problem(RoutingContext ctx, int status, String title, String detail) {
+        return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .end(new JsonObject().put("type", "about:blank").put("title", title).put("status", status)
                         .put("detail", detail).encode());
     }

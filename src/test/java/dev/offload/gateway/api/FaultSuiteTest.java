@@ -1,8 +1,6 @@
 package dev.offload.gateway.api;
 
 import dev.offload.gateway.generation.Generator;
-import dev.offload.gateway.generation.Replica;
-import dev.offload.gateway.generation.Tier;
 import dev.offload.gateway.retrieval.SharedIndex;
 import dev.offload.gateway.sim.Fault;
 import dev.offload.gateway.sim.SimulatedBackend;
@@ -50,11 +48,7 @@ class FaultSuiteTest {
 
     @AfterEach
     void reset() {
-        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
-            b.clearFault();
-            b.resetStats();
-        }
-        generator.resetCircuits();
+        SimulatedBackendsResource.resetAll(generator);
     }
 
     private double attempts() {
@@ -84,22 +78,7 @@ class FaultSuiteTest {
     }
 
     private void assertNothingInFlight() throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int inFlight;
-        do {
-            inFlight = 0;
-            for (Tier t : generator.tiers()) {
-                for (Replica r : t.replicas()) {
-                    inFlight += r.inFlight();
-                }
-                inFlight += t.queueLength();
-            }
-            if (inFlight == 0) {
-                return;
-            }
-            Thread.sleep(20);
-        } while (System.nanoTime() < end);
-        throw new AssertionError(inFlight + " requests still in flight or queued");
+        SimulatedBackendsResource.awaitNothingInFlight(generator, java.time.Duration.ofSeconds(10));
     }
 
     @Test

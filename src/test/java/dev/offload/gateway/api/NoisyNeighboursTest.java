@@ -6,8 +6,6 @@ import dev.offload.gateway.abuse.Http2PingFlood;
 import dev.offload.gateway.abuse.ServerConnections;
 import dev.offload.gateway.abuse.VictimLoad;
 import dev.offload.gateway.generation.Generator;
-import dev.offload.gateway.generation.Replica;
-import dev.offload.gateway.generation.Tier;
 import dev.offload.gateway.retrieval.SharedIndex;
 import dev.offload.gateway.security.TestKeys;
 import dev.offload.gateway.sim.SimulatedBackend;
@@ -60,11 +58,7 @@ class NoisyNeighboursTest {
 
     @AfterEach
     void reset() {
-        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
-            b.clearFault();
-            b.resetStats();
-        }
-        generator.resetCircuits();
+        SimulatedBackendsResource.resetAll(generator);
     }
 
     private static void assertProblem(Http1Abuse.Outcome o, int status) {
@@ -259,21 +253,6 @@ class NoisyNeighboursTest {
     }
 
     private void assertNothingInFlight() throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int inFlight;
-        do {
-            inFlight = 0;
-            for (Tier t : generator.tiers()) {
-                for (Replica r : t.replicas()) {
-                    inFlight += r.inFlight();
-                }
-                inFlight += t.queueLength();
-            }
-            if (inFlight == 0) {
-                return;
-            }
-            Thread.sleep(20);
-        } while (System.nanoTime() < end);
-        throw new AssertionError(inFlight + " requests still in flight or queued");
+        SimulatedBackendsResource.awaitNothingInFlight(generator, Duration.ofSeconds(20));
     }
 }

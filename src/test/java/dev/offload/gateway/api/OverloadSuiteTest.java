@@ -110,11 +110,9 @@ class OverloadSuiteTest {
     @AfterEach
     void reset() throws Exception {
         for (SimulatedBackend b : SimulatedBackendsResource.all()) {
-            b.clearFault();
             b.firstTokenDelay(Duration.ZERO);
-            b.resetStats();
         }
-        generator.resetCircuits();
+        SimulatedBackendsResource.resetAll(generator);
         if (client != null) {
             client.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -50,6 +50,39 @@ public class SimulatedBackendsResource implements QuarkusTestResourceLifecycleMa
         return config;
     }
 
+    /**
+     * Clears every backend's fault and statistics and resets the gateway's circuits: what a
+     * fault test does before and after each case. Tests that turn other knobs reset those first.
+     */
+    static void resetAll(dev.offload.gateway.generation.Generator generator) {
+        for (SimulatedBackend b : all()) {
+            b.clearFault();
+            b.resetStats();
+        }
+        generator.resetCircuits();
+    }
+
+    /** Waits until no replica has a request in flight and no tier one queued; fails after {@code timeout}. */
+    static void awaitNothingInFlight(dev.offload.gateway.generation.Generator generator, Duration timeout)
+            throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        int inFlight;
+        do {
+            inFlight = 0;
+            for (dev.offload.gateway.generation.Tier t : generator.tiers()) {
+                for (dev.offload.gateway.generation.Replica r : t.replicas()) {
+                    inFlight += r.inFlight();
+                }
+                inFlight += t.queueLength();
+            }
+            if (inFlight == 0) {
+                return;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < end);
+        throw new AssertionError(inFlight + " requests still in flight or queued");
+    }
+
     /** The three backends, for tests that fault, reset or count them all. */
     static SimulatedBackend[] all() {
         return new SimulatedBackend[]{edgeA, edgeB, cloud};

@@ -90,11 +90,7 @@ class SoakTest {
 
     @AfterEach
     void reset() {
-        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
-            b.clearFault();
-            b.resetStats();
-        }
-        generator.resetCircuits();
+        SimulatedBackendsResource.resetAll(generator);
     }
 
     @Test

@@ -100,12 +100,10 @@ class StreamFaultTest {
     @AfterEach
     void reset() {
         for (SimulatedBackend b : SimulatedBackendsResource.all()) {
-            b.clearFault();
             b.resetAfterTokens(0);
             b.slowDelayPerToken(Duration.ZERO);
-            b.resetStats();
         }
-        generator.resetCircuits();
+        SimulatedBackendsResource.resetAll(generator);
     }
 
     enum Transport { QUERY_SSE, QUERY_GRPC, CHAT_SSE }
