@@ -148,6 +148,9 @@ public class Generator {
                     .successThreshold(1)
                     .skipOn(CallerLeftException.class)
                     .done()
+                    // The guarded action only starts a non-blocking call: run it on the caller's
+                    // thread, without a dispatch through the Vert.x context and a context capture.
+                    .withThreadOffload(false)
                     .build());
             registerReplicaMetrics(r);
         }

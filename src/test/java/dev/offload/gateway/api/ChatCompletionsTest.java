@@ -14,6 +14,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +53,9 @@ class ChatCompletionsTest {
     SharedIndex index;
     @Inject
     GenerationConfig generationConfig;
+
+    @Inject
+    io.vertx.core.Vertx vertx;
 
     @TestHTTPResource("/v1/chat/completions")
     URL chatUrl;
@@ -125,6 +129,15 @@ class ChatCompletionsTest {
             }
             Thread.sleep(20);
         }
+    }
+
+    /** The proxy path runs on Netty's native epoll transport where the image ships it (Linux x86_64 / aarch64). */
+    @Test
+    void theProxyPathRunsOnNettysNativeEpollTransportOnLinux() {
+        String arch = System.getProperty("os.arch");
+        Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux")
+                && (arch.equals("amd64") || arch.equals("aarch64")));
+        assertTrue(vertx.isNativeTransportEnabled(), "native transport unavailable: " + vertx.unavailableNativeTransportCause());
     }
 
     @Test

@@ -82,7 +82,9 @@ import java.util.function.IntFunction;
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new
  * connection per request) that help explain the gateway's overhead. Portkey:
- * {@code --portkey-dir} [none: no Portkey column], {@code --node} [node]. Rates: {@code --rates} [250,500,1000,2000,4000] req/s ({@code none} to skip),
+ * {@code --portkey-dir} [none: no Portkey column], {@code --node} [node]. HAProxy, the floor of
+ * a proxy hop on this machine (C, one thread, HTTP keep-alive both ways, no logic):
+ * {@code --haproxy} [the {@code haproxy} on PATH or /usr/sbin/haproxy; {@code none}: no column]. Rates: {@code --rates} [250,500,1000,2000,4000] req/s ({@code none} to skip),
  * {@code --rate-seconds} [6], {@code --rate-warmup-seconds} [2], {@code --rate-reps} [3].
  * {@code --skip-goodput},
  * {@code --skip-latency} (skips parts 2 and 3); {@code --work-dir} [a new directory under /tmp] for the children's logs
@@ -137,6 +139,7 @@ public final class GenerationBenchmark {
         int latencyReps;
         double latencyStepMs;
         String portkeyDir;
+        String haproxy;
         String node;
         boolean skipGoodput;
         boolean skipLatency;
@@ -183,6 +186,8 @@ public final class GenerationBenchmark {
             latencyReps = Math.max(1, integer(a, "latency-reps", 3));
             latencyStepMs = number(a, "latency-step-ms", 0);
             portkeyDir = a.get("portkey-dir");
+            haproxy = "none".equals(a.get("haproxy")) ? null
+                    : a.containsKey("haproxy") ? a.get("haproxy") : onPath("haproxy", "/usr/sbin/haproxy");
             node = a.getOrDefault("node", "node");
             skipGoodput = a.containsKey("skip-goodput");
             skipLatency = a.containsKey("skip-latency");
@@ -527,6 +532,7 @@ public final class GenerationBenchmark {
             int gwPort = ChildProcess.freePort();
             ChildProcess gateway = startGateway(p, gwPort, sim.baseUrl() + "/v1", "latency");
             ChildProcess portkey = null;
+            ChildProcess haproxy = null;
             ChildProcess compared = null;
             try {
                 List<LoadClient.Target> targets = new ArrayList<>();
@@ -557,6 +563,11 @@ public final class GenerationBenchmark {
                         report.line("- Portkey: no " + script + ", column skipped");
                     }
                 }
+                if (p.haproxy != null) {
+                    int hPort = ChildProcess.freePort();
+                    haproxy = startHaproxy(p, hPort, sim.port());
+                    targets.add(new LoadClient.Target("haproxy (floor)", hPort, PATH, Map.of(), sim.modelName()));
+                }
                 int mainTargets = targets.size();
                 if (p.latencyDiagnostics) {
                     targets.add(new LoadClient.Target("diag: direct, streamed", sim.port(), PATH, Map.of(),
@@ -577,6 +588,10 @@ public final class GenerationBenchmark {
                     report.line("- Portkey: `@portkey-ai/gateway` from " + p.portkeyDir + " (" + portkeyVersion(p)
                             + "), node " + nodeVersion(p) + ", headers x-portkey-provider: openai, x-portkey-custom-host: "
                             + sim.baseUrl() + "/v1");
+                }
+                if (haproxy != null) {
+                    report.line("- HAProxy (" + haproxyVersion(p) + "): one thread, keep-alive to client and backend,"
+                            + " connections reused, no rule: the floor of a proxy hop on this machine");
                 }
                 report.line("- Gateway: edge max-concurrency = initial-concurrency = " + p.gatewayConcurrency
                         + ", coalescing off, no deadline header");
@@ -614,7 +629,7 @@ public final class GenerationBenchmark {
                         var clientSideBefore = TcpSockets.clientTimeWait(sim.port());
                         var serverSideBefore = TcpSockets.serverTimeWait(sim.port());
                         ChildProcess proxy = t.name().equals("gateway") ? gateway : t.name().equals("portkey") ? portkey
-                                : t.name().startsWith("gateway, ") ? compared : null;
+                                : t.name().startsWith("gateway, ") ? compared : t.name().startsWith("haproxy") ? haproxy : null;
                         long cpuBefore = proxy == null ? -1 : proxy.cpuMillis();
                         double[] ttftBefore = t.name().equals("gateway") ? gatewayTimer(gwPort, "gateway_generation_ttft_seconds") : null;
                         errors[rep][ti] = sequential(client, t, p.latencyRequests, p.latencyRate, "m" + rep, h);
@@ -681,6 +696,9 @@ public final class GenerationBenchmark {
             } finally {
                 if (portkey != null) {
                     portkey.close();
+                }
+                if (haproxy != null) {
+                    haproxy.close();
                 }
                 if (compared != null) {
                     compared.close();
@@ -948,6 +966,48 @@ public final class GenerationBenchmark {
             }
         }
         return out;
+    }
+
+    /**
+     * HAProxy in front of the same backend: one thread, HTTP keep-alive to the client and the
+     * backend (connections reused), no rule. What any proxy hop costs on this machine: the
+     * gateway's added latency is read against it.
+     */
+    private static ChildProcess startHaproxy(Params p, int port, int backendPort) throws Exception {
+        Path cfg = Files.writeString(p.workDir.resolve("haproxy.cfg"), String.join("\n",
+                "global", "    nbthread 1", "    maxconn 4096",
+                "defaults", "    mode http", "    timeout connect 5s", "    timeout client 60s", "    timeout server 60s",
+                "    option http-keep-alive", "    http-reuse always",
+                "frontend fe", "    bind 127.0.0.1:" + port, "    default_backend be",
+                "backend be", "    server sim 127.0.0.1:" + backendPort, ""));
+        ChildProcess h = ChildProcess.start("haproxy", List.of(p.haproxy, "-db", "-f", cfg.toString()), p.workDir,
+                p.workDir.resolve("haproxy.log"), Map.of());
+        String url = "http://127.0.0.1:" + port + PATH;
+        String probe = "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"probe\"}],\"max_tokens\":1}";
+        h.awaitReady(() -> ChildProcess.post(url, Map.of(), probe) == 200, Duration.ofSeconds(30));
+        return h;
+    }
+
+    private static String haproxyVersion(Params p) {
+        try {
+            Process v = new ProcessBuilder(p.haproxy, "-v").redirectErrorStream(true).start();
+            String out = new String(v.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            v.waitFor(10, TimeUnit.SECONDS);
+            String first = out.lines().findFirst().orElse("?");
+            return first.replaceFirst("^HAProxy version (\\S+).*", "$1");
+        } catch (Exception e) {
+            return "version unknown";
+        }
+    }
+
+    /** The first of these executables that exists, or null. */
+    private static String onPath(String name, String fallback) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+                return Path.of(dir, name).toString();
+            }
+        }
+        return Files.isExecutable(Path.of(fallback)) ? fallback : null;
     }
 
     private static String portkeyVersion(Params p) {
