@@ -39,6 +39,7 @@ public final class GatewayLauncher {
         cmd.add(java);
         cmd.add("--add-modules");
         cmd.add("jdk.incubator.vector");
+        cmd.add("-XX:+UseTransparentHugePages"); // as the image runs it (Dockerfile.jvm); jvmOpts may add more
         for (String opt : jvmOpts.split(" ")) {
             if (!opt.isBlank()) {
                 cmd.add(opt);

@@ -514,6 +514,16 @@ class DeploymentManifestsTest {
         for (String flag : flags.group(1).split("\\s+(?=--)")) {
             assertTrue(opts.group(1).contains(flag.strip()), "the image's JVM lacks " + flag + " that the tests run with");
         }
+        // The image's HotSpot flags (transparent huge pages) are what the README's run command and
+        // the benchmarks' gateway use too, so measured figures are the shipped configuration's.
+        String readme = Files.readString(Path.of("README.md"));
+        String launcher = Files.readString(Path.of("src/test/java/dev/offload/gateway/bench/GatewayLauncher.java"));
+        Matcher xx = Pattern.compile("-XX:\\S+").matcher(opts.group(1));
+        while (xx.find()) {
+            assertTrue(readme.contains("java --add-modules jdk.incubator.vector " + xx.group() + " -jar"),
+                    "the README's run command lacks " + xx.group());
+            assertTrue(launcher.contains("\"" + xx.group() + "\""), "the benchmarks' gateway lacks " + xx.group());
+        }
         Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+)$").matcher(dockerfile);
         assertTrue(expose.find(), "EXPOSE <http> <grpc>");
         assertEquals(httpPort(), Integer.parseInt(expose.group(1)));
