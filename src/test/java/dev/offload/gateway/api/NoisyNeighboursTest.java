@@ -173,10 +173,24 @@ class NoisyNeighboursTest {
             s.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             // An empty SETTINGS frame and a PING.
             s.getOutputStream().write(new byte[]{0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8});
-            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
-            System.out.println("  REST port answered an HTTP/2 preface with: " + answer.lines().findFirst().orElse("(nothing)"));
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            boolean reset = false;
+            try {
+                byte[] buf = new byte[4096];
+                for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                    got.write(buf, 0, n);
+                }
+            } catch (java.net.SocketException e) {
+                // The server closed with the frames after the request line unread: the kernel
+                // sends RST, which may also discard the 501 before it is read. Still refused.
+                reset = true;
+            }
+            String answer = got.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+            System.out.println("  REST port answered an HTTP/2 preface with: " + answer.lines().findFirst().orElse("(nothing)")
+                    + (reset ? " and a reset" : ""));
             // Vert.x's HTTP/1 codec answers the preface's request line "PRI * HTTP/2.0" with 501
-            // (echoing its version) and closes: readAllBytes returned, so the connection ended.
+            // (echoing its version) and closes: the read loop ended (end of stream or reset), so
+            // the connection ended; no HTTP/2 frame (SETTINGS, PING ack) came back.
             assertTrue(answer.isEmpty() || answer.matches("(?s)HTTP/\\S+ [45]\\d\\d .*"), answer);
         }
     }
