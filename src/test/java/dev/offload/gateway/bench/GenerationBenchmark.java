@@ -95,6 +95,9 @@ import java.util.function.IntFunction;
  * blocks by 10 minutes, single requests by 10 s, child start-up by 180 s.
  */
 public final class GenerationBenchmark {
+    /** A one-token request a proxy in front of the simulated backend must answer before it is measured. */
+    private static final String PROXY_PROBE =
+            "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"probe\"}],\"max_tokens\":1}";
     private static final String PATH = "/v1/chat/completions";
     private static final String BENCH_KEY = GatewayLauncher.BENCH_KEY;
     private static final String BENCH_AUTH = "Bearer " + BENCH_KEY;
@@ -556,8 +559,7 @@ public final class GenerationBenchmark {
                         portkey = ChildProcess.start("portkey", List.of(p.node, script.toString(), "--port=" + pkPort,
                                 "--headless"), Path.of(p.portkeyDir), p.workDir.resolve("portkey.log"), Map.of());
                         String url = "http://127.0.0.1:" + pkPort + PATH;
-                        String probe = "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"probe\"}],\"max_tokens\":1}";
-                        portkey.awaitReady(() -> ChildProcess.post(url, headers, probe) == 200, Duration.ofSeconds(90));
+                        portkey.awaitReady(() -> ChildProcess.post(url, headers, PROXY_PROBE) == 200, Duration.ofSeconds(90));
                         targets.add(new LoadClient.Target("portkey", pkPort, PATH, headers, "sim-model"));
                     } else {
                         report.line("- Portkey: no " + script + ", column skipped");
@@ -983,21 +985,12 @@ public final class GenerationBenchmark {
         ChildProcess h = ChildProcess.start("haproxy", List.of(p.haproxy, "-db", "-f", cfg.toString()), p.workDir,
                 p.workDir.resolve("haproxy.log"), Map.of());
         String url = "http://127.0.0.1:" + port + PATH;
-        String probe = "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"probe\"}],\"max_tokens\":1}";
-        h.awaitReady(() -> ChildProcess.post(url, Map.of(), probe) == 200, Duration.ofSeconds(30));
+        h.awaitReady(() -> ChildProcess.post(url, Map.of(), PROXY_PROBE) == 200, Duration.ofSeconds(30));
         return h;
     }
 
     private static String haproxyVersion(Params p) {
-        try {
-            Process v = new ProcessBuilder(p.haproxy, "-v").redirectErrorStream(true).start();
-            String out = new String(v.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            v.waitFor(10, TimeUnit.SECONDS);
-            String first = out.lines().findFirst().orElse("?");
-            return first.replaceFirst("^HAProxy version (\\S+).*", "$1");
-        } catch (Exception e) {
-            return "version unknown";
-        }
+        return firstLineOf(p.haproxy, "-v").replaceFirst("^HAProxy version (\\S+).*", "$1");
     }
 
     /** The first of these executables that exists, or null. */
@@ -1022,13 +1015,19 @@ public final class GenerationBenchmark {
     }
 
     private static String nodeVersion(Params p) {
+        return firstLineOf(p.node, "--version");
+    }
+
+    /** The first line a short command prints (a version), or "?" when it cannot be run. */
+    private static String firstLineOf(String... command) {
         try {
-            Process v = new ProcessBuilder(p.node, "--version").redirectErrorStream(true).start();
+            Process v = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(v.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             if (!v.waitFor(10, TimeUnit.SECONDS)) {
                 v.destroyForcibly();
                 return "?";
             }
-            return new String(v.getInputStream().readAllBytes()).strip();
+            return out.lines().findFirst().orElse("?").strip();
         } catch (Exception e) {
             return "?";
         }
