@@ -31,11 +31,12 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -238,7 +239,10 @@ public class ChatCompletionsRoute {
         private final String model;
         private final boolean stream;
         private final String question;
-        private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        // 128 random bits, as OpenAI's ids carry; an id names a completion, it guards nothing, so
+        // ThreadLocalRandom rather than UUID.randomUUID's SecureRandom (a lock and /dev/urandom reads).
+        private final String id = "chatcmpl-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         private final long created = System.currentTimeMillis() / 1000;
         private final StringBuilder text = new StringBuilder();
         private final AtomicBoolean ended = new AtomicBoolean();

@@ -121,6 +121,29 @@ public class Generator {
         started = true;
     }
 
+    /**
+     * One replica's circuit breaker. The guarded action only starts a non-blocking call, so it
+     * runs inline, within the caller's stack: not {@code withThreadOffload(false)}, which on an
+     * event loop makes the guard remember the loop and queue the action on it as a task (with a
+     * context capture); "offloaded" to an executor that runs it at once, nothing is queued, and
+     * the outcome completes on whatever thread the call completes on.
+     */
+    static Guard replicaGuard(String circuitName, TiersConfig.Tier c) {
+        return Guard.create()
+                .withDescription(circuitName)
+                .withCircuitBreaker()
+                .name(circuitName)
+                .requestVolumeThreshold(c.circuitRequestVolume())
+                .failureRatio(c.circuitFailureRatio())
+                .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
+                .successThreshold(1)
+                .skipOn(CallerLeftException.class)
+                .done()
+                .withThreadOffload(true)
+                .withThreadOffloadExecutor(Runnable::run)
+                .build();
+    }
+
     private void addTier(String name, TiersConfig.Tier c, boolean externalByDefault) {
         List<String> urls = c.baseUrls().orElse(List.of()).stream().map(String::strip).filter(u -> !u.isEmpty()).toList();
         if (urls.isEmpty()) {
@@ -138,20 +161,7 @@ public class Generator {
             clients.add(client);
             Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
             replicas.add(r);
-            guards.put(r, Guard.create()
-                    .withDescription(r.circuitName())
-                    .withCircuitBreaker()
-                    .name(r.circuitName())
-                    .requestVolumeThreshold(c.circuitRequestVolume())
-                    .failureRatio(c.circuitFailureRatio())
-                    .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
-                    .successThreshold(1)
-                    .skipOn(CallerLeftException.class)
-                    .done()
-                    // The guarded action only starts a non-blocking call: run it on the caller's
-                    // thread, without a dispatch through the Vert.x context and a context capture.
-                    .withThreadOffload(false)
-                    .build());
+            guards.put(r, replicaGuard(r.circuitName(), c));
             registerReplicaMetrics(r);
         }
         Tier tier = new Tier(name, c.external().orElse(externalByDefault), replicas, c.queueSize(),
