@@ -78,7 +78,10 @@ import java.util.function.IntFunction;
  * {@code --java} [this JVM's]. Latency: {@code --latency-requests} [2000],
  * {@code --latency-warmup} [300] sequential per repetition, {@code --latency-initial-warmup}
  * [15000] per target before the first repetition, sent from {@code --latency-warmup-threads} [4]
- * threads (the gateway's code path needs well over 10,000 requests to be compiled),
+ * threads (the gateway's code path needs well over 10,000 requests to be compiled), then
+ * {@code --latency-paced-warmup} [6000] per target one at a time at the latency rate (paced
+ * requests, each after an idle gap, settle only after thousands more: without this the
+ * gateway's CPU per request still fell from 1.3 to 0.3 ms over the first repetitions),
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new
  * connection per request) that help explain the gateway's overhead. Portkey:
@@ -91,8 +94,8 @@ import java.util.function.IntFunction;
  * and data; {@code --report} [none] also writes the report to that file.
  *
  * <p>Every loop is bounded in count and time: arrivals by {@code --max-requests} and the window,
- * each run by window + drain (then outstanding requests are reset), warm-ups by 90 s, sequential
- * blocks by 10 minutes, single requests by 10 s, child start-up by 180 s.
+ * each run by window + drain (then outstanding requests are reset), concurrent warm-ups by 90 s,
+ * sequential blocks (paced warm-ups included) by 10 minutes, single requests by 10 s, child start-up by 180 s.
  */
 public final class GenerationBenchmark {
     /** A one-token request a proxy in front of the simulated backend must answer before it is measured. */
@@ -137,6 +140,7 @@ public final class GenerationBenchmark {
         int latencyRequests;
         int latencyWarmup;
         int latencyInitialWarmup;
+        int latencyPacedWarmup;
         int latencyWarmupThreads;
         double latencyRate;
         int latencyReps;
@@ -184,6 +188,7 @@ public final class GenerationBenchmark {
             latencyRequests = integer(a, "latency-requests", 2000);
             latencyWarmup = integer(a, "latency-warmup", 300);
             latencyInitialWarmup = integer(a, "latency-initial-warmup", 15000);
+            latencyPacedWarmup = integer(a, "latency-paced-warmup", 6000);
             latencyWarmupThreads = Math.max(1, integer(a, "latency-warmup-threads", 4));
             latencyRate = number(a, "latency-rate", 200);
             latencyReps = Math.max(1, integer(a, "latency-reps", 3));
@@ -582,10 +587,11 @@ public final class GenerationBenchmark {
                                 + " (next send at max(previous end, schedule)); HTTP/1.1 keep-alive, one connection per target;"
                                 + " latency = send to full response body, client on a Vert.x event loop in the benchmark JVM",
                         p.latencyStepMs, p.latencyRate));
-                report.line(String.format(Locale.ROOT, "- Per target: %d warm-up requests from %d threads before the first"
-                                + " repetition (at most 90 s), then per repetition %d sequential warm-up + %d measured; %d repetitions,"
-                                + " target order rotated each time", p.latencyInitialWarmup, p.latencyWarmupThreads,
-                        p.latencyWarmup, p.latencyRequests, p.latencyReps));
+                report.line(String.format(Locale.ROOT, "- Per target: %d warm-up requests from %d threads (at most 90 s),"
+                                + " then %d one at a time at %.0f req/s, before the first repetition; per repetition %d sequential"
+                                + " warm-up + %d measured; %d repetitions, target order rotated each time", p.latencyInitialWarmup,
+                        p.latencyWarmupThreads, p.latencyPacedWarmup, p.latencyRate, p.latencyWarmup, p.latencyRequests,
+                        p.latencyReps));
                 if (portkey != null) {
                     report.line("- Portkey: `@portkey-ai/gateway` from " + p.portkeyDir + " (" + portkeyVersion(p)
                             + "), node " + nodeVersion(p) + ", headers x-portkey-provider: openai, x-portkey-custom-host: "
@@ -612,6 +618,13 @@ public final class GenerationBenchmark {
                             TimeUnit.SECONDS.toNanos(90));
                     if (errors > 0) {
                         System.err.printf(Locale.ROOT, "[latency] %s: %d failed warm-up requests%n", t.name(), errors);
+                    }
+                }
+                for (LoadClient.Target t : targets) {
+                    System.err.printf(Locale.ROOT, "[latency] paced warm-up %s%n", t.name());
+                    long errors = sequential(client, t, p.latencyPacedWarmup, p.latencyRate, "pw");
+                    if (errors > 0) {
+                        System.err.printf(Locale.ROOT, "[latency] %s: %d failed paced warm-up requests%n", t.name(), errors);
                     }
                 }
                 int n = targets.size();
