@@ -78,10 +78,13 @@ import java.util.function.IntFunction;
  * {@code --java} [this JVM's]. Latency: {@code --latency-requests} [2000],
  * {@code --latency-warmup} [300] sequential per repetition, {@code --latency-initial-warmup}
  * [15000] per target before the first repetition, sent from {@code --latency-warmup-threads} [4]
- * threads (the gateway's code path needs well over 10,000 requests to be compiled), then
- * {@code --latency-paced-warmup} [6000] per target one at a time at the latency rate (paced
- * requests, each after an idle gap, settle only after thousands more: without this the
- * gateway's CPU per request still fell from 1.3 to 0.3 ms over the first repetitions),
+ * threads (the gateway's code path needs well over 10,000 requests to be compiled), then per
+ * target requests one at a time at the latency rate in blocks of 1,000 until the proxy's process
+ * CPU per request is steady (a block within 10 % of each of the two before it; targets without a
+ * process of their own get two blocks), at most {@code --latency-paced-warmup} [30000]: the JIT
+ * keeps compiling for tens of thousands of paced requests (on a 2-core machine a compiler thread
+ * takes one core in bursts), and without this the gateway's CPU per request still fell from 1.3
+ * to 0.35 ms over the first repetitions,
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new
  * connection per request) that help explain the gateway's overhead. Portkey:
@@ -188,7 +191,7 @@ public final class GenerationBenchmark {
             latencyRequests = integer(a, "latency-requests", 2000);
             latencyWarmup = integer(a, "latency-warmup", 300);
             latencyInitialWarmup = integer(a, "latency-initial-warmup", 15000);
-            latencyPacedWarmup = integer(a, "latency-paced-warmup", 6000);
+            latencyPacedWarmup = integer(a, "latency-paced-warmup", 30000);
             latencyWarmupThreads = Math.max(1, integer(a, "latency-warmup-threads", 4));
             latencyRate = number(a, "latency-rate", 200);
             latencyReps = Math.max(1, integer(a, "latency-reps", 3));
@@ -588,8 +591,9 @@ public final class GenerationBenchmark {
                                 + " latency = send to full response body, client on a Vert.x event loop in the benchmark JVM",
                         p.latencyStepMs, p.latencyRate));
                 report.line(String.format(Locale.ROOT, "- Per target: %d warm-up requests from %d threads (at most 90 s),"
-                                + " then %d one at a time at %.0f req/s, before the first repetition; per repetition %d sequential"
-                                + " warm-up + %d measured; %d repetitions, target order rotated each time", p.latencyInitialWarmup,
+                                + " then up to %d one at a time at %.0f req/s until the proxy's CPU per request is steady, before"
+                                + " the first repetition; per repetition %d sequential warm-up + %d measured; %d repetitions,"
+                                + " target order rotated each time", p.latencyInitialWarmup,
                         p.latencyWarmupThreads, p.latencyPacedWarmup, p.latencyRate, p.latencyWarmup, p.latencyRequests,
                         p.latencyReps));
                 if (portkey != null) {
@@ -620,13 +624,25 @@ public final class GenerationBenchmark {
                         System.err.printf(Locale.ROOT, "[latency] %s: %d failed warm-up requests%n", t.name(), errors);
                     }
                 }
+                Map<String, ChildProcess> processes = new LinkedHashMap<>();
+                processes.put("gateway", gateway);
+                if (portkey != null) {
+                    processes.put("portkey", portkey);
+                }
+                if (haproxy != null) {
+                    processes.put("haproxy (floor)", haproxy);
+                }
+                if (compared != null) {
+                    processes.put("gateway, " + p.compareJvmOpts, compared);
+                }
+                List<String> settled = new ArrayList<>();
                 for (LoadClient.Target t : targets) {
                     System.err.printf(Locale.ROOT, "[latency] paced warm-up %s%n", t.name());
-                    long errors = sequential(client, t, p.latencyPacedWarmup, p.latencyRate, "pw");
-                    if (errors > 0) {
-                        System.err.printf(Locale.ROOT, "[latency] %s: %d failed paced warm-up requests%n", t.name(), errors);
-                    }
+                    settled.add(t.name() + ": " + pacedWarmup(p, client, t, processes.get(t.name())));
                 }
+                report.line("Paced warm-up (requests, then the proxy's CPU ms per request in the last three blocks of 1,000): "
+                        + String.join("; ", settled) + ".");
+                report.line("");
                 int n = targets.size();
                 // results[rep][target] = {p50, p90, p99, p99.9, max, mean} in ms, plus errors/foreign.
                 double[][][] results = new double[p.latencyReps][n][];
@@ -643,8 +659,7 @@ public final class GenerationBenchmark {
                         Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
                         var clientSideBefore = TcpSockets.clientTimeWait(sim.port());
                         var serverSideBefore = TcpSockets.serverTimeWait(sim.port());
-                        ChildProcess proxy = t.name().equals("gateway") ? gateway : t.name().equals("portkey") ? portkey
-                                : t.name().startsWith("gateway, ") ? compared : t.name().startsWith("haproxy") ? haproxy : null;
+                        ChildProcess proxy = processes.get(t.name());
                         long cpuBefore = proxy == null ? -1 : proxy.cpuMillis();
                         double[] ttftBefore = t.name().equals("gateway") ? gatewayTimer(gwPort, "gateway_generation_ttft_seconds") : null;
                         errors[rep][ti] = sequential(client, t, p.latencyRequests, p.latencyRate, "m" + rep, h);
@@ -861,6 +876,46 @@ public final class GenerationBenchmark {
             w.join(maxNanos / 1_000_000 + 20_000);
         }
         return errors.get();
+    }
+
+    /**
+     * Requests to {@code t} one at a time at the latency rate, in blocks of 1,000, until the CPU
+     * per request of {@code process} is steady: a block within 10 % of each of the two before it
+     * (without a process, two blocks), at most {@code --latency-paced-warmup} requests. Returns
+     * what it did, for the report.
+     */
+    private static String pacedWarmup(Params p, LoadClient client, LoadClient.Target t, ChildProcess process) {
+        final int block = 1000;
+        List<Double> perRequest = new ArrayList<>();
+        long errors = 0;
+        int sent = 0;
+        while (sent + block <= Math.max(block, p.latencyPacedWarmup)) {
+            long before = process == null ? -1 : process.cpuMillis();
+            errors += sequential(client, t, block, p.latencyRate, "pw" + sent + "-");
+            sent += block;
+            if (process == null) {
+                if (sent >= 2 * block) {
+                    break;
+                }
+                continue;
+            }
+            perRequest.add((process.cpuMillis() - before) / (double) block);
+            int n = perRequest.size();
+            if (n >= 3 && within(perRequest.get(n - 1), perRequest.get(n - 2), 0.10)
+                    && within(perRequest.get(n - 1), perRequest.get(n - 3), 0.10)) {
+                break;
+            }
+        }
+        if (errors > 0) {
+            System.err.printf(Locale.ROOT, "[latency] %s: %d failed paced warm-up requests%n", t.name(), errors);
+        }
+        List<String> last = perRequest.subList(Math.max(0, perRequest.size() - 3), perRequest.size()).stream()
+                .map(v -> String.format(Locale.ROOT, "%.2f", v)).toList();
+        return sent + (last.isEmpty() ? "" : " (" + String.join(", ", last) + ")") + (errors > 0 ? ", " + errors + " failed" : "");
+    }
+
+    private static boolean within(double value, double reference, double fraction) {
+        return Math.abs(value - reference) <= fraction * reference;
     }
 
     private static long sequential(LoadClient client, LoadClient.Target t, int count, double rate, String prefix) {
