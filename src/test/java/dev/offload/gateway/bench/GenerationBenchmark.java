@@ -79,9 +79,10 @@ import java.util.function.IntFunction;
  * {@code --latency-warmup} [300] sequential per repetition, {@code --latency-initial-warmup}
  * [15000] per target before the first repetition, sent from {@code --latency-warmup-threads} [4]
  * threads (the gateway's code path needs well over 10,000 requests to be compiled), then per
- * target requests one at a time at the latency rate in blocks of 1,000 until the proxy's process
- * CPU per request is steady (a block within 10 % of each of the two before it; targets without a
- * process of their own get two blocks), at most {@code --latency-paced-warmup} [30000]: the JIT
+ * target the repetitions' pattern (the back-to-back warm-up, then 1,000 requests one at a time
+ * at the latency rate) until the proxy's process CPU per request over those 1,000 is steady (within
+ * 10 % of each of the two blocks before; targets without a process of their own get two blocks),
+ * at most {@code --latency-paced-warmup} [30000] paced requests: the JIT
  * keeps compiling for tens of thousands of paced requests (on a 2-core machine a compiler thread
  * takes one core in bursts), and without this the gateway's CPU per request still fell from 1.3
  * to 0.35 ms over the first repetitions,
@@ -591,8 +592,9 @@ public final class GenerationBenchmark {
                                 + " latency = send to full response body, client on a Vert.x event loop in the benchmark JVM",
                         p.latencyStepMs, p.latencyRate));
                 report.line(String.format(Locale.ROOT, "- Per target: %d warm-up requests from %d threads (at most 90 s),"
-                                + " then up to %d one at a time at %.0f req/s until the proxy's CPU per request is steady, before"
-                                + " the first repetition; per repetition %d sequential warm-up + %d measured; %d repetitions,"
+                                + " then up to %d one at a time at %.0f req/s, in blocks of 1,000 each after the repetitions'"
+                                + " back-to-back warm-up, until the proxy's CPU per request is steady, before the first"
+                                + " repetition; per repetition %d sequential (back-to-back) warm-up + %d measured; %d repetitions,"
                                 + " target order rotated each time", p.latencyInitialWarmup,
                         p.latencyWarmupThreads, p.latencyPacedWarmup, p.latencyRate, p.latencyWarmup, p.latencyRequests,
                         p.latencyReps));
@@ -879,10 +881,11 @@ public final class GenerationBenchmark {
     }
 
     /**
-     * Requests to {@code t} one at a time at the latency rate, in blocks of 1,000, until the CPU
-     * per request of {@code process} is steady: a block within 10 % of each of the two before it
-     * (without a process, two blocks), at most {@code --latency-paced-warmup} requests. Returns
-     * what it did, for the report.
+     * Requests to {@code t} one at a time at the latency rate, in blocks of 1,000 each after the
+     * repetitions' back-to-back warm-up, until the CPU per request of {@code process} over a block
+     * is steady: within 10 % of each of the two blocks before it (without a process, two blocks),
+     * at most {@code --latency-paced-warmup} requests at the rate. Returns what it did, for the
+     * report.
      */
     private static String pacedWarmup(Params p, LoadClient client, LoadClient.Target t, ChildProcess process) {
         final int block = 1000;
@@ -890,6 +893,8 @@ public final class GenerationBenchmark {
         long errors = 0;
         int sent = 0;
         while (sent + block <= Math.max(block, p.latencyPacedWarmup)) {
+            // The pattern of a repetition: its back-to-back warm-up, then requests at the rate.
+            errors += sequential(client, t, p.latencyWarmup, 0, "pwb" + sent + "-");
             long before = process == null ? -1 : process.cpuMillis();
             errors += sequential(client, t, block, p.latencyRate, "pw" + sent + "-");
             sent += block;
