@@ -83,8 +83,8 @@ import java.util.function.IntFunction;
  * at the latency rate) until the proxy's process CPU per request over those 1,000 is steady (within
  * 10 % of each of the two blocks before; targets without a process of their own get two blocks),
  * at most {@code --latency-paced-warmup} [30000] paced requests: the JIT
- * keeps compiling for tens of thousands of paced requests (on a 2-core machine a compiler thread
- * takes one core in bursts), and without this the gateway's CPU per request still fell from 1.3
+ * keeps compiling for tens of thousands of paced requests (6–12 % of a core taken from the two
+ * that client, backend and proxy share), and without this the gateway's CPU per request still fell from 1.3
  * to 0.35 ms over the first repetitions,
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new

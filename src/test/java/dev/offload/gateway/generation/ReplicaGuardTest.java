@@ -4,8 +4,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.faulttolerance.api.Guard;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.util.TypeLiteral;
-import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -60,20 +60,16 @@ class ReplicaGuardTest {
     void failuresStillCountTowardTheCircuit() throws Exception {
         TiersConfig.Tier c = tiers.edge();
         Guard guard = Generator.replicaGuard("replica-guard-failures", c);
-        int failures = 0;
-        for (int i = 0; i < c.circuitRequestVolume() + 1; i++) {
+        List<String> outcomes = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i <= c.circuitRequestVolume(); i++) {
             CompletableFuture<Throwable> outcome = new CompletableFuture<>();
             vertx.runOnContext(v -> guard.get(() -> CompletableFuture.<Boolean>failedFuture(new IllegalStateException("down")), STAGE)
                     .whenComplete((ok, failure) -> outcome.complete(
                             failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure)));
-            Throwable failure = outcome.get(10, TimeUnit.SECONDS);
-            if (failure != null) {
-                failures++;
-            }
-            if (failure != null && failure instanceof CircuitBreakerOpenException) {
-                return; // opened after the configured volume of failures
-            }
+            outcomes.add(outcome.get(10, TimeUnit.SECONDS).getClass().getSimpleName());
+            expected.add(i < c.circuitRequestVolume() ? "IllegalStateException" : CircuitBreakerOpenException.class.getSimpleName());
         }
-        throw new AssertionError("the circuit never opened after " + failures + " failures");
+        assertEquals(expected, outcomes, "the circuit opens once its request volume has failed");
     }
 }
