@@ -239,10 +239,7 @@ public class ChatCompletionsRoute {
         private final String model;
         private final boolean stream;
         private final String question;
-        // 128 random bits, as OpenAI's ids carry; an id names a completion, it guards nothing, so
-        // ThreadLocalRandom rather than UUID.randomUUID's SecureRandom (a lock and /dev/urandom reads).
-        private final String id = "chatcmpl-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        private final String id = completionId();
         private final long created = System.currentTimeMillis() / 1000;
         private final StringBuilder text = new StringBuilder();
         private final AtomicBoolean ended = new AtomicBoolean();
@@ -375,6 +372,16 @@ public class ChatCompletionsRoute {
                 sendError(ctx, 502, "Bad Gateway", "the generation backend failed (" + reason + ")", "server_error", null, reason);
             }
         }
+    }
+
+    /**
+     * 128 random bits, as OpenAI's ids carry. An id names a completion and guards nothing, so
+     * {@code ThreadLocalRandom} rather than {@code UUID.randomUUID()}'s SecureRandom (a lock and
+     * /dev/urandom reads on the event loop).
+     */
+    private static String completionId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "chatcmpl-" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
     }
 
     private static Buffer sse(String data) {

@@ -82,10 +82,10 @@ import java.util.function.IntFunction;
  * target the repetitions' pattern (the back-to-back warm-up, then 1,000 requests one at a time
  * at the latency rate) until the proxy's process CPU per request over those 1,000 is steady (within
  * 10 % of each of the two blocks before; targets without a process of their own get two blocks),
- * at most {@code --latency-paced-warmup} [30000] paced requests: the JIT
- * keeps compiling for tens of thousands of paced requests (6–12 % of a core taken from the two
- * that client, backend and proxy share), and without this the gateway's CPU per request still fell from 1.3
- * to 0.35 ms over the first repetitions,
+ * at most {@code --latency-paced-warmup} [30000] paced requests: the JIT keeps compiling for
+ * tens of thousands of paced requests (6–12 % of a core taken from the two that client, backend
+ * and proxy share), and without this the gateway's CPU per request still fell from 1.3 to 0.35
+ * ms over the first repetitions,
  * {@code --latency-rate} [200] requests/s, {@code --latency-reps} [3], {@code --latency-step-ms}
  * [0], {@code --latency-diagnostics} [true] adds two direct rows (streamed; streamed with a new
  * connection per request) that help explain the gateway's overhead. Portkey:
@@ -548,14 +548,18 @@ public final class GenerationBenchmark {
             ChildProcess compared = null;
             try {
                 List<LoadClient.Target> targets = new ArrayList<>();
+                // Each proxy's own process by target name: CPU per request during warm-up and repetitions.
+                Map<String, ChildProcess> processes = new LinkedHashMap<>();
                 targets.add(directTarget(sim));
                 targets.add(new LoadClient.Target("gateway", gwPort, PATH, Map.of("Authorization", BENCH_AUTH), "auto"));
+                processes.put("gateway", gateway);
                 if (p.compareJvmOpts != null) {
                     int port = ChildProcess.freePort();
                     compared = GatewayLauncher.start(p.java, Path.of(p.gatewayJar), p.compareJvmOpts, port, p.workDir,
                             "latency-compared", gatewayProperties(p, sim.baseUrl() + "/v1"));
                     targets.add(new LoadClient.Target("gateway, " + p.compareJvmOpts, port, PATH,
                             Map.of("Authorization", BENCH_AUTH), "auto"));
+                    processes.put(targets.get(targets.size() - 1).name(), compared);
                 }
                 if (p.portkeyDir != null) {
                     Path script = Path.of(p.portkeyDir, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
@@ -570,6 +574,7 @@ public final class GenerationBenchmark {
                         String url = "http://127.0.0.1:" + pkPort + PATH;
                         portkey.awaitReady(() -> ChildProcess.post(url, headers, PROXY_PROBE) == 200, Duration.ofSeconds(90));
                         targets.add(new LoadClient.Target("portkey", pkPort, PATH, headers, "sim-model"));
+                        processes.put("portkey", portkey);
                     } else {
                         report.line("- Portkey: no " + script + ", column skipped");
                     }
@@ -578,6 +583,7 @@ public final class GenerationBenchmark {
                     int hPort = ChildProcess.freePort();
                     haproxy = startHaproxy(p, hPort, sim.port());
                     targets.add(new LoadClient.Target("haproxy (floor)", hPort, PATH, Map.of(), sim.modelName()));
+                    processes.put("haproxy (floor)", haproxy);
                 }
                 int mainTargets = targets.size();
                 if (p.latencyDiagnostics) {
@@ -625,17 +631,6 @@ public final class GenerationBenchmark {
                     if (errors > 0) {
                         System.err.printf(Locale.ROOT, "[latency] %s: %d failed warm-up requests%n", t.name(), errors);
                     }
-                }
-                Map<String, ChildProcess> processes = new LinkedHashMap<>();
-                processes.put("gateway", gateway);
-                if (portkey != null) {
-                    processes.put("portkey", portkey);
-                }
-                if (haproxy != null) {
-                    processes.put("haproxy (floor)", haproxy);
-                }
-                if (compared != null) {
-                    processes.put("gateway, " + p.compareJvmOpts, compared);
                 }
                 List<String> settled = new ArrayList<>();
                 for (LoadClient.Target t : targets) {
@@ -889,26 +884,18 @@ public final class GenerationBenchmark {
      */
     private static String pacedWarmup(Params p, LoadClient client, LoadClient.Target t, ChildProcess process) {
         final int block = 1000;
+        int maxBlocks = process == null ? 2 : Math.max(1, p.latencyPacedWarmup / block);
         List<Double> perRequest = new ArrayList<>();
         long errors = 0;
         int sent = 0;
-        while (sent + block <= Math.max(block, p.latencyPacedWarmup)) {
+        for (int b = 0; b < maxBlocks && !steady(perRequest); b++) {
             // The pattern of a repetition: its back-to-back warm-up, then requests at the rate.
             errors += sequential(client, t, p.latencyWarmup, 0, "pwb" + sent + "-");
             long before = process == null ? -1 : process.cpuMillis();
             errors += sequential(client, t, block, p.latencyRate, "pw" + sent + "-");
             sent += block;
-            if (process == null) {
-                if (sent >= 2 * block) {
-                    break;
-                }
-                continue;
-            }
-            perRequest.add((process.cpuMillis() - before) / (double) block);
-            int n = perRequest.size();
-            if (n >= 3 && within(perRequest.get(n - 1), perRequest.get(n - 2), 0.10)
-                    && within(perRequest.get(n - 1), perRequest.get(n - 3), 0.10)) {
-                break;
+            if (process != null) {
+                perRequest.add((process.cpuMillis() - before) / (double) block);
             }
         }
         if (errors > 0) {
@@ -919,8 +906,14 @@ public final class GenerationBenchmark {
         return sent + (last.isEmpty() ? "" : " (" + String.join(", ", last) + ")") + (errors > 0 ? ", " + errors + " failed" : "");
     }
 
-    private static boolean within(double value, double reference, double fraction) {
-        return Math.abs(value - reference) <= fraction * reference;
+    /** The last of three or more values within 10 % of each of the two before it. */
+    private static boolean steady(List<Double> values) {
+        int n = values.size();
+        return n >= 3 && within(values.get(n - 1), values.get(n - 2)) && within(values.get(n - 1), values.get(n - 3));
+    }
+
+    private static boolean within(double value, double reference) {
+        return Math.abs(value - reference) <= 0.10 * reference;
     }
 
     private static long sequential(LoadClient client, LoadClient.Target t, int count, double rate, String prefix) {
