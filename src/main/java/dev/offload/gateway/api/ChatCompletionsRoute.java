@@ -13,6 +13,8 @@ import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.privacy.PrivacyConfig;
+import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.HybridSearcher;
 import dev.offload.gateway.retrieval.SearchMode;
 import dev.offload.gateway.security.LimitsConfig;
@@ -48,7 +50,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and adds as little latency as possible. Runs on the event loop; nothing here blocks.
  *
  * <p>Headers a device may send: {@code X-Offload-Priority: interactive|background},
- * {@code X-Offload-Deadline-Ms}: time budget for the whole answer.
+ * {@code X-Offload-Deadline-Ms}: time budget for the whole answer,
+ * {@code X-Offload-Sensitivity: public|internal|confidential|restricted}: how sensitive the
+ * conversation is (default: the tenant's, {@code gateway.privacy.tenant-sensitivity.<tenant>},
+ * else {@code gateway.privacy.default-sensitivity}). The generator's egress gate applies it:
+ * confidential never leaves the edge zone, restricted reaches no backend (the answer is then
+ * extractive), personal data is redacted before a tier outside the edge zone.
  *
  * <p>The tenant is the authenticated caller's; the gateway's system prompt comes first and a
  * device's system messages are demoted ({@link SystemPromptPolicy}); each tenant has at most
@@ -58,6 +65,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class ChatCompletionsRoute {
     private static final Logger LOG = Logger.getLogger(ChatCompletionsRoute.class);
     static final String ALIAS_AUTO = "auto";
+    static final String SENSITIVITY_HEADER = "X-Offload-Sensitivity";
     private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
 
     @Inject
@@ -76,6 +84,8 @@ public class ChatCompletionsRoute {
     TenantGenerationLimiter tenantLimiter;
     @Inject
     RequestAccounting accounting;
+    @Inject
+    PrivacyConfig privacy;
 
     void register(@Observes Router router) {
         router.post("/v1/chat/completions")
@@ -192,6 +202,13 @@ public class ChatCompletionsRoute {
             sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
             return;
         }
+        Sensitivity sensitivity;
+        try {
+            sensitivity = Sensitivity.parse(ctx.request().getHeader(SENSITIVITY_HEADER), privacy.defaultFor(tenant));
+        } catch (IllegalArgumentException e) {
+            badRequest(ctx, SENSITIVITY_HEADER + ": " + e.getMessage(), SENSITIVITY_HEADER, "invalid_value");
+            return;
+        }
         RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.CHAT, "http");
         Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
         if (permit.isEmpty()) {
@@ -205,7 +222,7 @@ public class ChatCompletionsRoute {
         // The affinity key is taken before the gateway's system prompt, which every request shares.
         GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
                 maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
-                prefixKey(turns), allowedTiers, () -> sources(tenant, question));
+                prefixKey(turns), allowedTiers, () -> sources(tenant, question), sensitivity);
         boolean stream = Boolean.TRUE.equals(req.stream());
         new Exchange(ctx, model, stream, question, permit.get(), ticket).run(g);
     }
@@ -302,6 +319,7 @@ public class ChatCompletionsRoute {
                 permit.release();
                 String extra = "\"offload\":{\"servedBy\":" + ChatCompletions.quote(c.servedBy())
                         + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
+                        + (c.redactions() == 0 ? "" : ",\"redactions\":" + c.redactions())
                         + ",\"queueMs\":" + c.queueNanos() / 1_000_000 + ",\"ttftMs\":" + c.ttftNanos() / 1_000_000 + "}";
                 if (stream) {
                     startStream();
@@ -342,6 +360,11 @@ public class ChatCompletionsRoute {
                 return;
             }
             ticket.failed(failure);
+            if (failure instanceof GenerationRejectedException r && r.status() == 403 && !headersSent) {
+                // The egress gate found no tier this conversation's sensitivity may reach; waiting does not help.
+                sendError(ctx, 403, "Forbidden", r.getMessage(), "permission_error", SENSITIVITY_HEADER, r.reason());
+                return;
+            }
             if (failure instanceof GenerationRejectedException r && !headersSent) {
                 // The hint rides on the refusal so a device stays local instead of retrying at once.
                 OffloadHint hint = advisor.forUnknownDevice(question, r.retryAfterSeconds() * 1000, r.reason());

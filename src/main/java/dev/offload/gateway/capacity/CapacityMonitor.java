@@ -39,6 +39,8 @@ public class CapacityMonitor {
     @Inject
     Generator generator;
     @Inject
+    dev.offload.gateway.generation.TierRegistry tierRegistry;
+    @Inject
     MeterRegistry registry;
     @Inject
     CapacityConfig config;
@@ -125,7 +127,9 @@ public class CapacityMonitor {
         }
         ServiceRates r = rates.get(t.name());
         ServiceRates.Snapshot s = r == null ? ServiceRates.Snapshot.EMPTY : r.snapshot();
-        return TierCapacity.of(t.name(), t.external(), replicas, t.queueLength(), t.serviceTimeEwmaNanos(), s);
+        var priced = tierRegistry.settings(t.name()).config();
+        return TierCapacity.of(t.name(), t.zone(), replicas, t.queueLength(), t.serviceTimeEwmaNanos(), s,
+                priced.pricePerMillionInputTokens().orElse(null), priced.pricePerMillionOutputTokens().orElse(null));
     }
 
     /**

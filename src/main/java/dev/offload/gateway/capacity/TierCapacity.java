@@ -1,13 +1,16 @@
 package dev.offload.gateway.capacity;
 
+import dev.offload.gateway.privacy.Zone;
+
 import java.util.List;
 
 /**
  * The live capacity of one tier as {@code GET /v1/capacity} reports it. Null numbers are not
  * measured yet (no request has completed on the tier since start).
  *
- * @param tier                      tier name ({@code edge}, {@code cloud})
+ * @param tier                      tier name (as configured: {@code gateway.tiers.<name>})
  * @param external                  outside the edge zone
+ * @param zone                      where the tier runs ({@code device-adjacent}, {@code edge}, {@code regional}, {@code external})
  * @param replicas                  configured replicas
  * @param replicasAvailable         replicas whose circuit lets calls through
  * @param inFlight                  requests on the tier's replicas now
@@ -21,11 +24,29 @@ import java.util.List;
  * @param capacity                  what the available replicas can complete at their current limits
  * @param headroom                  capacity minus what they complete now (never below zero)
  * @param replicaStates             one entry per replica
+ * @param pricing                   what the tier charges, null for a tier without prices (hardware you own)
  */
-public record TierCapacity(String tier, boolean external, int replicas, int replicasAvailable, int inFlight, int limit,
+public record TierCapacity(String tier, boolean external, String zone, int replicas, int replicasAvailable, int inFlight, int limit,
                            int maxConcurrency, double occupancy, double batchOccupancy, int queueLength,
                            Double estimatedQueueWaitSeconds, Measured measured, Rate capacity, Rate headroom,
-                           List<ReplicaState> replicaStates) {
+                           List<ReplicaState> replicaStates, Pricing pricing) {
+
+    /**
+     * A priced tier's cost at its current rates.
+     *
+     * @param pricePerMillionInputTokens  configured ({@code gateway.tiers.<name>.price-per-million-input-tokens}), null if not
+     * @param pricePerMillionOutputTokens configured ({@code ...price-per-million-output-tokens}), null if not
+     * @param costPerHourNow              what the measured prompt and output token rates cost per hour
+     */
+    public record Pricing(Double pricePerMillionInputTokens, Double pricePerMillionOutputTokens, double costPerHourNow) {
+        static Pricing of(Double in, Double out, double promptTokensPerSecond, double outputTokensPerSecond) {
+            if (in == null && out == null) {
+                return null;
+            }
+            double perSecond = (in == null ? 0 : in * promptTokensPerSecond) + (out == null ? 0 : out * outputTokensPerSecond);
+            return new Pricing(in, out, perSecond * 3600 / 1e6);
+        }
+    }
 
     /**
      * Service rates measured from requests the tier completed.
@@ -66,8 +87,9 @@ public record TierCapacity(String tier, boolean external, int replicas, int repl
      * Capacity from a tier's state. Slots are the current adaptive limits of the replicas that
      * take calls; a slot completes 1 / serviceTime requests per second.
      */
-    static TierCapacity of(String tier, boolean external, List<ReplicaState> replicas, int queueLength,
-                           double serviceNanos, ServiceRates.Snapshot rates) {
+    static TierCapacity of(String tier, Zone zone, List<ReplicaState> replicas, int queueLength,
+                           double serviceNanos, ServiceRates.Snapshot rates, Double pricePerMillionIn,
+                           Double pricePerMillionOut) {
         int inFlight = 0;
         int limit = 0;
         int max = 0;
@@ -94,9 +116,10 @@ public record TierCapacity(String tier, boolean external, int replicas, int repl
                 : queueLength * service / availableSlots;
         Measured measured = new Measured(service, finite(rates.promptTokensPerRequest()), outPerRequest, perSlot,
                 rates.completionsPerSecond(), rates.promptTokensPerSecond(), rates.outputTokensPerSecond());
-        return new TierCapacity(tier, external, replicas.size(), available, inFlight, limit, max,
+        return new TierCapacity(tier, !zone.insideEdgeZone(), zone.wireName(), replicas.size(), available, inFlight, limit, max,
                 limit == 0 ? 0 : (double) inFlight / limit, max == 0 ? 0 : (double) inFlight / max, queueLength, wait,
-                measured, capacity, headroom, List.copyOf(replicas));
+                measured, capacity, headroom, List.copyOf(replicas), Pricing.of(pricePerMillionIn, pricePerMillionOut,
+                        rates.promptTokensPerSecond(), rates.outputTokensPerSecond()));
     }
 
     /** JSON has no NaN: unknown is null. */

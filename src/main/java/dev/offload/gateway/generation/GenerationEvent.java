@@ -16,8 +16,12 @@ public sealed interface GenerationEvent permits GenerationEvent.Token, Generatio
      * @param queueNanos       time spent waiting for admission
      * @param ttftNanos        time from admission to the first token
      * @param attempts         backend attempts made (1 when the first one served)
+     * @param fallbackReason   why an earlier tier did not serve ({@code <tier>:<reason>}), or null
+     * @param redactions       personal data replaced by placeholders in what left for the serving
+     *                         tier (0 inside the edge zone); the answer has the values back
      */
     record Completed(String servedBy, String replica, String finishReason, int promptTokens, int completionTokens,
-                     long queueNanos, long ttftNanos, int attempts, String fallbackReason) implements GenerationEvent {
+                     long queueNanos, long ttftNanos, int attempts, String fallbackReason, int redactions)
+            implements GenerationEvent {
     }
 }

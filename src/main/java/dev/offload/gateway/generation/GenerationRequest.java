@@ -1,13 +1,17 @@
 package dev.offload.gateway.generation;
 
+import dev.offload.gateway.privacy.Sensitivity;
+
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
- * What to generate, for whom, by when.
+ * What to generate, for whom, by when, and how sensitive it is.
  *
  * @param tenant          the caller's tenant (coalescing and fairness never cross tenants)
- * @param messages        the conversation, system prompt first if any
+ * @param messages        the conversation as the device sent it, system prompt first if any;
+ *                        the {@link EgressGate} makes what a tier outside the edge zone receives
  * @param maxTokens       output cap
  * @param temperature     sampling temperature, null for the backend default
  * @param priority        admission class
@@ -17,27 +21,20 @@ import java.util.Objects;
  * @param tiers           tiers allowed for this request, in order of preference
  * @param fallbackSources called (on a worker thread) only if every tier fails, for the
  *                        extractive answer; null when there is nothing to quote
- * @param externalMessages what a tier marked external receives instead of {@code messages}
- *                        (PII redacted); null when both are the same
+ * @param sensitivity     the highest sensitivity of anything in {@code messages}: decides which
+ *                        tiers the request may reach at all
  */
 public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature,
                                 Priority priority, long deadlineNanos, String affinityKey, List<String> tiers,
-                                java.util.function.Supplier<List<Source>> fallbackSources,
-                                List<ChatTurn> externalMessages) {
-    public GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature, Priority priority,
-                             long deadlineNanos, String affinityKey, List<String> tiers,
-                             java.util.function.Supplier<List<Source>> fallbackSources) {
-        this(tenant, messages, maxTokens, temperature, priority, deadlineNanos, affinityKey, tiers, fallbackSources, null);
-    }
-
+                                Supplier<List<Source>> fallbackSources, Sensitivity sensitivity) {
     public GenerationRequest {
-        externalMessages = externalMessages == null ? null : List.copyOf(externalMessages);
         Objects.requireNonNull(tenant);
         messages = List.copyOf(messages);
         if (messages.isEmpty()) throw new IllegalArgumentException("messages must not be empty");
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1");
         Objects.requireNonNull(priority);
         tiers = List.copyOf(tiers);
+        Objects.requireNonNull(sensitivity, "sensitivity");
     }
 
     /** Prompt size estimate used for admission and metrics (≈ 4 characters per token). */
@@ -49,14 +46,15 @@ public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxT
         return Math.max(1, chars / 4);
     }
 
-    /** The request as a tier outside the edge zone sees it. */
-    GenerationRequest forExternalTier() {
-        return externalMessages == null ? this : new GenerationRequest(tenant, externalMessages, maxTokens, temperature,
-                priority, deadlineNanos, affinityKey, tiers, fallbackSources, null);
+    /** The same request with other messages (the gate's redacted copy). */
+    GenerationRequest withMessages(List<ChatTurn> other) {
+        return new GenerationRequest(tenant, other, maxTokens, temperature, priority, deadlineNanos, affinityKey, tiers,
+                fallbackSources, sensitivity);
     }
 
     /** Key of identical requests for coalescing. */
     String coalescingKey() {
-        return tenant + '\u0000' + maxTokens + '\u0000' + temperature + '\u0000' + tiers + '\u0000' + messages;
+        return tenant + '\u0000' + sensitivity + '\u0000' + maxTokens + '\u0000' + temperature + '\u0000' + tiers
+                + '\u0000' + messages;
     }
 }

@@ -3,43 +3,38 @@ package dev.offload.gateway.generation;
 import dev.offload.gateway.generation.GenerationEvent.Completed;
 import dev.offload.gateway.generation.GenerationEvent.Token;
 import dev.offload.gateway.metrics.MetricNames;
+import dev.offload.gateway.privacy.PiiRedactor;
+import dev.offload.gateway.privacy.Sensitivity;
+import dev.offload.gateway.privacy.StreamingRestorer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
-import io.smallrye.faulttolerance.api.Guard;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.util.TypeLiteral;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * Generation across tiers: admission into the first tier that can take the request in time,
@@ -60,30 +55,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ApplicationScoped
 public class Generator {
     private static final Logger LOG = Logger.getLogger(Generator.class);
-    private static final TypeLiteral<CompletionStage<Boolean>> FIRST_TOKEN = new TypeLiteral<>() {
-    };
 
     @Inject
-    TiersConfig tiersConfig;
+    TierRegistry tierRegistry;
     @Inject
     GenerationConfig config;
     @Inject
     MeterRegistry registry;
     @Inject
-    Vertx vertx;
+    PiiRedactor redactor;
 
-    private final Map<String, Tier> tiers = new LinkedHashMap<>();
-    private final Map<String, TierSetup> setups = new ConcurrentHashMap<>();
-    private final Map<Replica, Guard> guards = new ConcurrentHashMap<>();
-    private final List<LangChainBackendClient> clients = new ArrayList<>();
-    private final Map<String, Shared> inFlightShared = new ConcurrentHashMap<>();
     private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
-    private Counter coalesced;
-    /** Looked up once: {@code CircuitBreakerMaintenance.get()} is a CDI lookup, and admission asks per request. */
-    private CircuitBreakerMaintenance circuits;
+    /** The time of every deadline, timeout and measurement here; a fake one in unit tests. */
+    LongSupplier clock = System::nanoTime;
+    /** Where the extractive answer's sources are fetched (retrieval is CPU work). */
+    Executor worker = Infrastructure.getDefaultWorkerPool();
+    private Coalescer<GenerationEvent> coalescer;
+    private EgressGate gate;
     private RetryBudget retryBudget;
-    private ExtractiveAnswerer extractive;
+    private ExtractiveFallback extractive;
     private ScheduledExecutorService watchdog;
     private volatile boolean started;
 
@@ -91,19 +82,33 @@ public class Generator {
         init();
     }
 
-    /** Builds the tiers from configuration (idempotent). */
-    synchronized void init() {
+    /** Builds the tiers from configuration and starts the watchdog (idempotent). */
+    void init() {
+        init(true);
+    }
+
+    /**
+     * @param startWatchdog false in unit tests, which call {@link #checkTimeLimits()} themselves
+     *                      after moving their clock
+     */
+    synchronized void init(boolean startWatchdog) {
         if (started) {
             return;
         }
         retryBudget = new RetryBudget(config.retryBudgetRatio(), 10);
-        extractive = new ExtractiveAnswerer(config.extractiveSources(), 2);
-        coalesced = registry.counter(MetricNames.COALESCED);
-        circuits = CircuitBreakerMaintenance.get();
-        addTier("edge", tiersConfig.edge(), false);
-        addTier("cloud", tiersConfig.cloud(), true);
+        extractive = new ExtractiveFallback(new ExtractiveAnswerer(config.extractiveSources(), 2), worker, registry, clock);
+        Counter coalesced = registry.counter(MetricNames.COALESCED);
+        coalescer = new Coalescer<>(coalesced::increment);
+        gate = new EgressGate(redactor, registry);
+        Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
+                .description("Generation streams in progress").register(registry);
+        started = true;
+        if (!startWatchdog) {
+            return;
+        }
         long tick = TimeUnit.MILLISECONDS.toNanos(100);
-        for (TierSetup t : setups.values()) {
+        for (Tier tier : tierRegistry.tiers()) {
+            TierRegistry.Settings t = tierRegistry.settings(tier.name());
             tick = Math.min(tick, Math.min(t.ttftNanos(), t.idleNanos()) / 10);
         }
         tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), tick);
@@ -113,101 +118,21 @@ public class Generator {
             return t;
         });
         watchdog.scheduleWithFixedDelay(this::checkTimeLimits, tick, tick, TimeUnit.NANOSECONDS);
-        Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
-                .description("Generation streams in progress").register(registry);
-        if (tiers.isEmpty()) {
-            LOG.warn("no generation tier configured (gateway.tiers.edge.base-urls): every answer is extractive");
-        }
-        started = true;
-    }
-
-    /**
-     * One replica's circuit breaker. The guarded action only starts a non-blocking call, so it
-     * runs inline, within the caller's stack: not {@code withThreadOffload(false)}, which on an
-     * event loop makes the guard remember the loop and queue the action on it as a task (with a
-     * context capture); "offloaded" to an executor that runs it at once, nothing is queued, and
-     * the outcome completes on whatever thread the call completes on.
-     */
-    static Guard replicaGuard(String circuitName, TiersConfig.Tier c) {
-        return Guard.create()
-                .withDescription(circuitName)
-                .withCircuitBreaker()
-                .name(circuitName)
-                .requestVolumeThreshold(c.circuitRequestVolume())
-                .failureRatio(c.circuitFailureRatio())
-                .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
-                .successThreshold(1)
-                .skipOn(CallerLeftException.class)
-                .done()
-                .withThreadOffload(true)
-                .withThreadOffloadExecutor(Runnable::run)
-                .build();
-    }
-
-    private void addTier(String name, TiersConfig.Tier c, boolean externalByDefault) {
-        List<String> urls = c.baseUrls().orElse(List.of()).stream().map(String::strip).filter(u -> !u.isEmpty()).toList();
-        if (urls.isEmpty()) {
-            return;
-        }
-        setups.put(name, new TierSetup(c.model(), c.ttftTimeout().toNanos(), c.idleTimeout().toNanos(),
-                new TierMeters(registry, name)));
-        List<Replica> replicas = new ArrayList<>();
-        for (int i = 0; i < urls.size(); i++) {
-            String url = urls.get(i);
-            // The pool holds a connection per slot the tier's limit can give the replica; the
-            // read timeout is only a safety net under the watchdog's first-token and idle limits.
-            LangChainBackendClient client = new LangChainBackendClient(vertx, url, c.apiKey().orElse(null),
-                    c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout());
-            clients.add(client);
-            Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
-            replicas.add(r);
-            guards.put(r, replicaGuard(r.circuitName(), c));
-            registerReplicaMetrics(r);
-        }
-        Tier tier = new Tier(name, c.external().orElse(externalByDefault), replicas, c.queueSize(),
-                c.maxQueueWait().toNanos(), r -> circuitState(r) != CircuitBreakerState.OPEN,
-                r -> circuitState(r) == CircuitBreakerState.HALF_OPEN, System::nanoTime);
-        tiers.put(name, tier);
-        Gauge.builder(MetricNames.QUEUE_LENGTH, tier, Tier::queueLength).tag("tier", name)
-                .description("Requests waiting for a backend slot").register(registry);
-        LOG.infof("tier %s: %d replica(s) of model %s, batch size %d, external=%s", name, replicas.size(), c.model(),
-                c.maxConcurrency(), tier.external());
-    }
-
-    private void registerReplicaMetrics(Replica r) {
-        String[] tags = {"tier", r.tier(), "replica", r.url()};
-        Gauge.builder(MetricNames.BACKEND_INFLIGHT, r, Replica::inFlight).tags(tags).register(registry);
-        Gauge.builder(MetricNames.BACKEND_LIMIT, r, Replica::limit).tags(tags).register(registry);
-        Gauge.builder(MetricNames.BATCH_OCCUPANCY, r, x -> (double) x.inFlight() / x.maxConcurrency()).tags(tags)
-                .description("In-flight requests / the backend's batch size").register(registry);
-        Gauge.builder(MetricNames.CIRCUIT_STATE, r, x -> switch (circuitState(x)) {
-            case CLOSED -> 0;
-            case HALF_OPEN -> 1;
-            case OPEN -> 2;
-        }).tags(tags).description("0 closed, 1 half-open, 2 open").register(registry);
-        Gauge.builder(MetricNames.VLLM_RUNNING, r, x -> x.vllm().running()).tags(tags).register(registry);
-        Gauge.builder(MetricNames.VLLM_WAITING, r, x -> x.vllm().waiting()).tags(tags).register(registry);
-        Gauge.builder(MetricNames.VLLM_KV_CACHE, r, x -> x.vllm().kvCacheUsage()).tags(tags).register(registry);
     }
 
     /** The replica's circuit breaker state (closed when unknown). */
     public CircuitBreakerState circuitState(Replica r) {
-        try {
-            return circuits.currentState(r.circuitName());
-        } catch (RuntimeException e) {
-            return CircuitBreakerState.CLOSED;
-        }
+        return tierRegistry.circuitState(r);
     }
 
-    /** Tiers in order of preference (edge, then cloud); empty when none is configured. */
+    /** Tiers in fallback order; empty when none is configured. */
     public List<Tier> tiers() {
-        init();
-        return List.copyOf(tiers.values());
+        return tierRegistry.tiers();
     }
 
+    /** The tier of that name, or null. */
     public Tier tier(String name) {
-        init();
-        return tiers.get(name);
+        return tierRegistry.tier(name);
     }
 
     /**
@@ -226,10 +151,10 @@ public class Generator {
         if (tierNames.isEmpty()) {
             return null;
         }
-        long left = deadlineNanos - System.nanoTime();
+        long left = deadlineNanos - clock.getAsLong();
         long longestTtft = 0;
         for (String name : tierNames) {
-            Tier t = tiers.get(name);
+            Tier t = tierRegistry.tier(name);
             double ttft = t == null ? 0 : t.ttftEwmaNanos();
             if (ttft == 0 || left >= ttft || t.state().healthyReplicas() == 0) {
                 return null;
@@ -237,7 +162,7 @@ public class Generator {
             longestTtft = Math.max(longestTtft, (long) ttft);
         }
         for (String name : tierNames) {
-            setups.get(name).meters().rejection("deadline").increment();
+            tierRegistry.settings(name).meters().rejection("deadline").increment();
         }
         long retryMs = RetryAfter.jitteredMillis(longestTtft / 1_000_000, ThreadLocalRandom.current());
         return new GenerationRejectedException("deadline", 429, retryMs, "no tier could serve the request (deadline): "
@@ -246,10 +171,7 @@ public class Generator {
 
     /** Resets every circuit breaker (tests, operators after maintenance). */
     public void resetCircuits() {
-        init();
-        for (Replica r : guards.keySet()) {
-            circuits.reset(r.circuitName());
-        }
+        tierRegistry.resetCircuits();
     }
 
     /**
@@ -261,86 +183,19 @@ public class Generator {
     public Multi<GenerationEvent> generate(GenerationRequest request) {
         init();
         if (!config.coalesce()) {
-            return Multi.createFrom().emitter(em -> new Attempt(request, em).begin());
+            return Multi.createFrom().emitter(em -> new Attempt(request).start(em));
         }
-        String key = request.coalescingKey();
-        while (true) {
-            Shared existing = inFlightShared.get(key);
-            if (existing != null) {
-                Multi<GenerationEvent> joined = existing.join();
-                if (joined != null) {
-                    coalesced.increment();
-                    return joined;
-                }
-                inFlightShared.remove(key, existing);
-                continue;
-            }
-            Shared created = new Shared(key, request);
-            if (inFlightShared.putIfAbsent(key, created) == null) {
-                return created.join();
-            }
-        }
+        return coalescer.join(request.coalescingKey(), () -> new Attempt(request));
     }
 
     /** Backend streams currently shared by identical requests (coalescing); 0 when nothing is in flight. */
     public int sharedInFlight() {
-        return inFlightShared.size();
+        return coalescer == null ? 0 : coalescer.inFlight();
     }
 
-    /**
-     * One backend stream shared by identical requests: items are replayed to late joiners;
-     * the backend call is cancelled only when every subscriber has cancelled.
-     */
-    private final class Shared {
-        private final String key;
-        private final Multi<GenerationEvent> replay;
-        private final AtomicInteger subscribers = new AtomicInteger();
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile Attempt attempt;
-
-        Shared(String key, GenerationRequest request) {
-            this.key = key;
-            Multi<GenerationEvent> source = Multi.createFrom().<GenerationEvent>emitter(em -> {
-                attempt = new Attempt(request, em);
-                attempt.begin();
-            }).onTermination().invoke(() -> {
-                closed.set(true);
-                inFlightShared.remove(key, this);
-            });
-            this.replay = Multi.createBy().replaying().ofMulti(source);
-        }
-
-        /** A subscriber's view, or null when the shared stream already ended or was abandoned. */
-        Multi<GenerationEvent> join() {
-            synchronized (this) {
-                if (closed.get()) {
-                    return null;
-                }
-                subscribers.incrementAndGet();
-            }
-            return replay.onTermination().invoke((failure, cancelled) -> {
-                boolean last;
-                synchronized (this) {
-                    last = subscribers.decrementAndGet() == 0;
-                    if (last) {
-                        closed.set(true);
-                    }
-                }
-                if (last) {
-                    // The replay keeps its upstream when its subscribers cancel, so the source's
-                    // own termination never comes after a cancelled attempt: leave the map here,
-                    // or the entry (and the attempt's backend request and connection) stays.
-                    inFlightShared.remove(key, this);
-                    if (cancelled && attempt != null) {
-                        attempt.cancel();
-                    }
-                }
-            });
-        }
-    }
-
-    private void checkTimeLimits() {
-        long now = System.nanoTime();
+    /** The watchdog's tick: first-token and idle limits of every call, and a pump of every queue. */
+    void checkTimeLimits() {
+        long now = clock.getAsLong();
         for (Attempt a : awaitingFirstToken) {
             a.checkFirstToken(now);
         }
@@ -348,13 +203,9 @@ public class Generator {
             a.checkIdle(now);
         }
         // A circuit can open, or a half-open one close, with no call finishing to pump the queue.
-        for (Tier t : tiers.values()) {
+        for (Tier t : tierRegistry.tiers()) {
             t.pump();
         }
-    }
-
-    /** What the request path needs of a tier, read from configuration once. */
-    private record TierSetup(String model, long ttftNanos, long idleNanos, TierMeters meters) {
     }
 
     /**
@@ -400,7 +251,7 @@ public class Generator {
      * One request's journey through tiers and replicas. State changes happen on I/O threads and
      * the watchdog; {@code state} arbitrates between a token, a timeout and a cancellation.
      */
-    private final class Attempt implements Tier.Ticket {
+    private final class Attempt implements Tier.Ticket, Coalescer.Call<GenerationEvent> {
         private static final int WAITING = 0;
         private static final int QUEUED = 1;
         private static final int CALLING = 2;
@@ -408,11 +259,11 @@ public class Generator {
         private static final int DONE = 4;
 
         private final GenerationRequest request;
-        private final MultiEmitter<? super GenerationEvent> em;
+        private MultiEmitter<? super GenerationEvent> em;
         private final Set<Replica> excluded = new HashSet<>();
         private final Set<Replica> retriedOnSame = new HashSet<>();
         private final AtomicInteger state = new AtomicInteger(WAITING);
-        private final long createdNanos = System.nanoTime();
+        private final long createdNanos = clock.getAsLong();
         private final List<String> tierOrder;
         private int tierIndex;
         private int attempts;
@@ -420,9 +271,14 @@ public class Generator {
         private long lastRetryAfterNanos;
         private boolean backendFailed;
         private String fallbackReason;
+        /** Some tier asked for was left out because the request's sensitivity may not go there. */
+        private boolean refusedBySensitivity;
+        private final EgressGate.Exit exit;
+        /** Gives the values behind placeholders back in the answer of the call in progress; null when none. */
+        private volatile StreamingRestorer restorer;
         private volatile Tier tier;
         private volatile Replica replica;
-        private volatile TierSetup setup;
+        private volatile TierRegistry.Settings setup;
         /** The backend call in progress; callbacks of an earlier (failed, cancelled) one are dropped. */
         private volatile Leg leg;
         /** Completes at the first token of the call in progress; the circuit breaker sees the outcome. */
@@ -434,14 +290,29 @@ public class Generator {
         private volatile long lastTokenNanos;
         private volatile int tokensOut;
 
-        Attempt(GenerationRequest request, MultiEmitter<? super GenerationEvent> em) {
+        Attempt(GenerationRequest request) {
             this.request = request;
-            this.em = em;
-            this.tierOrder = request.tiers().stream().filter(tiers::containsKey).toList();
-            em.onTermination(this::cancel);
+            this.exit = gate.open(request);
+            List<String> order = new java.util.ArrayList<>();
+            for (String name : request.tiers()) {
+                Tier t = tierRegistry.tier(name);
+                if (t == null) {
+                    continue;
+                }
+                if (EgressGate.allows(request.sensitivity(), t)) {
+                    order.add(name);
+                } else {
+                    gate.refused(request.sensitivity(), t);
+                    refusedBySensitivity = true;
+                }
+            }
+            this.tierOrder = List.copyOf(order);
         }
 
-        void begin() {
+        @Override
+        public void start(MultiEmitter<? super GenerationEvent> emitter) {
+            em = emitter;
+            em.onTermination(this::cancel);
             retryBudget.onFirstAttempt();
             nextTier();
         }
@@ -449,7 +320,7 @@ public class Generator {
         /** Tries the current tier, then the following ones; ends in extractive or a refusal. */
         private void nextTier() {
             while (tierIndex < tierOrder.size()) {
-                Tier t = tiers.get(tierOrder.get(tierIndex));
+                Tier t = tierRegistry.tier(tierOrder.get(tierIndex));
                 tier = t;
                 if (!state.compareAndSet(WAITING, QUEUED)) {
                     return; // cancelled
@@ -459,7 +330,7 @@ public class Generator {
                     return; // started, or waiting in the queue: start() continues
                 }
                 state.set(WAITING);
-                setups.get(t.name()).meters().rejection(refusal.reason()).increment();
+                tierRegistry.settings(t.name()).meters().rejection(refusal.reason()).increment();
                 lastRefusal = refusal.reason();
                 lastRetryAfterNanos = Math.max(lastRetryAfterNanos, refusal.retryAfterNanos());
                 if (refusal.reason().equals("no_backend")) {
@@ -476,11 +347,21 @@ public class Generator {
             if (!state.compareAndSet(WAITING, DONE)) {
                 return;
             }
-            boolean nothingConfigured = tierOrder.isEmpty();
-            if (config.extractiveFallback() && (nothingConfigured || backendFailed) && request.fallbackSources() != null) {
-                String reason = nothingConfigured ? "no_tier_configured" : fallbackReason;
-                registry.counter(MetricNames.FALLBACKS, "to", "extractive", "reason", reasonTag(reason)).increment();
+            // No tier asked for may receive this request's data: nothing was tried, nothing failed.
+            boolean sensitivityOnly = tierOrder.isEmpty() && refusedBySensitivity;
+            boolean nothingConfigured = tierOrder.isEmpty() && !refusedBySensitivity;
+            if (config.extractiveFallback() && (nothingConfigured || sensitivityOnly || backendFailed)
+                    && request.fallbackSources() != null) {
+                String reason = nothingConfigured ? "no_tier_configured"
+                        : sensitivityOnly ? "sensitivity:" + request.sensitivity().wireName() : fallbackReason;
+                registry.counter(MetricNames.FALLBACKS, "to", "extractive", "reason",
+                        sensitivityOnly ? "sensitivity" : reasonTag(reason)).increment();
                 answerExtractively(reason);
+                return;
+            }
+            if (sensitivityOnly) {
+                em.fail(new GenerationRejectedException("sensitivity", 403, 0, "data of sensitivity '"
+                        + request.sensitivity().wireName() + "' may not be sent to any of the tiers " + request.tiers()));
                 return;
             }
             String reason = nothingConfigured ? "no_backend" : lastRefusal == null ? "backend_failed" : lastRefusal;
@@ -492,22 +373,7 @@ public class Generator {
         }
 
         private void answerExtractively(String reason) {
-            Uni.createFrom().item(() -> request.fallbackSources().get())
-                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                    .subscribe().with(sources -> {
-                        String question = request.messages().get(request.messages().size() - 1).content();
-                        List<String> lines = extractive.answer(question, sources);
-                        int n = 0;
-                        for (int i = 0; i < lines.size(); i++) {
-                            String piece = (i == 0 ? "" : "\n") + lines.get(i);
-                            em.emit(new Token(piece));
-                            n++;
-                        }
-                        em.emit(new Completed("extractive", null, "stop", request.promptTokenEstimate(), n,
-                                System.nanoTime() - createdNanos, 0, attempts, reason));
-                        registry.counter(MetricNames.REQUESTS, "served_by", "extractive").increment();
-                        em.complete();
-                    }, em::fail);
+            extractive.answer(request, reason, attempts, createdNanos, em);
         }
 
         @Override
@@ -527,7 +393,7 @@ public class Generator {
 
         @Override
         public void start(Replica r, long queuedNanos) {
-            TierSetup ts = setups.get(r.tier());
+            TierRegistry.Settings ts = tierRegistry.settings(r.tier());
             // Published before the state says CALLING: cancel() reads them as soon as it does.
             replica = r;
             setup = ts;
@@ -537,7 +403,7 @@ public class Generator {
             }
             queueNanos += queuedNanos;
             ts.meters().queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             if (!tier.firstTokenInTime(this, now)) {
                 // Not enough budget left for a first token (it ran out while queued): refuse
                 // rather than start work that cannot finish in time.
@@ -553,12 +419,9 @@ public class Generator {
             startNanos = now;
             ts.meters().attempts.increment();
             awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
-            Guard guard = guards.get(r);
-            // A CompletionStage rather than a Uni: the guard works on stages, and a Uni would be
-            // converted both ways (with a context capture each) on every call.
-            guard.get(this::callBackend, FIRST_TOKEN).whenComplete((ok, failure) -> {
+            tierRegistry.guarded(r, this::callBackend).whenComplete((ok, failure) -> {
                 if (failure == null) {
-                    r.sample(startNanos, System.nanoTime() - startNanos, false);
+                    r.sample(startNanos, clock.getAsLong() - startNanos, false);
                 } else {
                     failedBeforeFirstToken(failure instanceof CompletionException && failure.getCause() != null
                             ? failure.getCause() : failure);
@@ -582,15 +445,17 @@ public class Generator {
                 return first;
             }
             TierMeters meters = setup.meters();
-            // A tier outside the edge zone gets the redacted prompt.
-            GenerationRequest sent = tier.external() ? request.forExternalTier() : request;
+            // The one door out: the tier's zone decides what it receives (redacted outside the edge zone).
+            GenerationRequest sent = exit.outbound(tier);
+            StreamingRestorer restore = exit.restorer(tier);
+            restorer = restore;
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
                 public void onToken(String text) {
                     if (leg != thisLeg) {
                         return;
                     }
-                    long now = System.nanoTime();
+                    long now = clock.getAsLong();
                     if (state.get() == CALLING) {
                         // Before the watchdog can see this stream: it measures idleness from lastTokenNanos.
                         lastTokenNanos = now;
@@ -608,7 +473,10 @@ public class Generator {
                     }
                     lastTokenNanos = now;
                     tokensOut++;
-                    em.emit(new Token(text));
+                    String out = restore == null ? text : restore.next(text);
+                    if (!out.isEmpty()) {
+                        em.emit(new Token(out));
+                    }
                 }
 
                 @Override
@@ -647,7 +515,7 @@ public class Generator {
 
         /** Watchdog: fails the attempt when its first token is overdue (failover follows). */
         void checkFirstToken(long now) {
-            TierSetup ts = setup;
+            TierRegistry.Settings ts = setup;
             CompletableFuture<Boolean> first = firstToken;
             if (first != null && state.get() == CALLING && now - startNanos > ts.ttftNanos()) {
                 first.completeExceptionally(new FirstTokenTimeoutException(ts.ttftNanos())); // a second completion is ignored
@@ -658,7 +526,7 @@ public class Generator {
             streaming.remove(this);
             Replica r = replica;
             TierMeters meters = setup.meters();
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             tier.release(r, now - startNanos);
             if (firstTokenNanos != 0) {
                 tier.recordCompletion(firstTokenNanos - startNanos, tokensOut, lastTokenNanos - firstTokenNanos);
@@ -668,8 +536,16 @@ public class Generator {
             meters.tokensIn.increment(in);
             meters.tokensOut.increment(out);
             meters.served.increment();
+            releaseHeldText();
+            int redactions = 0;
+            if (tier.external()) {
+                for (int n : exit.redactions().values()) {
+                    redactions += n;
+                }
+            }
+            exit.audit(tier, attempts);
             em.emit(new Completed(r.tier(), r.url(), finishReason, in, out, queueNanos,
-                    firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason));
+                    firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason, redactions));
             em.complete();
         }
 
@@ -695,7 +571,7 @@ public class Generator {
             String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
             if (!prevented) {
-                r.sample(startNanos, System.nanoTime() - startNanos, true);
+                r.sample(startNanos, clock.getAsLong() - startNanos, true);
             }
             tier.release(r, 0);
             LOG.debugf("attempt on %s failed before the first token: %s", r.url(), failure.toString());
@@ -723,8 +599,20 @@ public class Generator {
             nextTier();
         }
 
+        /** Text the restorer still holds (the start of what looked like a placeholder) goes out before the end. */
+        private void releaseHeldText() {
+            StreamingRestorer rs = restorer;
+            if (rs != null) {
+                String tail = rs.finish();
+                if (!tail.isEmpty()) {
+                    em.emit(new Token(tail));
+                }
+            }
+        }
+
         private void failMidStream(String reason, Throwable cause) {
             streaming.remove(this);
+            releaseHeldText();
             Replica r = replica;
             tier.release(r, 0);
             setup.meters().failure("mid_stream_" + reason).increment();
@@ -743,7 +631,8 @@ public class Generator {
         }
 
         /** The caller went away: stop waiting or stop the backend call, and free the slot. */
-        void cancel() {
+        @Override
+        public void cancel() {
             while (true) {
                 int s = state.get();
                 if (s == DONE) {
@@ -827,9 +716,6 @@ public class Generator {
     void onStop(@Observes ShutdownEvent e) {
         if (watchdog != null) {
             watchdog.shutdownNow();
-        }
-        for (LangChainBackendClient c : clients) {
-            c.close();
         }
     }
 }

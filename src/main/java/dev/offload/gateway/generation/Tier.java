@@ -1,5 +1,7 @@
 package dev.offload.gateway.generation;
 
+import dev.offload.gateway.privacy.Zone;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -60,7 +62,7 @@ public final class Tier {
     static final double AFFINITY_SLACK = 0.5;
 
     private final String name;
-    private final boolean external;
+    private final Zone zone;
     private final List<Replica> replicas;
     private final AdmissionQueue<Ticket> queue;
     private final Predicate<Replica> callable;
@@ -72,18 +74,18 @@ public final class Tier {
     private volatile double decodeNanosPerTokenEwma;
     private final long maxQueueWaitNanos;
 
-    Tier(String name, boolean external, List<Replica> replicas, int queueSize, Predicate<Replica> callable,
+    Tier(String name, Zone zone, List<Replica> replicas, int queueSize, Predicate<Replica> callable,
          LongSupplier clock) {
-        this(name, external, replicas, queueSize, Long.MAX_VALUE, callable, clock);
+        this(name, zone, replicas, queueSize, Long.MAX_VALUE, callable, clock);
     }
 
     /**
      * @param maxQueueWaitNanos refuse a request whose estimated wait for a slot exceeds this,
      *                          whatever its own deadline: protection for clients that state none
      */
-    Tier(String name, boolean external, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
+    Tier(String name, Zone zone, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
          Predicate<Replica> callable, LongSupplier clock) {
-        this(name, external, replicas, queueSize, maxQueueWaitNanos, callable, r -> false, clock);
+        this(name, zone, replicas, queueSize, maxQueueWaitNanos, callable, r -> false, clock);
     }
 
     /**
@@ -91,12 +93,12 @@ public final class Tier {
      * @param probing  whether a callable replica is only being probed (its circuit is half-open):
      *                 it then takes one call at a time
      */
-    Tier(String name, boolean external, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
+    Tier(String name, Zone zone, List<Replica> replicas, int queueSize, long maxQueueWaitNanos,
          Predicate<Replica> callable, Predicate<Replica> probing, LongSupplier clock) {
         this.maxQueueWaitNanos = maxQueueWaitNanos;
         this.probing = probing;
         this.name = name;
-        this.external = external;
+        this.zone = java.util.Objects.requireNonNull(zone);
         this.replicas = List.copyOf(replicas);
         this.queue = new AdmissionQueue<>(queueSize);
         this.callable = callable;
@@ -344,6 +346,7 @@ public final class Tier {
     /**
      * What the tier looks like now, for offload decisions and capacity reports.
      *
+     * @param external            the tier is outside the edge zone ({@link Zone#insideEdgeZone()} false)
      * @param replicas            configured replicas
      * @param healthyReplicas     replicas whose circuit lets calls through
      * @param slots               sum of the healthy replicas' adaptive limits
@@ -400,7 +403,7 @@ public final class Tier {
         }
         long wait = freeSlot && queue.size() == 0 ? 0 : estimateWaitNanos(queue.size() + 1);
         double perToken = decodeNanosPerTokenEwma;
-        return new State(name, external, replicas.size(), healthy, slots, inFlight, queue.size(), queue.capacity(),
+        return new State(name, !zone.insideEdgeZone(), replicas.size(), healthy, slots, inFlight, queue.size(), queue.capacity(),
                 wait / 1e6, ttftEwmaNanos / 1e6, perToken == 0 ? 0 : 1e9 / perToken, serviceEwmaNanos / 1e6,
                 maxQueueWaitNanos / 1e6);
     }
@@ -409,8 +412,14 @@ public final class Tier {
         return name;
     }
 
+    /** Where the tier runs; what may be sent to it follows from this alone. */
+    public Zone zone() {
+        return zone;
+    }
+
+    /** Outside the edge zone (regional or external): confidential data never goes there, personal data is redacted. */
     public boolean external() {
-        return external;
+        return !zone.insideEdgeZone();
     }
 
     public List<Replica> replicas() {

@@ -1,24 +1,31 @@
 package dev.offload.gateway.generation;
 
+import dev.offload.gateway.privacy.Zone;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithParentName;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * Backend tiers: the edge pool (replicas of one model at this site) and an optional regional
- * or cloud tier. A tier with no {@code base-urls} does not exist. API keys come from the
- * environment ({@code GATEWAY_TIERS_EDGE_API_KEY}, {@code GATEWAY_TIERS_CLOUD_API_KEY}).
+ * Backend tiers by name: {@code gateway.tiers.<name>.*}. Each is a pool of replicas of one
+ * model, with its place in the fallback chain ({@code order}) and the zone it runs in
+ * ({@code zone}), which decides what data may reach it. A tier with no {@code base-urls} does
+ * not exist. The shipped configuration names two, {@code edge} (order 10, zone edge) and
+ * {@code cloud} (order 20, zone regional); more are added by configuration alone (a
+ * neighbouring device's model, a second region, a private cloud). API keys come from the
+ * environment ({@code GATEWAY_TIERS_<NAME>_API_KEY}).
+ *
+ * <p>Only {@link TierRegistry} reads this mapping; nothing else spells a tier's name.
  */
 @ConfigMapping(prefix = "gateway.tiers")
 public interface TiersConfig {
-    /** The edge pool: tried first. */
-    Tier edge();
-
-    /** The regional / cloud tier: tried when the edge pool cannot serve; external by default. */
-    Tier cloud();
+    /** Every configured tier by name; a name that is only mentioned (no base URLs) is skipped. */
+    @WithParentName
+    Map<String, Tier> tiers();
 
     interface Tier {
         /** Comma-separated OpenAI-compatible base URLs (e.g. {@code http://vllm-0:8000/v1}), one per replica. */
@@ -31,8 +38,29 @@ public interface TiersConfig {
         /** Bearer token for the backend; set it through the environment, never in a file. */
         Optional<String> apiKey();
 
-        /** Outside the edge zone (confidential data never goes there). Default: false for edge, true for cloud. */
+        /** Place in the fallback chain: lower is tried first; equal orders go by name. */
+        @WithDefault("100")
+        int order();
+
+        /**
+         * Where the tier runs: {@code device-adjacent}, {@code edge}, {@code regional} or
+         * {@code external}. Outside the edge zone (regional, external) confidential data never
+         * goes and personal data is redacted first. Unset: {@code external} decides, else {@code edge}.
+         */
+        Optional<Zone> zone();
+
+        /**
+         * The older form of {@code zone}, still honoured and stronger when set: true puts the
+         * tier outside the edge zone ({@code external}), false inside it ({@code zone} if that is
+         * inside, else {@code edge}).
+         */
         Optional<Boolean> external();
+
+        /** What the tier charges per million prompt tokens (capacity reports); unset for hardware you own. */
+        Optional<Double> pricePerMillionInputTokens();
+
+        /** What the tier charges per million generated tokens; unset for hardware you own. */
+        Optional<Double> pricePerMillionOutputTokens();
 
         /**
          * The model's context window in tokens (vLLM's {@code --max-model-len}): the query path
@@ -95,5 +123,17 @@ public interface TiersConfig {
         /** How often vLLM's /metrics is scraped per replica (0 = never). */
         @WithDefault("2s")
         Duration metricsScrapeInterval();
+
+        /** The zone in force: {@link #zone()} (edge when unset), overridden by {@link #external()} when that is set. */
+        default Zone effectiveZone() {
+            Zone z = zone().orElse(Zone.EDGE);
+            if (external().isEmpty()) {
+                return z;
+            }
+            if (external().get()) {
+                return z.insideEdgeZone() ? Zone.EXTERNAL : z;
+            }
+            return z.insideEdgeZone() ? z : Zone.EDGE;
+        }
     }
 }

@@ -28,9 +28,7 @@ public class VllmMetricsScraper {
     private static final Logger LOG = Logger.getLogger(VllmMetricsScraper.class);
 
     @Inject
-    Generator generator;
-    @Inject
-    TiersConfig config;
+    TierRegistry tiers;
 
     private ScheduledExecutorService scheduler;
     private HttpClient http;
@@ -42,8 +40,8 @@ public class VllmMetricsScraper {
             t.setDaemon(true);
             return t;
         });
-        for (Tier tier : generator.tiers()) {
-            Duration every = (tier.name().equals("edge") ? config.edge() : config.cloud()).metricsScrapeInterval();
+        for (Tier tier : tiers.tiers()) {
+            Duration every = tiers.settings(tier.name()).config().metricsScrapeInterval();
             if (every.isZero() || every.isNegative()) {
                 continue;
             }

@@ -1,8 +1,7 @@
 package dev.offload.gateway.offload;
 
-import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.generation.TiersConfig;
+import dev.offload.gateway.generation.TierRegistry;
 import dev.offload.gateway.metrics.MetricNames;
 import dev.offload.gateway.offload.GatewayView.TierView;
 import io.micrometer.core.instrument.Counter;
@@ -22,9 +21,7 @@ public class OffloadAdvisor {
     @Inject
     OffloadConfig config;
     @Inject
-    Generator generator;
-    @Inject
-    TiersConfig tiers;
+    TierRegistry tiers;
     @Inject
     MeterRegistry registry;
 
@@ -39,14 +36,20 @@ public class OffloadAdvisor {
         return p;
     }
 
-    /** The gateway as it is now; {@code cacheHit} comes from the caller's cache lookup. */
+    /**
+     * The gateway as it is now; {@code cacheHit} comes from the caller's cache lookup. The hint's
+     * EDGE is the first tier inside the edge zone, its CLOUD the first tier outside it.
+     */
     public GatewayView view(boolean cacheHit) {
-        return new GatewayView(tierView("edge", tiers.edge()), tierView("cloud", tiers.cloud()), cacheHit);
+        return new GatewayView(tierView(tiers.first(true).orElse(null)), tierView(tiers.first(false).orElse(null)), cacheHit);
     }
 
-    private TierView tierView(String name, TiersConfig.Tier c) {
-        Tier t = generator.tier(name);
-        return t == null ? null : new TierView(t.state(), c.maxContextTokens(), c.circuitDelay().toMillis());
+    private TierView tierView(Tier t) {
+        if (t == null) {
+            return null;
+        }
+        TierRegistry.Settings c = tiers.settings(t.name());
+        return new TierView(t.state(), c.maxContextTokens(), c.config().circuitDelay().toMillis());
     }
 
     public OffloadHint decide(OffloadPolicy.Input input) {

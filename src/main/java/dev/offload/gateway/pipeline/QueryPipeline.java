@@ -1,6 +1,7 @@
 package dev.offload.gateway.pipeline;
 
 import dev.offload.gateway.generation.ChatTurn;
+import dev.offload.gateway.generation.EgressGate;
 import dev.offload.gateway.generation.GenerationConfig;
 import dev.offload.gateway.generation.GenerationEvent;
 import dev.offload.gateway.generation.GenerationRejectedException;
@@ -9,7 +10,7 @@ import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
 import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.generation.TiersConfig;
+import dev.offload.gateway.generation.TierRegistry;
 import dev.offload.gateway.metrics.MetricNames;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadHint;
@@ -23,11 +24,8 @@ import dev.offload.gateway.cache.CacheHit;
 import dev.offload.gateway.cache.CacheScope;
 import dev.offload.gateway.cache.CachedSource;
 import dev.offload.gateway.cache.SemanticCache;
-import dev.offload.gateway.privacy.PiiRedactor;
 import dev.offload.gateway.privacy.PrivacyConfig;
-import dev.offload.gateway.privacy.RedactionSession;
 import dev.offload.gateway.privacy.Sensitivity;
-import dev.offload.gateway.privacy.StreamingRestorer;
 import dev.offload.gateway.retrieval.DocumentsChanged;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -35,8 +33,6 @@ import io.micrometer.core.instrument.Meter;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
-import org.jboss.logging.Logger;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.ToDoubleFunction;
 import dev.offload.gateway.retrieval.HybridSearcher;
@@ -76,7 +72,7 @@ public class QueryPipeline {
     @Inject
     GenerationConfig generation;
     @Inject
-    TiersConfig tiersConfig;
+    TierRegistry tierRegistry;
     @Inject
     RetrievalConfig retrieval;
     @Inject
@@ -84,12 +80,10 @@ public class QueryPipeline {
     @Inject
     SemanticCache cache;
     @Inject
-    PiiRedactor redactor;
-    @Inject
     PrivacyConfig privacy;
 
-    /** One line per answer from a remote tier: tier, tenant, redaction counts, chunk ids; never content. */
-    private static final Logger AUDIT = Logger.getLogger("dev.offload.gateway.audit");
+    /** The prompt window when no tier is configured (the answer is extractive then). */
+    private static final int DEFAULT_WINDOW = 4096;
 
     private volatile PromptBuilder prompts;
     private final List<Meter> cacheMeters = new ArrayList<>();
@@ -133,9 +127,9 @@ public class QueryPipeline {
         return new CacheScope(q.filter(), asked.wireName(), "auto;max-tokens=" + maxTokens, CacheScope.historyDigest(turns));
     }
 
-    /** The sensitivity a query states, or the configured default. */
-    public Sensitivity asked(Query q) {
-        return q.sensitivity() != null ? q.sensitivity() : privacy.defaultSensitivity();
+    /** The sensitivity a query states, or its tenant's default. */
+    public Sensitivity asked(String tenant, Query q) {
+        return q.sensitivity() != null ? q.sensitivity() : privacy.defaultFor(tenant);
     }
 
     /**
@@ -144,7 +138,7 @@ public class QueryPipeline {
      */
     public boolean cachedExactly(String tenant, String text, Sensitivity sensitivity) {
         Query q = new Query(text, null, null, null, sensitivity, null, null, null, null, null, null);
-        Sensitivity asked = asked(q);
+        Sensitivity asked = asked(tenant, q);
         return asked != Sensitivity.RESTRICTED && cache.containsExact(tenant, scope(q, asked), q.text());
     }
 
@@ -206,7 +200,7 @@ public class QueryPipeline {
         }
         Long finalBudget = budget;
         int k = q.k() == null ? config.defaultK() : q.k();
-        Sensitivity asked = asked(q);
+        Sensitivity asked = asked(tenant, q);
         Throwable early = refusedBeforeRetrieval(tenant, q, asked, start, finalBudget);
         if (early != null) {
             return Multi.createFrom().failure(early);
@@ -232,7 +226,7 @@ public class QueryPipeline {
         }
         List<String> allowed = new ArrayList<>();
         for (Tier t : generator.tiers()) {
-            if (asked.allowsTier(outsideEdgeZone(t))) {
+            if (EgressGate.allows(asked, t)) {
                 allowed.add(t.name());
             }
         }
@@ -244,11 +238,6 @@ public class QueryPipeline {
         OffloadHint hint = advisor.decide(new OffloadPolicy.Input(q.device(), q.text(), historyTokens(q), 0, asked, budget,
                 advisor.view(false)));
         return failure(refusal, hint, q);
-    }
-
-    /** Whether a tier is outside the edge zone: marked external, or the regional/cloud tier. */
-    private static boolean outsideEdgeZone(Tier t) {
-        return t.external() || t.name().equals("cloud");
     }
 
     /** Embeds once; the cache is asked first (never for restricted queries), then the index. */
@@ -297,32 +286,25 @@ public class QueryPipeline {
         registry.timer(MetricNames.QUERY_RETRIEVAL_TIME).record(retrieved - start, TimeUnit.NANOSECONDS);
         Sensitivity effective = asked;
         for (ChunkHit h : hits) {
-            effective = Sensitivity.max(effective, documentSensitivity(h));
+            effective = Sensitivity.max(effective, documentSensitivity(tenant, h));
         }
         Sensitivity level = effective;
-        List<String> allowed = new ArrayList<>();
-        int window = Integer.MAX_VALUE;
+        // Every tier goes to the generator, whose egress gate keeps the request from those its
+        // sensitivity may not reach (and redacts for those outside the edge zone); the ones it
+        // may reach decide the prompt's window here.
         List<String> order = new ArrayList<>();
+        int window = Integer.MAX_VALUE;
         for (Tier t : generator.tiers()) {
             order.add(t.name());
-        }
-        boolean external = false;
-        for (String name : order) {
-            Tier t = generator.tier(name);
-            boolean outside = outsideEdgeZone(t);
-            if (level.allowsTier(outside)) {
-                allowed.add(name);
-                external |= outside;
-                window = Math.min(window, (name.equals("edge") ? tiersConfig.edge() : tiersConfig.cloud()).maxContextTokens());
-            } else if (level == Sensitivity.CONFIDENTIAL) {
-                registry.counter(MetricNames.PRIVACY_REFUSALS, "sensitivity", level.wireName(), "reason", "external_tier").increment();
+            if (EgressGate.allows(level, t)) {
+                window = Math.min(window, tierRegistry.settings(t.name()).maxContextTokens());
             }
         }
         if (level == Sensitivity.RESTRICTED) {
             registry.counter(MetricNames.PRIVACY_REFUSALS, "sensitivity", level.wireName(), "reason", "restricted").increment();
         }
         if (window == Integer.MAX_VALUE) {
-            window = tiersConfig.edge().maxContextTokens();
+            window = order.isEmpty() ? DEFAULT_WINDOW : tierRegistry.settings(order.get(0)).maxContextTokens();
         }
         int maxTokens = q.maxTokens() == null ? generation.defaultMaxTokens() : q.maxTokens();
         List<PromptBuilder.Chunk> chunks = hits.stream()
@@ -343,47 +325,30 @@ public class QueryPipeline {
                     null, List.of(), null);
             return Multi.createFrom().items(sources, f);
         }
-        if (hint.target() == OffloadHint.Target.CLOUD && allowed.remove("cloud")) {
-            allowed.add(0, "cloud"); // the edge cannot meet the budget: try the regional tier first
+        if (hint.target() == OffloadHint.Target.CLOUD) {
+            // The edge zone cannot meet the budget: try the first tier outside it first.
+            tierRegistry.first(false).ifPresent(t -> {
+                order.remove(t.name());
+                order.add(0, t.name());
+            });
         }
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(budget != null ? budget : generation.defaultDeadline().toMillis());
         List<Source> fallback = hits.stream().map(h -> new Source(h.documentId(), h.chunkId(), h.title(), h.text(), h.score())).toList();
         String affinity = prompt.chunkIds().isEmpty() ? null : Integer.toHexString(prompt.chunkIds().hashCode());
-        // Before anything leaves for a tier outside the edge zone: PII in the question, history
-        // and context becomes numbered placeholders; the answer gets the values back below.
-        RedactionSession session = external ? redactor.newSession() : null;
-        List<ChatTurn> externalMessages = null;
-        if (session != null) {
-            externalMessages = prompt.messages().stream().map(t -> new ChatTurn(t.role(), session.redact(t.content()))).toList();
-            session.counts().forEach((type, n) -> registry.counter(MetricNames.PRIVACY_REDACTIONS, "type",
-                    type.name().toLowerCase(java.util.Locale.ROOT)).increment(n));
-        }
         GenerationRequest g = new GenerationRequest(tenant, prompt.messages(), maxTokens, q.temperature(), q.priority(),
-                deadline, affinity, allowed, () -> fallback, externalMessages);
-        String sensitivityFallback = allowed.isEmpty() && !order.isEmpty() ? "sensitivity:" + level.wireName() : null;
-        StreamingRestorer restorer = session != null && session.placeholders() > 0 ? session.streamingRestorer() : null;
+                deadline, affinity, order, () -> fallback, level);
         StringBuilder answer = new StringBuilder();
         // Deferred: a client that leaves before the sources were sent never subscribes, and a
         // generation assembled for it would sit in the coalescing map unstarted.
         Multi<QueryEvent> generated = Multi.createFrom().deferred(() -> generator.generate(g)).onItem().transformToMultiAndConcatenate(e -> {
             if (e instanceof GenerationEvent.Token t) {
-                String text = restorer == null ? t.text() : restorer.next(t.text());
                 synchronized (answer) {
-                    answer.append(text);
+                    answer.append(t.text());
                 }
-                return text.isEmpty() ? Multi.createFrom().empty() : Multi.createFrom().item((QueryEvent) new QueryEvent.Token(text));
+                return Multi.createFrom().item((QueryEvent) new QueryEvent.Token(t.text()));
             }
             GenerationEvent.Completed c = (GenerationEvent.Completed) e;
-            List<QueryEvent> out = new ArrayList<>(2);
-            if (restorer != null) {
-                String tail = restorer.finish();
-                if (!tail.isEmpty()) {
-                    synchronized (answer) {
-                        answer.append(tail);
-                    }
-                    out.add(new QueryEvent.Token(tail));
-                }
-            }
+            List<QueryEvent> out = new ArrayList<>(1);
             registry.counter(MetricNames.QUERIES, "served_by", c.servedBy()).increment();
             String text;
             synchronized (answer) {
@@ -391,10 +356,6 @@ public class QueryPipeline {
             }
             boolean generatedByModel = !c.servedBy().equals("extractive");
             if (generatedByModel) {
-                Tier served = generator.tier(c.servedBy());
-                boolean outside = served != null && outsideEdgeZone(served);
-                AUDIT.infof("remote call tier=%s external=%s tenant=%s redactions=%s chunks=%s attempts=%d", c.servedBy(), outside,
-                        tenant, outside && session != null ? session.counts() : Map.of(), prompt.chunkIds(), c.attempts());
                 // Whole answers, or answers cut at the cap the scope names; never a stream that broke off.
                 if (asked != Sensitivity.RESTRICTED && ("stop".equals(c.finishReason()) || "length".equals(c.finishReason()))) {
                     cache.put(r.ticket(), tenant, r.scope(), q.text(), r.vector(), text, hits.stream()
@@ -403,7 +364,7 @@ public class QueryPipeline {
             }
             out.add(new Final(text, c.servedBy(), hint, new Timings(retrieveMs, c.queueNanos() / 1e6,
                     generatedByModel ? c.ttftNanos() / 1e6 : null, (System.nanoTime() - start) / 1e6),
-                    sensitivityFallback != null && !generatedByModel ? sensitivityFallback : c.fallbackReason(),
+                    c.fallbackReason(),
                     prompt.chunkIds(), null));
             return Multi.createFrom().iterable(out);
         }).onFailure().transform(f -> failure(f, hint, q));
@@ -429,10 +390,10 @@ public class QueryPipeline {
         return new QueryFailedException("internal_error", 500, null, hint, false, "the query failed", f);
     }
 
-    private Sensitivity documentSensitivity(ChunkHit h) {
+    private Sensitivity documentSensitivity(String tenant, ChunkHit h) {
         String v = h.metadata() == null ? null : h.metadata().get(privacy.sensitivityMetadataKey());
         try {
-            return Sensitivity.parse(v, privacy.defaultSensitivity());
+            return Sensitivity.parse(v, privacy.defaultFor(tenant));
         } catch (IllegalArgumentException e) {
             return Sensitivity.RESTRICTED; // an unreadable label protects the most
         }

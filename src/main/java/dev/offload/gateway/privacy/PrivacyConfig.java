@@ -14,6 +14,19 @@ public interface PrivacyConfig {
     @WithDefault("internal")
     Sensitivity defaultSensitivity();
 
+    /**
+     * A tenant's own default for requests that state no sensitivity, e.g.
+     * {@code gateway.privacy.tenant-sensitivity.hospital=confidential}; tenants not named use
+     * {@code default-sensitivity}.
+     */
+    Map<String, Sensitivity> tenantSensitivity();
+
+    /** The sensitivity of a request from {@code tenant} that states none. */
+    default Sensitivity defaultFor(String tenant) {
+        Sensitivity s = tenant == null ? null : tenantSensitivity().get(tenant);
+        return s != null ? s : defaultSensitivity();
+    }
+
     /** Document metadata key that carries a document's sensitivity at ingest. */
     @WithDefault("sensitivity")
     String sensitivityMetadataKey();

@@ -51,6 +51,11 @@ public enum Sensitivity {
         return this != RESTRICTED && !(external && this == CONFIDENTIAL);
     }
 
+    /** {@link #allowsTier} for a tier in {@code zone}: restricted goes nowhere, confidential only inside the edge zone. */
+    public boolean allows(Zone zone) {
+        return allowsTier(!zone.insideEdgeZone());
+    }
+
     /** The higher of the two levels; a null argument counts as nothing and yields the other. */
     public static Sensitivity max(Sensitivity a, Sensitivity b) {
         if (a == null) {

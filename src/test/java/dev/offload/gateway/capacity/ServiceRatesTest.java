@@ -73,7 +73,7 @@ class ServiceRatesTest {
                 new TierCapacity.ReplicaState("http://b/v1", "open", 0, 2, 8, 0, null, null, null));
         // 2 s per request, 40 output tokens per request, 1 completion/s now.
         ServiceRates.Snapshot s = new ServiceRates.Snapshot(1.0, 50, 40, 50, 40);
-        TierCapacity c = TierCapacity.of("edge", false, replicas, 6, 2e9, s);
+        TierCapacity c = TierCapacity.of("edge", dev.offload.gateway.privacy.Zone.EDGE, replicas, 6, 2e9, s, null, null);
         assertEquals(2, c.replicas());
         assertEquals(1, c.replicasAvailable());
         assertEquals(3, c.inFlight());
@@ -92,10 +92,21 @@ class ServiceRatesTest {
     void anUnmeasuredTierReportsUnknownNotZero() {
         List<TierCapacity.ReplicaState> replicas = List.of(
                 new TierCapacity.ReplicaState("http://a/v1", "closed", 0, 4, 8, 0, null, null, null));
-        TierCapacity c = TierCapacity.of("cloud", true, replicas, 0, 0, ServiceRates.Snapshot.EMPTY);
+        TierCapacity c = TierCapacity.of("cloud", dev.offload.gateway.privacy.Zone.REGIONAL, replicas, 0, 0, ServiceRates.Snapshot.EMPTY, 0.5, 1.5);
         assertNull(c.capacity().requestsPerSecond());
         assertNull(c.headroom().tokensPerSecond());
         assertNull(c.measured().serviceTimeSeconds());
         assertEquals(0.0, c.estimatedQueueWaitSeconds());
+        assertEquals("regional", c.zone());
+        assertTrue(c.external());
+        assertEquals(0.0, c.pricing().costPerHourNow(), "nothing served, nothing spent");
+    }
+
+    @Test
+    void aPricedTierCostsWhatItsMeasuredTokenRatesCost() {
+        TierCapacity.Pricing p = TierCapacity.Pricing.of(0.5, 1.5, 1000, 200);
+        // (1000 × 0.5 + 200 × 1.5) $ per million tokens per second × 3600 s
+        assertEquals((1000 * 0.5 + 200 * 1.5) * 3600 / 1e6, p.costPerHourNow(), 1e-12);
+        assertNull(TierCapacity.Pricing.of(null, null, 1000, 200), "a tier without prices has no cost line");
     }
 }

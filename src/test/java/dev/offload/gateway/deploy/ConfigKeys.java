@@ -88,6 +88,14 @@ public final class ConfigKeys {
                     || m.getDeclaringClass() == Object.class) {
                 continue;
             }
+            Class<?> mapped = mapGroupType(m.getGenericReturnType());
+            if (mapped != null && m.isAnnotationPresent(io.smallrye.config.WithParentName.class)) {
+                // A map of named groups (gateway.tiers.<name>.*): the names application.properties gives.
+                for (String name : mapKeys(prefix)) {
+                    collect(mapped, prefix + "." + name, keys);
+                }
+                continue;
+            }
             WithName withName = m.getAnnotation(WithName.class);
             String key = prefix + "." + (withName != null ? withName.value() : StringUtil.skewer(m.getName()));
             Class<?> nested = groupType(m.getGenericReturnType());
@@ -97,6 +105,30 @@ public final class ConfigKeys {
                 keys.add(key);
             }
         }
+    }
+
+    /** The names application.properties gives below {@code prefix} (its map keys). */
+    private static TreeSet<String> mapKeys(String prefix) {
+        TreeSet<String> names = new TreeSet<>();
+        for (String k : applicationProperties().stringPropertyNames()) {
+            String key = withoutProfile(k);
+            if (key.startsWith(prefix + ".")) {
+                String rest = key.substring(prefix.length() + 1);
+                int dot = rest.indexOf('.');
+                if (dot > 0) {
+                    names.add(rest.substring(0, dot));
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The group interface of a {@code Map<String, Group>}, or null. */
+    private static Class<?> mapGroupType(Type t) {
+        if (t instanceof ParameterizedType p && p.getRawType() == java.util.Map.class) {
+            return groupType(p.getActualTypeArguments()[1]);
+        }
+        return null;
     }
 
     /** The group interface a property returns (directly or in an Optional), or null for a leaf. */

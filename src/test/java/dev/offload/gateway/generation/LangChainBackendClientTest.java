@@ -61,7 +61,7 @@ class LangChainBackendClientTest {
 
     private static GenerationRequest request() {
         return new GenerationRequest("t", List.of(new ChatTurn("user", "hello")), 8, null, Priority.INTERACTIVE,
-                Long.MAX_VALUE, null, List.of("edge"), null);
+                Long.MAX_VALUE, null, List.of("edge"), null, dev.offload.gateway.privacy.Sensitivity.INTERNAL);
     }
 
     /** What one call reported. */

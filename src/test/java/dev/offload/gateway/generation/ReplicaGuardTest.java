@@ -34,7 +34,7 @@ class ReplicaGuardTest {
 
     @Test
     void theGuardedCallStartsWithinTheCallersStackAndItsOutcomeArrivesWhereTheCallCompletes() throws Exception {
-        Guard guard = Generator.replicaGuard("replica-guard-test", tiers.edge());
+        Guard guard = TierRegistry.replicaGuard("replica-guard-test", tiers.tiers().get("edge"));
         CompletableFuture<List<String>> seen = new CompletableFuture<>();
         vertx.runOnContext(v -> {
             List<String> order = new ArrayList<>();
@@ -58,8 +58,8 @@ class ReplicaGuardTest {
 
     @Test
     void failuresStillCountTowardTheCircuit() throws Exception {
-        TiersConfig.Tier c = tiers.edge();
-        Guard guard = Generator.replicaGuard("replica-guard-failures", c);
+        TiersConfig.Tier c = tiers.tiers().get("edge");
+        Guard guard = TierRegistry.replicaGuard("replica-guard-failures", c);
         List<String> outcomes = new ArrayList<>();
         List<String> expected = new ArrayList<>();
         for (int i = 0; i <= c.circuitRequestVolume(); i++) {

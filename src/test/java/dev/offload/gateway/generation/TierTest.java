@@ -1,5 +1,7 @@
 package dev.offload.gateway.generation;
 
+import dev.offload.gateway.privacy.Zone;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -47,7 +49,7 @@ class TierTest {
         for (int i = 0; i < replicas; i++) {
             rs.add(new Replica("edge", i, "http://r" + i, maxConcurrency, maxConcurrency, null));
         }
-        return new Tier("edge", false, rs, queue, r -> true, clock::get);
+        return new Tier("edge", Zone.EDGE, rs, queue, r -> true, clock::get);
     }
 
     private FakeTicket ticket(String tenant, Priority p) {
@@ -109,7 +111,7 @@ class TierTest {
     @Test
     void refusesAWaitLongerThanTheCapEvenWithoutADeadline() {
         List<Replica> rs = List.of(new Replica("edge", 0, "http://a", 1, 1, null));
-        Tier t = new Tier("edge", false, rs, 100, 3_000_000_000L, r -> true, clock::get);
+        Tier t = new Tier("edge", Zone.EDGE, rs, 100, 3_000_000_000L, r -> true, clock::get);
         FakeTicket first = ticket("t", Priority.INTERACTIVE);
         t.admit(first);
         t.release(first.startedOn, 1_000_000_000L); // measured service: 1 s, one slot
@@ -140,7 +142,7 @@ class TierTest {
     @Test
     void excludedOrOpenReplicasAreSkipped() {
         List<Replica> rs = List.of(new Replica("edge", 0, "http://a", 2, 2, null), new Replica("edge", 1, "http://b", 2, 2, null));
-        Tier t = new Tier("edge", false, rs, 10, r -> r.index() == 1, clock::get);
+        Tier t = new Tier("edge", Zone.EDGE, rs, 10, r -> r.index() == 1, clock::get);
         FakeTicket k = ticket("t", Priority.INTERACTIVE);
         t.admit(k);
         assertEquals(1, k.startedOn.index());
@@ -153,7 +155,7 @@ class TierTest {
     void waitingTicketsLeaveTheQueueWhenEveryCircuitOpens() {
         java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean();
         List<Replica> rs = List.of(new Replica("edge", 0, "http://r0", 1, 1, null));
-        Tier t = new Tier("edge", false, rs, 10, r -> !open.get(), clock::get);
+        Tier t = new Tier("edge", Zone.EDGE, rs, 10, r -> !open.get(), clock::get);
         FakeTicket running = ticket("t", Priority.INTERACTIVE);
         FakeTicket waiting = ticket("t", Priority.INTERACTIVE);
         t.admit(running);
@@ -194,7 +196,7 @@ class TierTest {
     void aHalfOpenReplicaTakesOneProbeAtATime() {
         java.util.concurrent.atomic.AtomicBoolean halfOpen = new java.util.concurrent.atomic.AtomicBoolean(true);
         List<Replica> rs = List.of(new Replica("edge", 0, "http://r0", 4, 4, null));
-        Tier t = new Tier("edge", false, rs, 10, Long.MAX_VALUE, r -> true, r -> halfOpen.get(), clock::get);
+        Tier t = new Tier("edge", Zone.EDGE, rs, 10, Long.MAX_VALUE, r -> true, r -> halfOpen.get(), clock::get);
         List<FakeTicket> tickets = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             FakeTicket k = ticket("t", Priority.INTERACTIVE);
