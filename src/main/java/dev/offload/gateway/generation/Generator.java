@@ -278,6 +278,8 @@ public class Generator {
         private volatile StreamingRestorer restorer;
         private volatile Tier tier;
         private volatile Replica replica;
+        /** The batch slot of the call in progress; closed once with its outcome. */
+        private volatile Slot slot;
         private volatile TierRegistry.Settings setup;
         /** The backend call in progress; callbacks of an earlier (failed, cancelled) one are dropped. */
         private volatile Leg leg;
@@ -392,13 +394,15 @@ public class Generator {
         }
 
         @Override
-        public void start(Replica r, long queuedNanos) {
+        public void start(Slot s, long queuedNanos) {
+            Replica r = s.replica();
             TierRegistry.Settings ts = tierRegistry.settings(r.tier());
             // Published before the state says CALLING: cancel() reads them as soon as it does.
             replica = r;
+            slot = s;
             setup = ts;
             if (!state.compareAndSet(QUEUED, CALLING)) {
-                tier.release(r, 0); // cancelled while the slot was being reserved
+                s.ignored(); // cancelled while the slot was being reserved
                 return;
             }
             queueNanos += queuedNanos;
@@ -408,7 +412,7 @@ public class Generator {
                 // Not enough budget left for a first token (it ran out while queued): refuse
                 // rather than start work that cannot finish in time.
                 state.set(DONE);
-                tier.release(r, 0);
+                s.ignored();
                 ts.meters().rejection("deadline").increment();
                 em.fail(new GenerationRejectedException("deadline", 429,
                         RetryAfter.jitteredMillis(1000, ThreadLocalRandom.current()),
@@ -421,7 +425,7 @@ public class Generator {
             awaitingFirstToken.add(this); // the watchdog's first-token clock runs from startNanos
             tierRegistry.guarded(r, this::callBackend).whenComplete((ok, failure) -> {
                 if (failure == null) {
-                    r.sample(startNanos, clock.getAsLong() - startNanos, false);
+                    s.firstToken(startNanos, clock.getAsLong() - startNanos);
                 } else {
                     failedBeforeFirstToken(failure instanceof CompletionException && failure.getCause() != null
                             ? failure.getCause() : failure);
@@ -527,7 +531,7 @@ public class Generator {
             Replica r = replica;
             TierMeters meters = setup.meters();
             long now = clock.getAsLong();
-            tier.release(r, now - startNanos);
+            slot.completed(now - startNanos);
             if (firstTokenNanos != 0) {
                 tier.recordCompletion(firstTokenNanos - startNanos, tokensOut, lastTokenNanos - firstTokenNanos);
             }
@@ -570,10 +574,11 @@ public class Generator {
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
             String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
-            if (!prevented) {
-                r.sample(startNanos, clock.getAsLong() - startNanos, true);
+            if (prevented) {
+                slot.ignored(); // the breaker refused the call: nothing was measured
+            } else {
+                slot.dropped(startNanos, clock.getAsLong() - startNanos);
             }
-            tier.release(r, 0);
             LOG.debugf("attempt on %s failed before the first token: %s", r.url(), failure.toString());
             setup.meters().failure(reason).increment();
             backendFailed = true;
@@ -613,8 +618,7 @@ public class Generator {
         private void failMidStream(String reason, Throwable cause) {
             streaming.remove(this);
             releaseHeldText();
-            Replica r = replica;
-            tier.release(r, 0);
+            slot.ignored();
             setup.meters().failure("mid_stream_" + reason).increment();
             em.fail(new StreamFailedException(reason, "the backend stream failed after " + tokensOut + " tokens", cause));
         }
@@ -656,7 +660,7 @@ public class Generator {
                         l.abandon();
                     }
                     setup.meters().cancelled.increment();
-                    tier.release(replica, 0);
+                    slot.ignored();
                     if (s == CALLING) {
                         // Settle the guarded call so the circuit breaker does not wait on it
                         // forever (a half-open circuit admits a bounded number of trial calls);

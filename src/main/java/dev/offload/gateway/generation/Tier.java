@@ -45,8 +45,8 @@ public final class Tier {
         /** Replicas that already failed this request. */
         Set<Replica> excluded();
 
-        /** Called outside the tier's lock once a slot on {@code replica} is reserved. */
-        void start(Replica replica, long queuedNanos);
+        /** Called outside the tier's lock once a slot is reserved; the ticket closes it exactly once. */
+        void start(Slot slot, long queuedNanos);
 
         /**
          * Called outside the tier's lock when the ticket was taken out of the queue because no
@@ -139,7 +139,7 @@ public final class Tier {
                 return null;
             }
         }
-        t.start(chosen, 0);
+        t.start(new Slot(this, chosen), 0);
         return null;
     }
 
@@ -167,7 +167,7 @@ public final class Tier {
         return false;
     }
 
-    /** Frees a slot and starts whatever can start now. */
+    /** Frees a slot and starts whatever can start now; only {@link Slot} calls it, once per slot. */
     void release(Replica replica, long serviceNanos) {
         if (serviceNanos > 0) {
             serviceEwmaNanos = serviceEwmaNanos == 0 ? serviceNanos : 0.9 * serviceEwmaNanos + 0.1 * serviceNanos;
@@ -205,7 +205,7 @@ public final class Tier {
             }
         }
         for (Object[] s : starts) {
-            ((Ticket) s[0]).start((Replica) s[1], (Long) s[2]);
+            ((Ticket) s[0]).start(new Slot(this, (Replica) s[1]), (Long) s[2]);
         }
         for (Ticket t : drainStranded()) {
             t.stranded();

@@ -26,6 +26,7 @@ class TierTest {
         final String affinity;
         final Set<Replica> excluded = new HashSet<>();
         Replica startedOn;
+        Slot slot;
         boolean stranded;
 
         FakeTicket(String tenant, Priority priority, long deadline, String affinity) {
@@ -40,7 +41,7 @@ class TierTest {
         public long deadlineNanos() { return deadline; }
         public String affinityKey() { return affinity; }
         public Set<Replica> excluded() { return excluded; }
-        public void start(Replica replica, long queuedNanos) { startedOn = replica; }
+        public void start(Slot slot, long queuedNanos) { this.slot = slot; startedOn = slot.replica(); }
         public void stranded() { stranded = true; }
     }
 
@@ -72,7 +73,7 @@ class TierTest {
         assertEquals(4, t.queueLength());
         // A finished request lets exactly one waiting request start, on the freed replica.
         Replica freed = tickets.get(0).startedOn;
-        t.release(freed, 1_000_000);
+        tickets.get(0).slot.completed(1_000_000);
         assertEquals(7, tickets.stream().filter(k -> k.startedOn != null).count());
         assertEquals(3, freed.inFlight());
     }
@@ -86,7 +87,7 @@ class TierTest {
         FakeTicket fg = ticket("t", Priority.INTERACTIVE);
         t.admit(bg);
         t.admit(fg);
-        t.release(running.startedOn, 1000);
+        running.slot.completed(1000);
         assertNotNull(fg.startedOn);
         assertNull(bg.startedOn);
     }
@@ -96,7 +97,7 @@ class TierTest {
         Tier t = tier(1, 1, 1);
         FakeTicket first = ticket("t", Priority.INTERACTIVE);
         t.admit(first);
-        t.release(first.startedOn, 2_000_000_000L); // a measured service time: 2 s
+        first.slot.completed(2_000_000_000L); // a measured service time: 2 s
         t.admit(ticket("t", Priority.INTERACTIVE)); // runs
         // Waiting 2 s + serving 2 s cannot finish within 1 s: refused at once.
         Tier.Refusal late = t.admit(new FakeTicket("t", Priority.INTERACTIVE, clock.get() + 1_000_000_000L, null));
@@ -114,7 +115,7 @@ class TierTest {
         Tier t = new Tier("edge", Zone.EDGE, rs, 100, 3_000_000_000L, r -> true, clock::get);
         FakeTicket first = ticket("t", Priority.INTERACTIVE);
         t.admit(first);
-        t.release(first.startedOn, 1_000_000_000L); // measured service: 1 s, one slot
+        first.slot.completed(1_000_000_000L); // measured service: 1 s, one slot
         t.admit(ticket("t", Priority.INTERACTIVE)); // runs
         for (int i = 0; i < 3; i++) {
             assertNull(t.admit(ticket("t", Priority.INTERACTIVE)), "waits " + (i + 1) + " s");
@@ -162,7 +163,7 @@ class TierTest {
         t.admit(waiting);
         assertEquals(1, t.queueLength());
         open.set(true); // the running call failed and opened the circuit
-        t.release(running.startedOn, 0);
+        running.slot.completed(0);
         assertTrue(waiting.stranded, "the waiting ticket was sent elsewhere instead of waiting out its deadline");
         assertEquals(0, t.queueLength());
         assertEquals(null, waiting.startedOn);
@@ -177,7 +178,7 @@ class TierTest {
         FakeTicket early = new FakeTicket("t", Priority.INTERACTIVE, now + 1, null);
         assertNull(t.admit(early));
         t.recordCompletion(800_000_000L, 1, 0); // the tier's first token takes 800 ms
-        t.release(early.startedOn, 900_000_000L);
+        early.slot.completed(900_000_000L);
         FakeTicket tight = new FakeTicket("t", Priority.INTERACTIVE, now + 700_000_000L, null);
         Tier.Refusal r = t.admit(tight);
         assertNotNull(r, "700 ms left < 800 ms to a first token: no call may start");
@@ -207,8 +208,22 @@ class TierTest {
         assertEquals(4, t.queueLength());
         assertEquals(1, t.state().slots());
         halfOpen.set(false); // the probe succeeded: the circuit closed
-        t.release(tickets.get(0).startedOn, 100_000_000L);
+        tickets.get(0).slot.completed(100_000_000L);
         assertEquals(4, rs.get(0).inFlight(), "closed: up to the adaptive limit");
         assertEquals(0, t.queueLength());
+    }
+
+    @Test
+    void aSlotIsClosedExactlyOnceWhateverItsOutcomes() {
+        Tier t = tier(1, 2, 10);
+        FakeTicket a = new FakeTicket("t", Priority.INTERACTIVE, Long.MAX_VALUE, null);
+        assertNull(t.admit(a));
+        Replica r = a.startedOn;
+        assertEquals(1, r.inFlight());
+        a.slot.completed(1_000_000);
+        a.slot.ignored();
+        a.slot.dropped(0, 1);
+        assertEquals(0, r.inFlight(), "a second or third close frees nothing more");
+        assertTrue(a.slot.isClosed());
     }
 }
