@@ -33,6 +33,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -188,10 +190,9 @@ class SoakTest {
             for (Future<?> f : List.copyOf(bursts)) {
                 f.get(120, TimeUnit.SECONDS);
             }
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (busy.get() > 0 && System.nanoTime() < until) {
-                Thread.sleep(50);
-            }
+            // Every request has a 90 s client timeout, so the clients are done within 120 s.
+            await("the soak's clients to finish what they sent").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(50)).until(busy::get, equalTo(0));
             return sample();
         } finally {
             paused = false;
