@@ -15,6 +15,7 @@ import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -36,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * without, in interleaved rounds, median of the ratios, printed. The precise figure comes from
  * {@code NoisyNeighboursBenchmark} (exec id {@code noisy}).
  */
+@Tag("slow") // timed abuse rounds and idle timeouts: over a minute
 @QuarkusTest
 @QuarkusTestResource(value = NoisyNeighboursResource.class, restrictToAnnotatedClass = true)
 class NoisyNeighboursTest {

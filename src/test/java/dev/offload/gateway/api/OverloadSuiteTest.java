@@ -31,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -67,6 +68,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tokens (about 0.4 s of service on an idle machine), and are open-loop where the scenario says so: a sender
  * thread keeps a fixed schedule whatever the answers do.
  */
+@Tag("slow") // real-time open-loop overload, recovery and deadline runs: over a minute
 @QuarkusTest
 @TestProfile(OverloadSuiteTest.SmallQueue.class)
 @QuarkusTestResource(value = SimulatedBackendsResource.class, restrictToAnnotatedClass = true)

@@ -13,6 +13,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -55,6 +56,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the worker pool grows under bursts and shrinks after its keep-alive, so 16. File descriptors:
  * Lucene's open segment files change with merges, pooled backend connections with faults: 24.
  */
+@Tag("slow") // 2 minutes of mixed-fault load by default (-Dsoak.seconds), plus the quiet samples
 @QuarkusTest
 @QuarkusTestResource(value = SoakResource.class, restrictToAnnotatedClass = true)
 class SoakTest {

@@ -26,6 +26,7 @@ import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -67,6 +68,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and after each, the headline: no unaccounted request in the gateway's own metrics
  * ({@link RequestLedger}).
  */
+@Tag("slow") // real-time streams under faults: about a minute
 @QuarkusTest
 @QuarkusTestResource(value = SimulatedBackendsResource.class, restrictToAnnotatedClass = true)
 class StreamFaultTest {

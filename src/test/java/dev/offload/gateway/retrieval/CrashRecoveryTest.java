@@ -1,6 +1,7 @@
 package dev.offload.gateway.retrieval;
 
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Acknowledged here is the return of {@link HybridIndex#upsert}, which is what
  * {@code POST /v1/documents} waits for before its 2xx ({@code IngestionService}).
  */
+@Tag("slow") // 20 child JVMs started and SIGKILLed: about a minute
 class CrashRecoveryTest {
     @TempDir
     Path dir;
