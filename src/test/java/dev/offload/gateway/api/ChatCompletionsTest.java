@@ -32,9 +32,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static dev.offload.gateway.security.TestKeys.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
@@ -119,16 +119,6 @@ class ChatCompletionsTest {
             }
         }
         return b.toString();
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     /** The proxy path runs on Netty's native epoll transport where the image ships it (Linux x86_64 / aarch64). */
@@ -324,11 +314,12 @@ class ChatCompletionsTest {
         assertTrue(first.startsWith("data: "), first);
         long closedAt = System.nanoTime();
         resp.body().close();
-        await(() -> SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled() == 1,
-                "the backend to see the cancellation");
+        await("the backend to see the cancellation").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled() == 1);
         long ms = (System.nanoTime() - closedAt) / 1_000_000;
         System.out.println("backend request cancelled " + ms + " ms after the client closed");
-        await(() -> generator.tier("edge").replicas().stream().allMatch(x -> x.inFlight() == 0), "in-flight back to zero");
+        await("in-flight back to zero").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> generator.tier("edge").replicas().stream().allMatch(x -> x.inFlight() == 0));
     }
 
     @Test

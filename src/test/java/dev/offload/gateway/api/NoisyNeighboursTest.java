@@ -15,6 +15,7 @@ import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -23,6 +24,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * without, in interleaved rounds, median of the ratios, printed. The precise figure comes from
  * {@code NoisyNeighboursBenchmark} (exec id {@code noisy}).
  */
+@Tag("slow") // timed abuse rounds and idle timeouts: over a minute
 @QuarkusTest
 @QuarkusTestResource(value = NoisyNeighboursResource.class, restrictToAnnotatedClass = true)
 class NoisyNeighboursTest {
@@ -118,11 +123,8 @@ class NoisyNeighboursTest {
                                 + i + "\"}]}"));
             }
             // Nothing read yet, and still every generation ends and gives its slot back.
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (received() < 8 && System.nanoTime() < until) {
-                Thread.sleep(20);
-            }
-            assertTrue(received() >= 8, "every stream reached a backend: " + received());
+            await("every stream to reach a backend").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                    .until(NoisyNeighboursTest::received, greaterThanOrEqualTo(8L));
             assertNothingInFlight();
             long completed = Arrays.stream(SimulatedBackendsResource.all()).mapToLong(SimulatedBackend::requestsCompleted).sum();
             assertTrue(completed >= 8, "generations completed while their clients read nothing: " + completed);
@@ -242,14 +244,10 @@ class NoisyNeighboursTest {
         // benchmark measures the ratio on a quiet run.
         assertTrue(median <= 3.0, "victim p99 with abuse / without, median of 3: " + median);
         // Afterwards every abusive connection is gone (idle timeout) and the gateway holds no more than before.
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int after;
-        do {
-            Thread.sleep(500);
-            after = ServerConnections.established(port);
-        } while (after > before + victimClients && System.nanoTime() < end);
+        int after = await("the abusive connections to close (" + before + " before the abuse, " + victimClients + " victim clients)")
+                .atMost(Duration.ofSeconds(20)).pollDelay(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(500))
+                .until(() -> ServerConnections.established(port), lessThanOrEqualTo(before + victimClients));
         System.out.println("server connections after the abuse: " + after);
-        assertTrue(after <= before + victimClients, "connections left: " + after + ", before " + before);
     }
 
     private static long received() {

@@ -34,9 +34,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static dev.offload.gateway.security.TestKeys.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -142,7 +142,8 @@ class ObservabilityContractTest {
             }
             generator.resetCircuits();
         }
-        await(() -> scrapeNow().hasSample("gateway_index_commit_time_seconds_count"), "an index commit");
+        await("an index commit").atMost(Duration.ofSeconds(15))
+                .until(() -> scrapeNow().hasSample("gateway_index_commit_time_seconds_count"));
         String text = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target/observability-scrape.txt"), text);
@@ -167,22 +168,12 @@ class ObservabilityContractTest {
         BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8));
         assertTrue(r.readLine().startsWith("data: "));
         resp.body().close();
-        await(() -> SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled() > before,
-                "the backend to see the cancellation");
+        await("the backend to see the cancellation").atMost(Duration.ofSeconds(15))
+                .until(() -> SimulatedBackendsResource.edgeA.requestsCancelled() + SimulatedBackendsResource.edgeB.requestsCancelled() > before);
     }
 
     private static PrometheusScrape scrapeNow() {
         return PrometheusScrape.parse(given().when().get("/q/metrics").then().statusCode(200).extract().asString());
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 
     @Test

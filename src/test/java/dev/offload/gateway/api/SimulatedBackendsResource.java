@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
 /**
  * Two edge replicas and one cloud replica, simulated on loopback, wired into the gateway's
  * tier configuration. Short timeouts so fault tests run fast.
@@ -63,24 +66,18 @@ public class SimulatedBackendsResource implements QuarkusTestResourceLifecycleMa
     }
 
     /** Waits until no replica has a request in flight and no tier one queued; fails after {@code timeout}. */
-    static void awaitNothingInFlight(dev.offload.gateway.generation.Generator generator, Duration timeout)
-            throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        int inFlight;
-        do {
-            inFlight = 0;
-            for (dev.offload.gateway.generation.Tier t : generator.tiers()) {
-                for (dev.offload.gateway.generation.Replica r : t.replicas()) {
-                    inFlight += r.inFlight();
-                }
-                inFlight += t.queueLength();
-            }
-            if (inFlight == 0) {
-                return;
-            }
-            Thread.sleep(20);
-        } while (System.nanoTime() < end);
-        throw new AssertionError(inFlight + " requests still in flight or queued");
+    static void awaitNothingInFlight(dev.offload.gateway.generation.Generator generator, Duration timeout) {
+        await("no request in flight or queued").atMost(timeout).pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    int inFlight = 0;
+                    for (dev.offload.gateway.generation.Tier t : generator.tiers()) {
+                        for (dev.offload.gateway.generation.Replica r : t.replicas()) {
+                            inFlight += r.inFlight();
+                        }
+                        inFlight += t.queueLength();
+                    }
+                    return inFlight;
+                }, equalTo(0));
     }
 
     /** The three backends, for tests that fault, reset or count them all. */

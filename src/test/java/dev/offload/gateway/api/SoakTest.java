@@ -13,6 +13,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -33,6 +34,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +56,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the worker pool grows under bursts and shrinks after its keep-alive, so 16. File descriptors:
  * Lucene's open segment files change with merges, pooled backend connections with faults: 24.
  */
+@Tag("slow") // 2 minutes of mixed-fault load by default (-Dsoak.seconds), plus the quiet samples
 @QuarkusTest
 @QuarkusTestResource(value = SoakResource.class, restrictToAnnotatedClass = true)
 class SoakTest {
@@ -188,10 +192,9 @@ class SoakTest {
             for (Future<?> f : List.copyOf(bursts)) {
                 f.get(120, TimeUnit.SECONDS);
             }
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (busy.get() > 0 && System.nanoTime() < until) {
-                Thread.sleep(50);
-            }
+            // Every request has a 90 s client timeout, so the clients are done within 120 s.
+            await("the soak's clients to finish what they sent").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(50)).until(busy::get, equalTo(0));
             return sample();
         } finally {
             paused = false;

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,16 +94,6 @@ class LangChainBackendClientTest {
                 return e.getCause();
             }
             throw new AssertionError("the call succeeded: " + text);
-        }
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
         }
     }
 
@@ -191,7 +182,8 @@ class LangChainBackendClientTest {
         BackendClient.Cancellation c = client.stream(request(), "m", o);
         assertTrue(headersSent.await(10, TimeUnit.SECONDS));
         c.cancel();
-        await(() -> closedConnections.get() == 1, "the server to see the connection close");
+        await("the server to see the connection close").atMost(Duration.ofSeconds(10))
+                .until(() -> closedConnections.get() == 1);
         assertTrue(!o.finish.isDone(), "a cancelled call reports nothing");
     }
 
@@ -205,7 +197,8 @@ class LangChainBackendClientTest {
         BackendClient.Cancellation c = client.stream(request(), "m", o);
         assertTrue(o.firstToken.await(10, TimeUnit.SECONDS));
         c.cancel();
-        await(() -> closedConnections.get() == 1, "the server to see the connection close");
+        await("the server to see the connection close").atMost(Duration.ofSeconds(10))
+                .until(() -> closedConnections.get() == 1);
     }
 
     @Test

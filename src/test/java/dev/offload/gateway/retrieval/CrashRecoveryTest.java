@@ -1,5 +1,7 @@
 package dev.offload.gateway.retrieval;
 
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,12 +9,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Acknowledged here is the return of {@link HybridIndex#upsert}, which is what
  * {@code POST /v1/documents} waits for before its 2xx ({@code IngestionService}).
  */
+@Tag("slow") // 20 child JVMs started and SIGKILLed: about a minute
 class CrashRecoveryTest {
     @TempDir
     Path dir;
@@ -68,26 +73,32 @@ class CrashRecoveryTest {
                     Writer.class.getName(), data.toString(), "r" + round, ackFile.toString())
                     .redirectError(ProcessBuilder.Redirect.INHERIT).redirectOutput(log.toFile()).start();
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (true) {
-                    List<String> lines = completeLines(log);
-                    if (lines.stream().anyMatch(l -> l.startsWith("LOST "))) {
-                        throw new AssertionError("after restart " + round + ": " + lines.stream()
-                                .filter(l -> l.startsWith("LOST ")).findFirst().orElseThrow() + "; seed " + seed);
-                    }
-                    boolean verified = lines.stream().anyMatch(l -> l.startsWith("VERIFIED "));
-                    if (verified && startupNanos[round] == 0) {
-                        startupNanos[round] = System.nanoTime() - started;
-                    }
-                    long acks = lines.stream().filter(l -> l.startsWith("ACK ")).count();
-                    if (verified && acks >= killAfter) {
-                        break;
-                    }
-                    assertTrue(child.isAlive(), "the child exited early: " + lines + "; seed " + seed);
-                    assertTrue(System.nanoTime() < deadline, "the child made no progress: " + lines + "; seed " + seed);
-                    Thread.sleep(1);
+                // Polled every millisecond, in this thread: the kill point is part of the scenario.
+                int r = round;
+                try {
+                    await("the child to verify and acknowledge " + killAfter + " documents (restart " + round + ", seed " + seed + ")")
+                            .atMost(Duration.ofSeconds(60)).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                            .until(() -> {
+                                List<String> lines = completeLines(log);
+                                if (lines.stream().anyMatch(l -> l.startsWith("LOST "))) {
+                                    throw new AssertionError("after restart " + r + ": " + lines.stream()
+                                            .filter(l -> l.startsWith("LOST ")).findFirst().orElseThrow() + "; seed " + seed);
+                                }
+                                boolean verified = lines.stream().anyMatch(l -> l.startsWith("VERIFIED "));
+                                if (verified && startupNanos[r] == 0) {
+                                    startupNanos[r] = System.nanoTime() - started;
+                                }
+                                long acks = lines.stream().filter(l -> l.startsWith("ACK ")).count();
+                                if (verified && acks >= killAfter) {
+                                    return true;
+                                }
+                                assertTrue(child.isAlive(), "the child exited early: " + lines + "; seed " + seed);
+                                return false;
+                            });
+                } catch (ConditionTimeoutException e) {
+                    throw new AssertionError("the child made no progress: " + completeLines(log) + "; seed " + seed, e);
                 }
-                Thread.sleep(extraMillis);
+                Thread.sleep(extraMillis); // the kill lands 0..19 ms after that point: anywhere in a write
             } finally {
                 child.destroyForcibly(); // SIGKILL on Linux: no shutdown hooks, no commit
                 assertTrue(child.waitFor(30, TimeUnit.SECONDS));

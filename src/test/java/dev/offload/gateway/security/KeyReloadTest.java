@@ -19,8 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,17 +72,6 @@ class KeyReloadTest {
         }
     }
 
-    /** Polls until the condition holds; fails after 10 s (100 reload intervals). */
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
-
     private List<String> with(String... extraLines) {
         List<String> lines = new ArrayList<>(original);
         lines.addAll(List.of(extraLines));
@@ -96,13 +85,15 @@ class KeyReloadTest {
 
         TightLimitsProfile.writeAtomically(TightLimitsProfile.KEYS_FILE,
                 with(KeyRing.sha256Hex(NEW_KEY) + " acme device"));
-        await(() -> restStatus(NEW_KEY) == 200, "the new key to be accepted over REST");
+        await("the new key to be accepted over REST").atMost(Duration.ofSeconds(10))
+                .until(() -> restStatus(NEW_KEY) == 200);
         assertEquals(Status.Code.OK, grpcStatus(NEW_KEY));
         TestKeys.as(NEW_KEY).get("/v1/index/stats").then().body("tenant", equalTo("acme"));
 
         // Revoke it, and add a malformed line: only that line is lost.
         TightLimitsProfile.writeAtomically(TightLimitsProfile.KEYS_FILE, with("this line is not a key entry"));
-        await(() -> restStatus(NEW_KEY) == 401, "the revoked key to be refused over REST");
+        await("the revoked key to be refused over REST").atMost(Duration.ofSeconds(10))
+                .until(() -> restStatus(NEW_KEY) == 401);
         assertEquals(Status.Code.UNAUTHENTICATED, grpcStatus(NEW_KEY));
         assertEquals(200, restStatus(TestKeys.ACME));
         assertEquals(Status.Code.OK, grpcStatus(TestKeys.GLOBEX));

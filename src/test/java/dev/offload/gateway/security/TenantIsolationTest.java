@@ -17,6 +17,7 @@ import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import io.smallrye.mutiny.Multi;
 import jakarta.inject.Inject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.security.SecureRandom;
@@ -44,6 +45,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Rerun a failure with {@code -Disolation.seed=<seed>} (the seed is printed on every run).
  */
+@Tag("slow") // 1,000 seeded operations over REST and gRPC: minutes on 2 cores
 @QuarkusTest
 class TenantIsolationTest {
     private static final int OPERATIONS = 1000;

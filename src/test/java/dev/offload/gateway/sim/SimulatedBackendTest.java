@@ -23,16 +23,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 class SimulatedBackendTest {
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -98,7 +98,7 @@ class SimulatedBackendTest {
         for (JsonObject chunk : chunks.subList(0, chunks.size() - 1)) {
             assertNull(choice(chunk).getString("finish_reason"));
         }
-        await("completed", () -> backend.requestsCompleted() == 1);
+        await("completed").atMost(PATIENCE).until(() -> backend.requestsCompleted() == 1);
     }
 
     @Test
@@ -208,7 +208,7 @@ class SimulatedBackendTest {
             assertTrue(kv >= 0.007 && kv <= 0.105, "5 prompt + 2..100 generated of 1000: " + kv);
             stream.drain();
         }
-        await("finished", () -> backend.running() == 0 && backend.requestsCompleted() == 1);
+        await("finished").atMost(PATIENCE).until(() -> backend.running() == 0 && backend.requestsCompleted() == 1);
         Map<String, Double> after = parseMetrics(get(backend, "/metrics").body());
         assertEquals(0.0, after.get("vllm:num_requests_running{model_name=\"llama-sim\"}"));
         assertEquals(0.0, after.get("vllm:kv_cache_usage_perc{model_name=\"llama-sim\"}"));
@@ -227,14 +227,14 @@ class SimulatedBackendTest {
         int tokens = 40; // >= 40 steps of >= 10 ms per sequence
         // Warm up the client, the JIT and n pooled connections so the real requests arrive together.
         runConcurrently(n, i -> readAll(SseStream.open(backend, request("warm" + i, 1, true, false))));
-        await("idle", () -> backend.running() == 0 && backend.waiting() == 0);
+        await("idle").atMost(PATIENCE).until(() -> backend.running() == 0 && backend.waiting() == 0);
         backend.resetStats();
 
         List<StreamResult> results = runConcurrently(n, i -> readAll(SseStream.open(backend,
                 request("req" + i + " please answer", tokens, true, false))));
 
         assertEquals(2, backend.maxRunningObserved());
-        await("all completed", () -> backend.requestsCompleted() == n);
+        await("all completed").atMost(PATIENCE).until(() -> backend.requestsCompleted() == n);
         assertEquals(0, backend.running());
         assertEquals(0, backend.waiting());
         Map<String, Long> receivedAt = new HashMap<>();
@@ -262,16 +262,16 @@ class SimulatedBackendTest {
             running.nextToken();
             try (SseStream queued = SseStream.open(backend, request("b", 10, true, false))) {
                 assertEquals(200, queued.status(), "a waiting stream gets its headers at once");
-                await("one waiting", () -> backend.waiting() == 1);
+                await("one waiting").atMost(PATIENCE).until(() -> backend.waiting() == 1);
                 HttpResponse<String> rejected = send(backend, request("c", 1, false, false),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(503, rejected.statusCode());
                 assertEquals("server_error", new JsonObject(rejected.body()).getJsonObject("error").getString("type"));
             }
-            await("waiting one cancelled", () -> backend.requestsCancelled() == 1 && backend.waiting() == 0);
+            await("waiting one cancelled").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 1 && backend.waiting() == 0);
             assertEquals(1, backend.running());
         }
-        await("running one cancelled", () -> backend.requestsCancelled() == 2 && backend.running() == 0);
+        await("running one cancelled").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 2 && backend.running() == 0);
         assertEquals(1, backend.requestsFailed());
         assertEquals(1, backend.maxRunningObserved());
     }
@@ -300,7 +300,7 @@ class SimulatedBackendTest {
             }
             closedAt = System.nanoTime();
         }
-        await("cancelled and slot freed", () -> backend.requestsCancelled() == 1 && backend.running() == 0
+        await("cancelled and slot freed").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 1 && backend.running() == 0
                 && backend.cancelledRequests().size() == 1);
         CancelledRequest cancel = backend.cancelledRequests().get(0);
         assertTrue(cancel.tokensSent() >= 3, "tokens sent " + cancel.tokensSent());
@@ -310,12 +310,12 @@ class SimulatedBackendTest {
         assertEquals(0, backend.requestsCompleted());
 
         long generated = backend.generationTokensTotal();
-        Thread.sleep(100);
-        assertEquals(generated, backend.generationTokensTotal(), "generation stopped");
+        await("generation stopped").during(Duration.ofMillis(100)).atMost(PATIENCE)
+                .until(backend::generationTokensTotal, equalTo(generated));
         // The only slot is free again.
         assertEquals(200, send(backend, request("next", 2, false, false), HttpResponse.BodyHandlers.ofString())
                 .statusCode());
-        await("next one completed", () -> backend.requestsCompleted() == 1);
+        await("next one completed").atMost(PATIENCE).until(() -> backend.requestsCompleted() == 1);
     }
 
     @Test
@@ -324,7 +324,7 @@ class SimulatedBackendTest {
         HttpRequest request = post(backend, request("slowpoke", 100_000, false, false))
                 .timeout(Duration.ofMillis(300)).build();
         assertThrows(HttpTimeoutException.class, () -> CLIENT.send(request, HttpResponse.BodyHandlers.ofString()));
-        await("cancelled", () -> backend.requestsCancelled() == 1 && backend.running() == 0
+        await("cancelled").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 1 && backend.running() == 0
                 && backend.cancelledRequests().size() == 1);
         assertEquals(0, backend.cancelledRequests().get(0).tokensSent(), "nothing is sent before the end");
     }
@@ -393,7 +393,7 @@ class SimulatedBackendTest {
         long start = System.nanoTime();
         CompletableFuture<HttpResponse<String>> slow = CLIENT.sendAsync(post(backend,
                 request("slow", 5, false, false)).build(), HttpResponse.BodyHandlers.ofString());
-        await("slow one running", () -> backend.running() == 1);
+        await("slow one running").atMost(PATIENCE).until(() -> backend.running() == 1);
         backend.clearFault();
         HttpResponse<String> quick = send(backend, request("quick", 5, false, false), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, quick.statusCode());
@@ -427,7 +427,7 @@ class SimulatedBackendTest {
         backend.resetAfterTokens(0);
         assertThrows(IOException.class, () -> send(backend, request("cut", 10, false, false),
                 HttpResponse.BodyHandlers.ofString()));
-        await("both failed, none cancelled", () -> backend.requestsFailed() == 2 && backend.running() == 0);
+        await("both failed, none cancelled").atMost(PATIENCE).until(() -> backend.requestsFailed() == 2 && backend.running() == 0);
         assertEquals(0, backend.requestsCancelled());
         assertEquals(200, get(backend, "/health").statusCode());
     }
@@ -440,15 +440,16 @@ class SimulatedBackendTest {
         try (SseStream stream = SseStream.open(backend, request("hang", 5, true, false))) {
             assertEquals(200, stream.status());
             assertTrue(stream.contentType().startsWith("text/event-stream"));
-            firstByte = CompletableFuture.supplyAsync(stream::readByte);
-            Thread.sleep(500);
-            assertFalse(firstByte.isDone(), "no byte after the headers");
+            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(stream::readByte);
+            firstByte = read;
+            await("no byte after the headers").during(Duration.ofMillis(500)).atMost(PATIENCE)
+                    .until(() -> !read.isDone());
             assertEquals(200, get(backend, "/health").statusCode());
             assertEquals(1, backend.hanging());
             assertEquals(0, backend.running());
         }
         assertTrue(firstByte.get(PATIENCE.toSeconds(), TimeUnit.SECONDS) < 0, "closing ends the blocked read");
-        await("hung request cancelled by its client", () -> backend.requestsCancelled() == 1 && backend.hanging() == 0
+        await("hung request cancelled by its client").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 1 && backend.hanging() == 0
                 && backend.cancelledRequests().size() == 1);
         assertEquals(-1, backend.cancelledRequests().get(0).slotFreedAtNanos());
     }
@@ -460,7 +461,7 @@ class SimulatedBackendTest {
         HttpRequest request = post(backend, request("hang", 5, true, false)).timeout(Duration.ofMillis(500)).build();
         assertThrows(HttpTimeoutException.class, () -> CLIENT.send(request, HttpResponse.BodyHandlers.ofString()));
         assertEquals(200, get(backend, "/health").statusCode());
-        await("cancelled after the client timeout", () -> backend.requestsCancelled() == 1 && backend.hanging() == 0);
+        await("cancelled after the client timeout").atMost(PATIENCE).until(() -> backend.requestsCancelled() == 1 && backend.hanging() == 0);
         assertEquals(1, backend.faultsInjected());
     }
 
@@ -557,16 +558,6 @@ class SimulatedBackendTest {
             out.put(m.group(1), Double.parseDouble(m.group(2)));
         }
         return out;
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + PATIENCE + ": " + what);
-            }
-            Thread.sleep(10);
-        }
     }
 
     private interface Task<T> {
