@@ -1,6 +1,7 @@
 package dev.offload.gateway.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offload.gateway.generation.ChatTurn;
 import dev.offload.gateway.generation.GenerationConfig;
@@ -9,6 +10,7 @@ import dev.offload.gateway.generation.GenerationRejectedException;
 import dev.offload.gateway.generation.GenerationRequest;
 import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.generation.Priority;
+import dev.offload.gateway.generation.SamplingOptions;
 import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
 import dev.offload.gateway.offload.OffloadAdvisor;
@@ -112,17 +114,26 @@ public class ChatCompletionsRoute {
     private void handle(RoutingContext ctx) {
         ChatCompletions.Request req;
         try {
-            req = json.readValue(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
-                    ChatCompletions.Request.class);
+            JsonNode body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            if (body == null || !body.isObject()) {
+                badRequest(ctx, "a JSON object is required", null, "invalid_json");
+                return;
+            }
+            String[] refused = ChatCompletions.refusal(body);
+            if (refused != null) {
+                badRequest(ctx, refused[1], refused[0], "unsupported_parameter");
+                return;
+            }
+            req = json.treeToValue(body, ChatCompletions.Request.class);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            badRequest(ctx, (field == null ? "a field" : field) + " has the wrong type", field, "invalid_type");
+            return;
         } catch (JsonProcessingException e) {
             badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
             return;
         } catch (java.io.IOException e) {
             badRequest(ctx, "unreadable body", null, "invalid_json");
-            return;
-        }
-        if (req == null) {
-            badRequest(ctx, "a JSON object is required", null, "invalid_json");
             return;
         }
         String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
@@ -152,6 +163,11 @@ public class ChatCompletionsRoute {
         for (int i = 0; i < req.messages().size(); i++) {
             ChatCompletions.Message m = req.messages().get(i);
             String role = m == null || m.role() == null ? null : m.role().toLowerCase(Locale.ROOT);
+            if ("tool".equals(role) || "function".equals(role)) {
+                badRequest(ctx, "messages[" + i + "]: tool results are not supported (tool calling is not supported by this gateway yet)",
+                        "messages[" + i + "].role", "unsupported_parameter");
+                return;
+            }
             if (role == null || !(role.equals("system") || role.equals("developer") || role.equals("user")
                     || role.equals("assistant"))) {
                 badRequest(ctx, "messages[" + i + "].role must be system, developer, user or assistant",
@@ -160,7 +176,9 @@ public class ChatCompletionsRoute {
             }
             String text = m.text();
             if (text == null) {
-                badRequest(ctx, "messages[" + i + "].content must be text", "messages[" + i + "].content", "invalid_value");
+                badRequest(ctx, "messages[" + i + "].content must be text: a string or an array of text parts"
+                        + " (image, audio and file parts and tool calls are not supported)", "messages[" + i + "].content",
+                        "invalid_value");
                 return;
             }
             chars += text.length();
@@ -182,6 +200,12 @@ public class ChatCompletionsRoute {
             badRequest(ctx, "temperature must be between 0 and 2", "temperature", "invalid_value");
             return;
         }
+        String[] invalid = ChatCompletionsRoute.invalidOptions(req);
+        if (invalid != null) {
+            badRequest(ctx, invalid[1], invalid[0], "invalid_value");
+            return;
+        }
+        SamplingOptions options = options(req);
         Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
                 ? Priority.BACKGROUND : Priority.INTERACTIVE;
         long budgetMs = config.defaultDeadline().toMillis();
@@ -222,9 +246,70 @@ public class ChatCompletionsRoute {
         // The affinity key is taken before the gateway's system prompt, which every request shares.
         GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
                 maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
-                prefixKey(turns), allowedTiers, () -> sources(tenant, question), sensitivity);
+                prefixKey(turns), allowedTiers,
+                // A response format (JSON, a schema) is something an extractive answer cannot honour: no fallback then.
+                options.responseFormat() == null ? () -> sources(tenant, question) : null, sensitivity, options);
         boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream, question, permit.get(), ticket).run(g);
+        new Exchange(ctx, model, stream && req.includeUsage(), stream, question, permit.get(), ticket).run(g);
+    }
+
+    /** The first sampling parameter out of its range, as {@code [param, message]}; null when all are valid. */
+    static String[] invalidOptions(ChatCompletions.Request r) {
+        if (r.topP() != null && !(r.topP() >= 0 && r.topP() <= 1)) {
+            return new String[]{"top_p", "top_p must be between 0 and 1"};
+        }
+        if (r.presencePenalty() != null && !(r.presencePenalty() >= -2 && r.presencePenalty() <= 2)) {
+            return new String[]{"presence_penalty", "presence_penalty must be between -2 and 2"};
+        }
+        if (r.frequencyPenalty() != null && !(r.frequencyPenalty() >= -2 && r.frequencyPenalty() <= 2)) {
+            return new String[]{"frequency_penalty", "frequency_penalty must be between -2 and 2"};
+        }
+        if (r.stop() != null && !r.stop().isNull() && !r.stop().isTextual()
+                && !(r.stop().isArray() && r.stop().size() <= 4 && allText(r.stop()))) {
+            return new String[]{"stop", "stop must be a string or an array of at most 4 strings"};
+        }
+        if (r.logitBias() != null) {
+            for (Map.Entry<String, Integer> e : r.logitBias().entrySet()) {
+                if (e.getValue() == null || e.getValue() < -100 || e.getValue() > 100 || !e.getKey().matches("\\d+")) {
+                    return new String[]{"logit_bias", "logit_bias maps token ids to biases between -100 and 100"};
+                }
+            }
+        }
+        JsonNode f = r.responseFormat();
+        if (f != null && !f.isNull()) {
+            String type = f.path("type").asText("");
+            if (!f.isObject() || !(type.equals("text") || type.equals("json_object") || type.equals("json_schema"))) {
+                return new String[]{"response_format", "response_format.type must be text, json_object or json_schema"};
+            }
+            if (type.equals("json_schema") && !f.path("json_schema").isObject()) {
+                return new String[]{"response_format", "response_format.json_schema must be an object with the schema"};
+            }
+        }
+        return null;
+    }
+
+    private static boolean allText(JsonNode array) {
+        for (JsonNode s : array) {
+            if (!s.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private SamplingOptions options(ChatCompletions.Request r) {
+        List<String> stop = new ArrayList<>();
+        if (r.stop() != null && r.stop().isTextual()) {
+            stop.add(r.stop().asText());
+        } else if (r.stop() != null && r.stop().isArray()) {
+            r.stop().forEach(x -> stop.add(x.asText()));
+        }
+        JsonNode f = r.responseFormat();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> format = f == null || f.isNull() || f.path("type").asText().equals("text") ? null
+                : json.convertValue(f, Map.class);
+        return new SamplingOptions(r.topP(), stop, r.seed(), r.presencePenalty(), r.frequencyPenalty(), r.logitBias(),
+                r.user(), format);
     }
 
     /**
@@ -255,6 +340,8 @@ public class ChatCompletionsRoute {
         private final HttpServerResponse response;
         private final String model;
         private final boolean stream;
+        /** The client asked for a usage chunk (stream_options.include_usage): one with empty choices, after the last. */
+        private final boolean usageChunk;
         private final String question;
         private final String id = completionId();
         private final long created = System.currentTimeMillis() / 1000;
@@ -266,8 +353,9 @@ public class ChatCompletionsRoute {
         private final TenantGenerationLimiter.Permit permit;
         private final RequestAccounting.Ticket ticket;
 
-        Exchange(RoutingContext ctx, String model, boolean stream, String question, TenantGenerationLimiter.Permit permit,
-                 RequestAccounting.Ticket ticket) {
+        Exchange(RoutingContext ctx, String model, boolean usageChunk, boolean stream, String question,
+                 TenantGenerationLimiter.Permit permit, RequestAccounting.Ticket ticket) {
+            this.usageChunk = usageChunk;
             this.permit = permit;
             this.ticket = ticket;
             this.ctx = ctx;
@@ -326,6 +414,9 @@ public class ChatCompletionsRoute {
                     String usage = "\"usage\":{\"prompt_tokens\":" + c.promptTokens() + ",\"completion_tokens\":"
                             + c.completionTokens() + ",\"total_tokens\":" + (c.promptTokens() + c.completionTokens()) + "}";
                     response.write(sse(ChatCompletions.chunk(id, created, model, "{}", c.finishReason(), usage + "," + extra)));
+                    if (usageChunk) {
+                        response.write(sse(ChatCompletions.usageChunk(id, created, model, usage)));
+                    }
                     response.end(DONE);
                 } else {
                     response.setStatusCode(200).putHeader("Content-Type", "application/json")

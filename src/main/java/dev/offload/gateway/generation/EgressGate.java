@@ -88,7 +88,11 @@ public final class EgressGate {
                 for (ChatTurn t : request.messages()) {
                     out.add(new ChatTurn(t.role(), session.redact(t.content())));
                 }
-                redacted = request.withMessages(out);
+                SamplingOptions options = request.options();
+                if (options.user() != null) {
+                    options = options.withUser(session.redact(options.user()));
+                }
+                redacted = request.redacted(out, options);
                 session.counts().forEach((type, n) -> registry.counter(MetricNames.PRIVACY_REDACTIONS, "type",
                         type.name().toLowerCase(Locale.ROOT)).increment(n));
             }

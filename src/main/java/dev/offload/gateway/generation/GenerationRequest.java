@@ -23,11 +23,21 @@ import java.util.function.Supplier;
  *                        extractive answer; null when there is nothing to quote
  * @param sensitivity     the highest sensitivity of anything in {@code messages}: decides which
  *                        tiers the request may reach at all
+ * @param options         further sampling and output parameters, passed to the backend as asked
  */
 public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature,
                                 Priority priority, long deadlineNanos, String affinityKey, List<String> tiers,
-                                Supplier<List<Source>> fallbackSources, Sensitivity sensitivity) {
+                                Supplier<List<Source>> fallbackSources, Sensitivity sensitivity, SamplingOptions options) {
+    /** A request with every further parameter at the backend's default. */
+    public GenerationRequest(String tenant, List<ChatTurn> messages, int maxTokens, Double temperature, Priority priority,
+                             long deadlineNanos, String affinityKey, List<String> tiers,
+                             Supplier<List<Source>> fallbackSources, Sensitivity sensitivity) {
+        this(tenant, messages, maxTokens, temperature, priority, deadlineNanos, affinityKey, tiers, fallbackSources,
+                sensitivity, SamplingOptions.NONE);
+    }
+
     public GenerationRequest {
+        options = options == null ? SamplingOptions.NONE : options;
         Objects.requireNonNull(tenant);
         messages = List.copyOf(messages);
         if (messages.isEmpty()) throw new IllegalArgumentException("messages must not be empty");
@@ -46,15 +56,15 @@ public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxT
         return Math.max(1, chars / 4);
     }
 
-    /** The same request with other messages (the gate's redacted copy). */
-    GenerationRequest withMessages(List<ChatTurn> other) {
-        return new GenerationRequest(tenant, other, maxTokens, temperature, priority, deadlineNanos, affinityKey, tiers,
-                fallbackSources, sensitivity);
+    /** The same request with other messages and options (the gate's redacted copy). */
+    GenerationRequest redacted(List<ChatTurn> otherMessages, SamplingOptions otherOptions) {
+        return new GenerationRequest(tenant, otherMessages, maxTokens, temperature, priority, deadlineNanos, affinityKey,
+                tiers, fallbackSources, sensitivity, otherOptions);
     }
 
     /** Key of identical requests for coalescing. */
     String coalescingKey() {
         return tenant + '\u0000' + sensitivity + '\u0000' + maxTokens + '\u0000' + temperature + '\u0000' + tiers
-                + '\u0000' + messages;
+                + '\u0000' + options + '\u0000' + messages;
     }
 }

@@ -56,13 +56,29 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
                 default -> UserMessage.from(t.content());
             });
         }
-        ChatCompletionRequest body = ChatCompletionRequest.builder()
+        SamplingOptions o = request.options();
+        ChatCompletionRequest.Builder b = ChatCompletionRequest.builder()
                 .model(model)
                 .messages(messages)
                 .maxTokens(request.maxTokens())
                 .temperature(request.temperature())
-                .stream(true)
-                .build();
+                .topP(o.topP())
+                .seed(o.seed())
+                .presencePenalty(o.presencePenalty())
+                .frequencyPenalty(o.frequencyPenalty())
+                .user(o.user())
+                .stream(true);
+        if (!o.stop().isEmpty()) {
+            b.stop(o.stop());
+        }
+        if (!o.logitBias().isEmpty()) {
+            b.logitBias(o.logitBias());
+        }
+        if (o.responseFormat() != null) {
+            // As the device sent it (json_schema with its schema, json_object, text): vLLM's guided decoding reads it.
+            b.customParameters(java.util.Map.of("response_format", o.responseFormat()));
+        }
+        ChatCompletionRequest body = b.build();
         // A client per call (a few objects over the shared pool) so that the call's cancellation
         // handle exists before the request starts: DefaultOpenAiClient's ResponseHandle cannot cancel.
         VertxHttpClient.Call call = new VertxHttpClient.Call();
