@@ -7,6 +7,7 @@ package dev.offload.gateway.cache;
  * @param semanticHits  lookups answered by vector similarity
  * @param misses        lookups not answered (ambiguous ones included)
  * @param ambiguous     misses because two cached answers scored within the ambiguity margin
+ * @param identifierMismatches misses because every near candidate names another account, amount, date, code or name
  * @param stored        entries stored
  * @param rejected      puts refused: a source document changed after the ticket was taken, or the entry exceeds max-bytes alone
  * @param evictions     entries dropped to stay within max-entries or max-bytes (least recently used first)
@@ -16,7 +17,8 @@ package dev.offload.gateway.cache;
  * @param entries       entries held now
  * @param bytes         estimated bytes held now
  */
-public record CacheStats(long exactHits, long semanticHits, long misses, long ambiguous, long stored, long rejected,
+public record CacheStats(long exactHits, long semanticHits, long misses, long ambiguous, long identifierMismatches,
+                         long stored, long rejected,
                          long evictions, long expirations, long invalidations, long replaced, long entries,
                          long bytes) {
     public long hits() {

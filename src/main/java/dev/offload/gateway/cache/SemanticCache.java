@@ -95,6 +95,8 @@ public final class SemanticCache {
         final float[] vector;
         final int[] terms;
         final long[] trigrams;
+        /** What the stored question names in particular; a candidate must name the same. */
+        final QueryIdentifiers identifiers;
         final String answer;
         final List<CachedSource> sources;
         final long storedAt;
@@ -109,6 +111,7 @@ public final class SemanticCache {
             this.vector = vector;
             this.terms = terms;
             this.trigrams = trigrams;
+            this.identifiers = QueryIdentifiers.of(query);
             this.answer = answer;
             this.sources = sources;
             this.storedAt = storedAt;
@@ -165,6 +168,7 @@ public final class SemanticCache {
     private final LongAdder semanticHits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder ambiguous = new LongAdder();
+    private final LongAdder identifierMismatches = new LongAdder();
     private final LongAdder stored = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder evictions = new LongAdder();
@@ -282,6 +286,24 @@ public final class SemanticCache {
         if (found == 0) {
             return miss(record, false);
         }
+        // Verify: a candidate that names other things (an account, an amount, a date, a person) is
+        // another question, however near; it can be neither the hit nor a rival for it.
+        QueryIdentifiers asked = QueryIdentifiers.of(query);
+        int kept = 0;
+        for (int i = 0; i < found; i++) {
+            if (top[i].identifiers.sameAs(asked)) {
+                top[kept] = top[i];
+                topCos[kept] = topCos[i];
+                kept++;
+            }
+        }
+        if (kept == 0) {
+            if (record) {
+                identifierMismatches.increment(); // and a miss, counted below
+            }
+            return miss(record, false);
+        }
+        found = kept;
         // Re-score the nearest candidates with surface overlap.
         int[] terms = settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : null;
         long[] trigrams = settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : null;
@@ -603,7 +625,8 @@ public final class SemanticCache {
         } finally {
             lock.unlock();
         }
-        return new CacheStats(exactHits.sum(), semanticHits.sum(), misses.sum(), ambiguous.sum(), stored.sum(),
+        return new CacheStats(exactHits.sum(), semanticHits.sum(), misses.sum(), ambiguous.sum(), identifierMismatches.sum(),
+                stored.sum(),
                 rejected.sum(), evictions.sum(), expirations.sum(), invalidations.sum(), replaced.sum(), entries, held);
     }
 
