@@ -88,6 +88,8 @@ public class ChatCompletionsRoute {
     RequestAccounting accounting;
     @Inject
     PrivacyConfig privacy;
+    @Inject
+    dev.offload.gateway.generation.TierRegistry tierRegistry;
 
     void register(@Observes Router router) {
         router.post("/v1/chat/completions")
@@ -103,12 +105,34 @@ public class ChatCompletionsRoute {
                 });
     }
 
-    /** Model aliases a device may ask for: {@code auto} (every tier, in order) and each configured tier. */
+    /**
+     * Model names a device may ask for: {@code auto} (every tier, in order), each configured tier,
+     * and each tier's served model name, which stands for the first tier that serves it.
+     */
     List<String> aliases() {
         List<String> out = new ArrayList<>();
         out.add(ALIAS_AUTO);
         generator.tiers().forEach(t -> out.add(t.name()));
+        for (var t : generator.tiers()) {
+            String served = tierRegistry.settings(t.name()).model();
+            if (!out.contains(served)) {
+                out.add(served);
+            }
+        }
         return out;
+    }
+
+    /** The tier a model name stands for: a tier's own name, else the first tier serving that model; null for none. */
+    private String tierFor(String model) {
+        if (generator.tier(model) != null) {
+            return model;
+        }
+        for (var t : generator.tiers()) {
+            if (tierRegistry.settings(t.name()).model().equals(model)) {
+                return t.name();
+            }
+        }
+        return null;
     }
 
     private void handle(RoutingContext ctx) {
@@ -140,8 +164,8 @@ public class ChatCompletionsRoute {
         List<String> allowedTiers;
         if (model.equals(ALIAS_AUTO)) {
             allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
-        } else if (generator.tier(model) != null) {
-            allowedTiers = List.of(model);
+        } else if (tierFor(model) != null) {
+            allowedTiers = List.of(tierFor(model));
         } else {
             ctx.response().setStatusCode(400);
             sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "

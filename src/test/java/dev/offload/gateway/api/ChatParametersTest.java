@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(value = ChatParametersTest.Backend.class, restrictToAnnotatedClass = true)
 class ChatParametersTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String SERVED = "meta-llama/Llama-3.1-8B-Instruct";
 
     /** One recording edge replica. */
     public static class Backend implements QuarkusTestResourceLifecycleManager {
@@ -43,7 +44,8 @@ class ChatParametersTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return Map.of("gateway.tiers.edge.base-urls", edge.baseUrl(), "gateway.generation.coalesce", "false");
+            return Map.of("gateway.tiers.edge.base-urls", edge.baseUrl(), "gateway.generation.coalesce", "false",
+                    "gateway.tiers.edge.model", SERVED);
         }
 
         @Override
@@ -143,5 +145,16 @@ class ChatParametersTest {
                 assertFalse(emptyChoices, "a client that reads choices[0] of every chunk must not meet an empty one: " + sse);
             }
         }
+    }
+
+    @Test
+    void theServedModelNameIsAnAliasOfItsTier() throws IOException {
+        given().contentType(ContentType.JSON).body("{\"model\":\"" + SERVED + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .post("/v1/chat/completions").then().statusCode(200).body("offload.servedBy", equalTo("edge"));
+        assertEquals(SERVED, sent().path("model").asText());
+        given().get("/v1/models").then().statusCode(200).body("data.id", org.hamcrest.Matchers.hasItems("auto", "edge", SERVED));
+        given().get("/v1/models/" + SERVED).then().statusCode(200).body("id", equalTo(SERVED)).body("object", equalTo("model"));
+        given().get("/v1/models/edge").then().statusCode(200).body("id", equalTo("edge"));
+        given().get("/v1/models/gpt-17").then().statusCode(404).contentType(startsWith("application/problem+json"));
     }
 }
