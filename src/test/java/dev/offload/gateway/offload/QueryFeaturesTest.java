@@ -35,7 +35,7 @@ class QueryFeaturesTest {
     @Test
     void sharesOfDigitsSymbolsCapitals() {
         String t = "x^2 + 3 = 12";
-        assertEquals(3.0 / t.length(), feature(t, "digit_share"), 1e-12);
+        assertEquals(4.0 / t.length(), feature(t, "digit_share"), 1e-12); // 2, 3, 1, 2
         assertEquals(3.0 / t.length(), feature(t, "symbol_share"), 1e-12);
         assertEquals(0.0, feature(t, "upper_share"));
         assertEquals(2.0 / 4, feature("ABcd", "upper_share"), 1e-12);

@@ -139,6 +139,30 @@ public final class RouterTrainer {
         return new Fit(model, names, mean, std, new LocalQualityRouter(e, f, bias));
     }
 
+    /**
+     * Exploration only (not shipped): a factorisation machine (Tribuo's FMClassificationTrainer,
+     * Rendle 2010) on the same standardised inputs; returns its P(local) for {@code test}.
+     */
+    public static double[] factorisationMachine(List<Sample> train, List<Sample> test, Params p, int factors) {
+        Fit linear = fit(train, p); // for the names and the standardisation
+        LabelFactory factory = new LabelFactory();
+        List<Example<Label>> examples = new ArrayList<>(train.size());
+        for (Sample s : train) {
+            examples.add(example(s, linear.names(), linear.mean(), linear.std(), s.localAsGood() ? LOCAL : GATEWAY));
+        }
+        var provenance = new SimpleDataSourceProvenance("routellm-mmlu", factory);
+        MutableDataset<Label> data = new MutableDataset<>(new ListDataSource<>(examples, factory, provenance));
+        var trainer = new org.tribuo.classification.sgd.fm.FMClassificationTrainer(new LogMulticlass(),
+                new ParameterAveraging(new AdaGrad(p.learningRate(), 1e-6)), p.epochs(), Integer.MAX_VALUE, 1, p.seed(), factors, 0.01);
+        var model = trainer.train(data);
+        double[] out = new double[test.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = model.predict(example(test.get(i), linear.names(), linear.mean(), linear.std(), LOCAL))
+                    .getOutputScores().get(LOCAL.getLabel()).getScore();
+        }
+        return out;
+    }
+
     static double[] raw(Sample s) {
         int dim = s.embedding().length;
         double[] x = new double[dim + QueryFeatures.count()];

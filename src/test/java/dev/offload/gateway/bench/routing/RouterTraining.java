@@ -80,6 +80,26 @@ public final class RouterTraining {
 
         int[] randomFold = randomFolds(qs.size(), folds, seed);
         int[] subjectFold = subjectFolds(qs, folds, seed);
+        if (a.containsKey("grid")) {
+            // Exploration only: APGR and CPT(50 %) per setting "epochs:rate", both splits.
+            List<Sample> input = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                Sample x = samples.get(i);
+                boolean label = "weak".equals(a.get("label")) ? weak[i] : x.localAsGood();
+                input.add(new Sample(x.text(), a.containsKey("no-embedding") ? new float[x.embedding().length] : x.embedding(), label));
+            }
+            for (String g : a.get("grid").split(",")) {
+                String[] er = g.split(":");
+                Params p = new Params(Integer.parseInt(er[0]), Double.parseDouble(er[1]), seed);
+                int factors = er.length > 2 ? Integer.parseInt(er[2]) : 0;
+                RoutingCurve r = RoutingCurve.of(outOfFold(input, randomFold, folds, p, factors), weak, strong);
+                RoutingCurve l = RoutingCurve.of(outOfFold(input, subjectFold, folds, p, factors), weak, strong);
+                System.out.printf(Locale.ROOT, "grid %s%s: random APGR %.3f CPT50 %.1f %% | subjects APGR %.3f CPT50 %.1f %% CPT80 %.1f %%%n",
+                        g, a.containsKey("no-embedding") ? " (no embedding)" : "" + a.getOrDefault("label", ""), r.apgr(), 100 * r.cpt(0.5), l.apgr(),
+                        100 * l.cpt(0.5), 100 * l.cpt(0.8));
+            }
+            return;
+        }
         Map<String, RoutingCurve> curves = new LinkedHashMap<>();
         double[] oofRandom = outOfFold(samples, randomFold, folds, params);
         double[] oofSubjects = outOfFold(samples, subjectFold, folds, params);
@@ -189,13 +209,29 @@ public final class RouterTraining {
     }
 
     static double[] outOfFold(List<Sample> samples, int[] fold, int folds, Params params) {
+        return outOfFold(samples, fold, folds, params, 0);
+    }
+
+    static double[] outOfFold(List<Sample> samples, int[] fold, int folds, Params params, int fmFactors) {
         double[] oof = new double[samples.size()];
         for (int f = 0; f < folds; f++) {
             List<Sample> train = new ArrayList<>();
+            List<Sample> test = new ArrayList<>();
+            List<Integer> testIdx = new ArrayList<>();
             for (int i = 0; i < samples.size(); i++) {
                 if (fold[i] != f) {
                     train.add(samples.get(i));
+                } else {
+                    test.add(samples.get(i));
+                    testIdx.add(i);
                 }
+            }
+            if (fmFactors > 0) {
+                double[] p = RouterTrainer.factorisationMachine(train, test, params, fmFactors);
+                for (int k = 0; k < p.length; k++) {
+                    oof[testIdx.get(k)] = p[k];
+                }
+                continue;
             }
             LocalQualityRouter r = RouterTrainer.train(train, params);
             for (int i = 0; i < samples.size(); i++) {
