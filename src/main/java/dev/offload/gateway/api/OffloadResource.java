@@ -18,7 +18,7 @@ import jakarta.ws.rs.core.MediaType;
 
 /**
  * {@code POST /v1/offload/decide}: the hint alone, for a device deciding before it sends
- * anything. Runs on a worker thread: it embeds the question (MiniLM, a few milliseconds of CPU)
+ * anything. Runs on a worker thread: it embeds the question (MiniLM, 10–20 ms of CPU on the 2-core test machine)
  * for the local-quality estimate; the decision itself is microseconds.
  */
 @Path("/v1/offload/decide")
@@ -48,7 +48,7 @@ public class OffloadResource {
             throw InvalidRequestException.of("latencyBudgetMs", "must be >= 1");
         }
         var sensitivity = QueryApi.sensitivity("query.sensitivity", q.sensitivity());
-        // The exact-question path of the cache only: a decide call must stay cheap (no embedding).
+        // The exact-question path of the cache only (paraphrase lookups belong to the query path).
         boolean cached = (q.historyTokens() == null || q.historyTokens() == 0)
                 && pipeline.cachedExactly(Callers.tenant(), q.text(), sensitivity);
         // Not for restricted questions (they stay local whatever the estimate) nor cached ones.
