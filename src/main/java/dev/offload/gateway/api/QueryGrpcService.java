@@ -44,6 +44,8 @@ public class QueryGrpcService implements QueryService {
     @Inject
     OffloadConfig config;
     @Inject
+    dev.offload.gateway.retrieval.Embedder embedder;
+    @Inject
     dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
     @Inject
     RequestAccounting accounting;
@@ -127,13 +129,19 @@ public class QueryGrpcService implements QueryService {
             if (budget != null && budget < 1) {
                 throw InvalidRequestException.of("latency_budget_ms", "must be >= 1");
             }
-            OffloadHint h = advisor.decide(new OffloadPolicy.Input(
-                    request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null, request.getText(),
-                    request.getHistoryTokens(), config.contextTokensEstimate(),
-                    QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity())), budget,
-                    advisor.view(request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), request.getText(),
-                            QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity()))))));
-            return Uni.createFrom().item(hint(h));
+            var sensitivity = QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity()));
+            boolean cached = request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), request.getText(), sensitivity);
+            var device = request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null;
+            Long finalBudget = budget;
+            boolean estimate = !cached && sensitivity != dev.offload.gateway.privacy.Sensitivity.RESTRICTED
+                    && config.localQualityEnabled();
+            // The router needs the question's embedding: CPU work, so on a worker, as REST's decide.
+            return Uni.createFrom().item(() -> estimate ? advisor.localQuality(request.getText(), embedder.embed(request.getText())) : null)
+                    .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
+                    .map(quality -> hint(advisor.decide(new OffloadPolicy.Input(device, request.getText(),
+                            request.getHistoryTokens(), config.contextTokensEstimate(), sensitivity, finalBudget,
+                            advisor.view(cached), quality))))
+                    .onFailure().transform(IndexGrpcService::toStatus);
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(IndexGrpcService.toStatus(e));
         }
@@ -224,6 +232,9 @@ public class QueryGrpcService implements QueryService {
         }
         if (h.estimates().cloudMs() != null) {
             e.setCloudMs(h.estimates().cloudMs());
+        }
+        if (h.estimates().localQuality() != null) {
+            e.setLocalQuality(h.estimates().localQuality());
         }
         b.setEstimates(e);
         if (h.maxContextTokens() != null) {

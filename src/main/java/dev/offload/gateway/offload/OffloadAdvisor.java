@@ -26,6 +26,7 @@ public class OffloadAdvisor {
     MeterRegistry registry;
 
     private volatile OffloadPolicy policy;
+    private volatile LocalQualityRouter router;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     OffloadPolicy policy() {
@@ -34,6 +35,22 @@ public class OffloadAdvisor {
             p = policy = new OffloadPolicy(config);
         }
         return p;
+    }
+
+    /**
+     * The router's probability that the device's model answers {@code text} as well as the
+     * gateway's, from the question's embedding (the caller computes it, off the event loop); null
+     * when {@code gateway.offload.local-quality-enabled} is off. One dot product: any thread.
+     */
+    public Double localQuality(String text, float[] embedding) {
+        if (!config.localQualityEnabled()) {
+            return null;
+        }
+        LocalQualityRouter r = router;
+        if (r == null) {
+            r = router = LocalQualityRouter.bundled();
+        }
+        return r.estimate(text, embedding);
     }
 
     /**

@@ -58,6 +58,19 @@ public interface OffloadConfig {
     @WithDefault("1.25")
     double localBias();
 
+    /**
+     * Below this {@code localQuality} estimate (the router's probability that the device's model
+     * answers as well as the gateway's) the device is the less capable option
+     * ({@code LOCAL_QUALITY_LOW}); at or above it the small model suffices ({@code LOCAL_QUALITY_OK}).
+     * The default sends about 30 % of MMLU questions to the gateway (offload.md, "Local-quality router").
+     */
+    @WithDefault("0.78")
+    double minLocalQuality();
+
+    /** Whether decisions estimate {@code localQuality} with the bundled router (needs the question's embedding). */
+    @WithDefault("true")
+    boolean localQualityEnabled();
+
     /** Round trip assumed when the device does not report one. */
     @WithDefault("40")
     double defaultRttMs();

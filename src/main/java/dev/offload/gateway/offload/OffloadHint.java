@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Where a device should run its next query, why, and how long the advice holds.
  *
- * @param estimates        end-to-end milliseconds per option; null where the option is unavailable
+ * @param estimates        end-to-end milliseconds per option (null where the option is unavailable),
+ *                         and how likely the local model is to answer as well as the gateway's
  * @param validForMs       re-ask after this long (shorter while conditions are changing)
  * @param maxContextTokens the chosen target's context window; null for a cached answer
  * @param retryAfterMs     when the gateway itself is the reason to stay local: how long until it
@@ -25,6 +26,14 @@ public record OffloadHint(Target target, List<Reason> reasons, Estimates estimat
     public record Reason(String code, String detail) {
     }
 
-    public record Estimates(Long localMs, Long edgeMs, Long cloudMs) {
+    /**
+     * @param localQuality the local-quality router's probability (0..1) that the device's model
+     *                     answers this question as well as the gateway's; null when the caller
+     *                     had no embedding of the question
+     */
+    public record Estimates(Long localMs, Long edgeMs, Long cloudMs, Double localQuality) {
+        public Estimates(Long localMs, Long edgeMs, Long cloudMs) {
+            this(localMs, edgeMs, cloudMs, null);
+        }
     }
 }

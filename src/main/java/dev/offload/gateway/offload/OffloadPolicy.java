@@ -30,8 +30,9 @@ import java.util.Objects;
  *       its measured TTFT + decode at its measured tokens/s;</li>
  *   <li>among options that fit the latency budget, the most capable wins (a multi-hop or
  *       long-output question is beyond the small local model; otherwise all are equally
- *       capable), then the edge zone: the device while it is within {@code local-bias} of the
- *       edge (spares the GPU, keeps data home), then the edge pool, and the regional tier only
+ *       capable; with a {@code localQuality} estimate, one below {@code min-local-quality} takes
+ *       the place of the multi-hop cue), then the edge zone: the device while it is within
+ *       {@code local-bias} of the edge (spares the GPU, keeps data home), then the edge pool, and the regional tier only
  *       when the edge cannot make the budget (it costs money and egress);</li>
  *   <li>when nothing fits, the fastest option; when nothing is available, LOCAL with the
  *       gateway's retry time.</li>
@@ -50,10 +51,22 @@ public final class OffloadPolicy {
      * @param historyTokens  tokens of earlier turns the prompt will carry
      * @param contextTokens  tokens of retrieved context the prompt will carry
      * @param latencyBudgetMs time the device allows for the whole answer; null for no limit
+     * @param localQuality   the {@link LocalQualityRouter}'s probability that the device's model
+     *                       answers as well as the gateway's; null when unknown (no embedding at
+     *                       hand), and then the {@link QueryComplexity} cues stand in for it
      */
     public record Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
-                        Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway) {
+                        Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway, Double localQuality) {
+        /** Without a quality estimate: the lexical cues decide what is beyond the local model. */
+        public Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
+                     Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway) {
+            this(device, query, historyTokens, contextTokens, sensitivity, latencyBudgetMs, gateway, null);
+        }
+
         public Input {
+            if (localQuality != null && !(localQuality >= 0 && localQuality <= 1)) {
+                throw new IllegalArgumentException("localQuality must be in [0,1]");
+            }
             device = device == null ? DeviceTelemetry.UNKNOWN : device;
             sensitivity = sensitivity == null ? Sensitivity.INTERNAL : sensitivity;
             Objects.requireNonNull(gateway);
@@ -73,7 +86,14 @@ public final class OffloadPolicy {
         DeviceTelemetry d = in.device();
         List<Reason> reasons = new ArrayList<>();
         boolean unstable = false;
-        boolean multiHop = QueryComplexity.multiHop(in.query());
+        Double quality = in.localQuality();
+        // The router's estimate replaces the multi-hop cue where it is known. On RouteLLM's MMLU
+        // labels the cue is one fixed point (37.5 % of questions to the gateway, PGR 0.52, about
+        // the router's on unseen subjects at that share); the estimate is a probability with a
+        // threshold, as efficient per gateway call at the default (offload.md). The long-output
+        // rule stays: it is about answer length, which MMLU cannot measure.
+        boolean multiHop = quality == null && QueryComplexity.multiHop(in.query());
+        boolean qualityLow = quality != null && quality < config.minLocalQuality();
         boolean longOutput = QueryComplexity.longOutput(in.query());
         int outTokens = longOutput ? config.longOutputTokens() : config.defaultOutputTokens();
         int promptTokens = QueryComplexity.tokens(in.query()) + in.historyTokens() + in.contextTokens();
@@ -83,23 +103,23 @@ public final class OffloadPolicy {
 
         if (in.sensitivity() == Sensitivity.RESTRICTED) {
             reasons.add(new Reason("SENSITIVITY_RESTRICTED", "restricted data never leaves the device"));
-            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null),
+            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null, quality),
                     config.validity().toMillis(), localWindow, null);
         }
         if (d.offline()) {
             reasons.add(new Reason("NETWORK_OFFLINE", "the device reports no network"));
-            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null),
+            return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null, quality),
                     config.unstableValidity().toMillis(), localWindow, null);
         }
         if (in.gateway().cacheHit()) {
             reasons.add(new Reason("CACHE_HIT", "the gateway holds an answer to this question"));
-            return new OffloadHint(Target.CACHE, reasons, new Estimates(localMs, null, null),
+            return new OffloadHint(Target.CACHE, reasons, new Estimates(localMs, null, null, quality),
                     config.validity().toMillis(), null, null);
         }
 
         // The device.
         Option local = null;
-        boolean lessCapableLocally = multiHop || longOutput && outTokens > config.localMaxOutputTokens();
+        boolean lessCapableLocally = multiHop || qualityLow || longOutput && outTokens > config.localMaxOutputTokens();
         if (localMs == null) {
             reasons.add(new Reason("LOCAL_MODEL_MISSING", "the device reports no usable local model"));
         } else {
@@ -120,6 +140,16 @@ public final class OffloadPolicy {
             if (blocks.isEmpty()) {
                 local = new Option(Target.LOCAL, localMs, lessCapableLocally ? 1 : 2, localWindow);
             }
+        }
+
+        // Also for a device that reported no model: it may have one it did not describe.
+        if (qualityLow) {
+            reasons.add(new Reason("LOCAL_QUALITY_LOW", "a small local model answers this as well as the gateway's with "
+                    + "probability " + percent(quality) + ", below " + percent(config.minLocalQuality())
+                    + "; the larger model is needed"));
+        } else if (quality != null) {
+            reasons.add(new Reason("LOCAL_QUALITY_OK", "a small local model answers this as well as the gateway's with "
+                    + "probability " + percent(quality) + "; the small model suffices"));
         }
 
         // The gateway's tiers.
@@ -184,7 +214,7 @@ public final class OffloadPolicy {
             }
             remote.add(new Option(t, ms, 2, v.maxContextTokens()));
         }
-        Estimates estimates = new Estimates(localMs, edgeMs, cloudMs);
+        Estimates estimates = new Estimates(localMs, edgeMs, cloudMs, quality);
         long validity = (unstable ? config.unstableValidity() : config.validity()).toMillis();
 
         List<Option> options = new ArrayList<>(remote);
@@ -289,6 +319,10 @@ public final class OffloadPolicy {
             ms += 2 * config.defaultRttMs(); // 3G without a measured RTT: assume worse than the default
         }
         return ms;
+    }
+
+    private static String percent(double p) {
+        return Math.round(p * 100) + " %";
     }
 
     private static Long min(Long a, long b) {

@@ -8,6 +8,7 @@ import dev.offload.gateway.privacy.Sensitivity;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -21,16 +22,19 @@ import java.util.function.Supplier;
  */
 final class AdviseStage {
     private final Function<OffloadPolicy.Input, OffloadHint> policy;
+    private final BiFunction<String, float[], Double> localQuality;
     private final Function<Boolean, GatewayView> view;
     private final Supplier<Optional<String>> firstOutsideEdgeZone;
 
     /**
+     * @param localQuality         the router's estimate from the question and its embedding (null: none)
      * @param view                 the gateway's state, given whether the cache answers this query
      * @param firstOutsideEdgeZone the name of the first tier outside the edge zone, if any
      */
-    AdviseStage(Function<OffloadPolicy.Input, OffloadHint> policy, Function<Boolean, GatewayView> view,
-                Supplier<Optional<String>> firstOutsideEdgeZone) {
+    AdviseStage(Function<OffloadPolicy.Input, OffloadHint> policy, BiFunction<String, float[], Double> localQuality,
+                Function<Boolean, GatewayView> view, Supplier<Optional<String>> firstOutsideEdgeZone) {
         this.policy = policy;
+        this.localQuality = localQuality;
         this.view = view;
         this.firstOutsideEdgeZone = firstOutsideEdgeZone;
     }
@@ -39,8 +43,13 @@ final class AdviseStage {
     OffloadHint decide(QueryContext ctx) {
         if (ctx.hint == null) {
             Query q = ctx.query;
+            Sensitivity level = ctx.level != null ? ctx.level : ctx.asked;
+            // The router reads the embedding retrieval computed; none before it (an early refusal), none for
+            // restricted data (nothing is generated for it) and none when the cache answers.
+            Double quality = ctx.vector == null || ctx.cacheHit != null || level == Sensitivity.RESTRICTED ? null
+                    : localQuality.apply(q.text(), ctx.vector);
             ctx.hint = policy.apply(new OffloadPolicy.Input(q.device(), q.text(), ctx.historyTokens, ctx.contextTokens(),
-                    ctx.level != null ? ctx.level : ctx.asked, ctx.budgetMs, view.apply(ctx.cacheHit != null)));
+                    level, ctx.budgetMs, view.apply(ctx.cacheHit != null), quality));
         }
         return ctx.hint;
     }

@@ -105,7 +105,8 @@ public class QueryPipeline {
                     new ProtectStage(privacy::defaultFor, privacy.sensitivityMetadataKey(), tierRegistry::tiers,
                             name -> tierRegistry.settings(name).maxContextTokens(),
                             new PromptBuilder(config.systemPrompt(), config.contextHeader(), config.minContextChunks()), registry),
-                    new AdviseStage(advisor::decide, advisor::view, () -> tierRegistry.first(false).map(Tier::name)),
+                    new AdviseStage(advisor::decide, advisor::localQuality, advisor::view,
+                            () -> tierRegistry.first(false).map(Tier::name)),
                     new GenerateStage(generator::generate, generation.defaultDeadline()),
                     new RecordStage(cache, registry, config.snippetChars(), clock));
         }

@@ -30,11 +30,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.offload.gateway.security.TestKeys.given;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.anyOf;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -291,6 +295,11 @@ class QueryApiTest {
                 .body("maxContextTokens", notNullValue());
         given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"x\",\"sensitivity\":\"restricted\"}}")
                 .when().post("/v1/offload/decide").then().statusCode(200).body("target", equalTo("LOCAL"));
+        // With a query text alone: the router's estimate and the reason it gives.
+        given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"What is the capital of France?\"}}")
+                .when().post("/v1/offload/decide").then().statusCode(200)
+                .body("estimates.localQuality", allOf(greaterThanOrEqualTo(0f), lessThanOrEqualTo(1f)))
+                .body("reasons.code", anyOf(hasItem("LOCAL_QUALITY_OK"), hasItem("LOCAL_QUALITY_LOW")));
         given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"\"}}")
                 .when().post("/v1/offload/decide").then().statusCode(400)
                 .contentType(containsString("application/problem+json")).body("errors.field", hasItem("query.text"));

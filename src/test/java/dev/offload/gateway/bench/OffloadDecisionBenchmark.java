@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Cost of one offload decision in process (policy + complexity cues), over a rotating set of
- * realistic inputs. Sample-time mode, so JMH prints p50/p99/p99.9.
+ * realistic inputs; {@code decideWithLocalQuality} adds the local-quality router's estimate
+ * (features + one dot product) from a precomputed embedding — the embedding itself is measured
+ * apart ({@code exec:exec@embedding}). Sample-time mode, so JMH prints p50/p99/p99.9.
  * {@code ./mvnw -q test-compile exec:exec@jmh -Dbench.args="OffloadDecisionBenchmark"}
  */
 @State(Scope.Thread)
@@ -46,6 +48,8 @@ public class OffloadDecisionBenchmark {
 
     private OffloadPolicy policy;
     private OffloadPolicy.Input[] inputs;
+    private float[][] embeddings;
+    private dev.offload.gateway.offload.LocalQualityRouter router;
     private int next;
 
     @Setup
@@ -55,6 +59,19 @@ public class OffloadDecisionBenchmark {
                 .withMapping(OffloadConfig.class).build().getConfigMapping(OffloadConfig.class);
         policy = new OffloadPolicy(config);
         Random rnd = new Random(42);
+        router = dev.offload.gateway.offload.LocalQualityRouter.bundled();
+        // Random unit vectors stand in for MiniLM's: the dot product costs the same.
+        embeddings = new float[QUERIES.length][384];
+        for (float[] v : embeddings) {
+            double norm = 0;
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) rnd.nextGaussian();
+                norm += v[j] * v[j];
+            }
+            for (int j = 0; j < v.length; j++) {
+                v[j] /= (float) Math.sqrt(norm);
+            }
+        }
         inputs = new OffloadPolicy.Input[256];
         for (int i = 0; i < inputs.length; i++) {
             DeviceTelemetry d = new DeviceTelemetry(rnd.nextDouble(), rnd.nextDouble() * 0.5, 500 + rnd.nextInt(4000),
@@ -77,5 +94,14 @@ public class OffloadDecisionBenchmark {
     public OffloadHint decide() {
         OffloadPolicy.Input in = inputs[next++ & (inputs.length - 1)];
         return policy.decide(in);
+    }
+
+    @Benchmark
+    public OffloadHint decideWithLocalQuality() {
+        int i = next++ & (inputs.length - 1);
+        OffloadPolicy.Input in = inputs[i];
+        double q = router.estimate(in.query(), embeddings[i % QUERIES.length]);
+        return policy.decide(new OffloadPolicy.Input(in.device(), in.query(), in.historyTokens(), in.contextTokens(),
+                in.sensitivity(), in.latencyBudgetMs(), in.gateway(), q));
     }
 }

@@ -21,7 +21,7 @@ class AdviseStageTest {
     private final AdviseStage stage = new AdviseStage(in -> {
         inputs.add(in);
         return new OffloadHint(target, List.of(), null, 1000, null, null);
-    }, cacheHit -> new GatewayView(null, null, cacheHit), () -> Optional.of("cloud"));
+    }, (text, vector) -> 0.25, cacheHit -> new GatewayView(null, null, cacheHit), () -> Optional.of("cloud"));
     private final AdmitStage admit = new AdmitStage(StageFixtures.QUERY, StageFixtures.RETRIEVAL, StageFixtures.GENERATION,
             t -> Sensitivity.INTERNAL, StageFixtures::tiers, (tiers, d) -> null,
             StageFixtures.cache(new java.util.concurrent.atomic.AtomicLong()), System::nanoTime);
@@ -36,6 +36,13 @@ class AdviseStageTest {
         assertEquals(Sensitivity.CONFIDENTIAL, inputs.get(0).sensitivity(), "the effective level, not only the stated one");
         assertEquals(800L, inputs.get(0).latencyBudgetMs());
         assertFalse(inputs.get(0).gateway().cacheHit());
+        assertEquals(null, inputs.get(0).localQuality(), "no embedding yet (an early refusal): no estimate");
+
+        QueryContext embedded = admit.begin("t", StageFixtures.query("q"), null);
+        embedded.vector = new float[]{1, 0};
+        embedded.level = Sensitivity.INTERNAL;
+        stage.decide(embedded);
+        assertEquals(0.25, inputs.get(1).localQuality(), "the router reads the embedding retrieval computed");
     }
 
     @Test

@@ -1,0 +1,154 @@
+package dev.offload.gateway.offload;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * The probability that the device's small model answers a question as well as the gateway's
+ * larger one: a logistic model over the question's MiniLM embedding and its
+ * {@link QueryFeatures}, trained on RouteLLM's MMLU labels ("weak correct ≥ strong correct",
+ * Ong et al. 2024, <i>RouteLLM: Learning to Route LLMs with Preference Data</i>) by
+ * {@code bench.RouterTraining} (Tribuo's linear SGD), which folds the feature standardisation into
+ * the weights it writes. So at run time an estimate is one dot product of 395 numbers (well under
+ * a microsecond); the embedding is the caller's.
+ *
+ * <p>Immutable; any thread.
+ */
+public final class LocalQualityRouter {
+    /** Classpath resource the gateway ships (written by {@code ./mvnw -q test-compile exec:exec@router}). */
+    public static final String RESOURCE = "/dev/offload/gateway/offload/local-quality-router.properties";
+    public static final String FORMAT = "local-quality-router/1";
+
+    private final float[] embeddingWeights;
+    private final double[] featureWeights;
+    private final double bias;
+
+    public LocalQualityRouter(float[] embeddingWeights, double[] featureWeights, double bias) {
+        if (featureWeights.length != QueryFeatures.count()) {
+            throw new IllegalArgumentException("expected " + QueryFeatures.count() + " feature weights, got "
+                    + featureWeights.length);
+        }
+        if (!Double.isFinite(bias)) {
+            throw new IllegalArgumentException("bias must be finite");
+        }
+        for (float w : embeddingWeights) {
+            if (!Float.isFinite(w)) {
+                throw new IllegalArgumentException("weights must be finite");
+            }
+        }
+        for (double w : featureWeights) {
+            if (!Double.isFinite(w)) {
+                throw new IllegalArgumentException("weights must be finite");
+            }
+        }
+        this.embeddingWeights = embeddingWeights.clone();
+        this.featureWeights = featureWeights.clone();
+        this.bias = bias;
+    }
+
+    /** The model the gateway ships. */
+    public static LocalQualityRouter bundled() {
+        try (InputStream in = LocalQualityRouter.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + RESOURCE);
+            }
+            return read(new InputStreamReader(in, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads the file {@link #write} produces. */
+    public static LocalQualityRouter read(Reader reader) throws IOException {
+        Properties p = new Properties();
+        p.load(reader);
+        if (!FORMAT.equals(p.getProperty("format"))) {
+            throw new IOException("not a " + FORMAT + " file: format=" + p.getProperty("format"));
+        }
+        if (!String.join(",", QueryFeatures.NAMES).equals(p.getProperty("features"))) {
+            throw new IOException("the model's features " + p.getProperty("features") + " are not this gateway's "
+                    + String.join(",", QueryFeatures.NAMES));
+        }
+        int dim = Integer.parseInt(p.getProperty("embedding.dimension"));
+        float[] e = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            e[i] = Float.parseFloat(required(p, "w.e" + i));
+        }
+        double[] f = new double[QueryFeatures.count()];
+        for (int j = 0; j < f.length; j++) {
+            f[j] = Double.parseDouble(required(p, "w." + QueryFeatures.NAMES[j]));
+        }
+        return new LocalQualityRouter(e, f, Double.parseDouble(required(p, "bias")));
+    }
+
+    private static String required(Properties p, String key) throws IOException {
+        String v = p.getProperty(key);
+        if (v == null) {
+            throw new IOException("missing " + key);
+        }
+        return v;
+    }
+
+    /** The model as a small text file: header comments, then one weight a line (diffs stay readable). */
+    public String write(String comment) {
+        StringBuilder b = new StringBuilder();
+        for (String line : comment.split("\n")) {
+            b.append("# ").append(line).append('\n');
+        }
+        b.append("format=").append(FORMAT).append('\n');
+        b.append("embedding.dimension=").append(embeddingWeights.length).append('\n');
+        b.append("features=").append(String.join(",", QueryFeatures.NAMES)).append('\n');
+        b.append("bias=").append(bias).append('\n');
+        for (int j = 0; j < featureWeights.length; j++) {
+            b.append("w.").append(QueryFeatures.NAMES[j]).append('=').append(featureWeights[j]).append('\n');
+        }
+        for (int i = 0; i < embeddingWeights.length; i++) {
+            b.append("w.e").append(i).append('=').append(embeddingWeights[i]).append('\n');
+        }
+        return b.toString();
+    }
+
+    public int dimension() {
+        return embeddingWeights.length;
+    }
+
+    /**
+     * P(the small model answers as well as the large one), in [0, 1].
+     *
+     * @param embedding the question's embedding from the gateway's {@code Embedder} (unit length)
+     */
+    public double estimate(String text, float[] embedding) {
+        Objects.requireNonNull(embedding, "embedding");
+        if (embedding.length != embeddingWeights.length) {
+            throw new IllegalArgumentException("expected a " + embeddingWeights.length + "-d embedding, got "
+                    + embedding.length);
+        }
+        double z = bias;
+        for (int i = 0; i < embeddingWeights.length; i++) {
+            z += embeddingWeights[i] * embedding[i];
+        }
+        double[] f = QueryFeatures.of(text);
+        for (int j = 0; j < f.length; j++) {
+            z += featureWeights[j] * f[j];
+        }
+        return 1 / (1 + Math.exp(-z));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LocalQualityRouter r && bias == r.bias && Arrays.equals(embeddingWeights, r.embeddingWeights)
+                && Arrays.equals(featureWeights, r.featureWeights);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(bias, Arrays.hashCode(embeddingWeights), Arrays.hashCode(featureWeights));
+    }
+}

@@ -1,0 +1,94 @@
+package dev.offload.gateway.offload;
+
+import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.OffloadHint.Target;
+import dev.offload.gateway.privacy.Sensitivity;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static dev.offload.gateway.offload.OffloadPolicyTest.BOTH;
+import static dev.offload.gateway.offload.OffloadPolicyTest.CONFIG;
+import static dev.offload.gateway.offload.OffloadPolicyTest.PHONE;
+import static dev.offload.gateway.offload.OffloadPolicyTest.POLICY;
+import static dev.offload.gateway.offload.OffloadPolicyTest.SIMPLE;
+import static dev.offload.gateway.offload.OffloadPolicyTest.device;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The rows of the policy that the local-quality estimate changes, each beside the same row without it. */
+class OffloadPolicyLocalQualityTest {
+    /** Fast enough that the device wins on time whenever it is as capable as the edge. */
+    static final DeviceTelemetry FAST_PHONE = device(0.1, 4000, 80.0, true, Thermal.NOMINAL, PHONE.network(),
+            new LocalModel("fast", 200.0, 8192));
+    static final String COMPARE = "compare the two pumps and then pick one";
+
+    record Row(String name, String query, Double localQuality, Target expected, List<String> reasons, List<String> absent) {
+    }
+
+    static final double LOW = CONFIG.minLocalQuality() - 0.2;
+    static final double HIGH = Math.min(1, CONFIG.minLocalQuality() + 0.15);
+
+    static final List<Row> ROWS = List.of(
+            new Row("simple, no estimate: local", SIMPLE, null, Target.LOCAL, List.of("LOCAL_PREFERRED"),
+                    List.of("LOCAL_QUALITY_LOW", "LOCAL_QUALITY_OK")),
+            new Row("simple, low estimate: the larger model", SIMPLE, LOW, Target.EDGE,
+                    List.of("LOCAL_QUALITY_LOW", "MORE_CAPABLE"), List.of("LOCAL_PREFERRED")),
+            new Row("simple, high estimate: local", SIMPLE, HIGH, Target.LOCAL, List.of("LOCAL_QUALITY_OK", "LOCAL_PREFERRED"),
+                    List.of("LOCAL_QUALITY_LOW")),
+            new Row("multi-hop cue, no estimate: the regular expression sends it to the edge", COMPARE, null, Target.EDGE,
+                    List.of("MULTI_HOP", "MORE_CAPABLE"), List.of("LOCAL_QUALITY_OK")),
+            new Row("multi-hop cue, high estimate: the estimate overrides the cue", COMPARE, HIGH, Target.LOCAL,
+                    List.of("LOCAL_QUALITY_OK"), List.of("MULTI_HOP", "MORE_CAPABLE")),
+            new Row("multi-hop cue, low estimate: edge, for the estimate's reason", COMPARE, LOW, Target.EDGE,
+                    List.of("LOCAL_QUALITY_LOW"), List.of("MULTI_HOP")),
+            new Row("estimate exactly at the threshold: the small model suffices", SIMPLE, CONFIG.minLocalQuality(), Target.LOCAL,
+                    List.of("LOCAL_QUALITY_OK"), List.of("LOCAL_QUALITY_LOW")),
+            new Row("long output stays beyond the local model whatever the estimate",
+                    "write a detailed essay that explains the plant's safety plan", HIGH, Target.EDGE,
+                    List.of("LONG_OUTPUT", "LOCAL_QUALITY_OK"), List.of()));
+
+    @Test
+    void rowsTheEstimateChanges() {
+        for (Row r : ROWS) {
+            OffloadHint h = POLICY.decide(new OffloadPolicy.Input(FAST_PHONE, r.query(), 0, 500, null, 60_000L, BOTH,
+                    r.localQuality()));
+            List<String> codes = h.reasons().stream().map(OffloadHint.Reason::code).toList();
+            assertEquals(r.expected(), h.target(), r.name() + ": " + h);
+            assertTrue(codes.containsAll(r.reasons()), r.name() + ": expected " + r.reasons() + " in " + codes);
+            for (String a : r.absent()) {
+                assertFalse(codes.contains(a), r.name() + ": unexpected " + a + " in " + codes);
+            }
+            assertEquals(r.localQuality(), h.estimates().localQuality(), r.name());
+        }
+    }
+
+    @Test
+    void theOldConstructorMeansNoEstimate() {
+        OffloadPolicy.Input in = new OffloadPolicy.Input(FAST_PHONE, SIMPLE, 0, 500, null, null, BOTH);
+        assertNull(in.localQuality());
+        assertNull(POLICY.decide(in).estimates().localQuality());
+    }
+
+    @Test
+    void hardRulesStillWinAndCarryTheEstimate() {
+        OffloadHint h = POLICY.decide(new OffloadPolicy.Input(FAST_PHONE, SIMPLE, 0, 500, Sensitivity.RESTRICTED, null, BOTH, 0.1));
+        assertEquals(Target.LOCAL, h.target());
+        assertEquals(0.1, h.estimates().localQuality());
+        OffloadHint refused = POLICY.refused(POLICY.decide(new OffloadPolicy.Input(FAST_PHONE, SIMPLE, 0, 500, null, null, BOTH, 0.1)),
+                "GATEWAY_REFUSED", "queue_full", 2000, FAST_PHONE);
+        assertEquals(0.1, refused.estimates().localQuality());
+    }
+
+    @Test
+    void estimatesOutsideZeroToOneAreRejected() {
+        for (double bad : new double[]{-0.01, 1.01, Double.NaN}) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> new OffloadPolicy.Input(FAST_PHONE, SIMPLE, 0, 500, null, null, BOTH, bad), "localQuality " + bad);
+        }
+    }
+}
