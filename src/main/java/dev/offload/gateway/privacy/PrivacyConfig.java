@@ -35,4 +35,12 @@ public interface PrivacyConfig {
      * a whole match becomes {@code <NATIONAL_ID_n>}. A name equal to a built-in one replaces it.
      */
     Map<String, String> nationalIdPatterns();
+
+    /**
+     * Regions (ISO 3166-1 alpha-2) whose national phone numbers ({@code 020 7946 0958} in GB) are
+     * found, each one more libphonenumber pass; numbers written with {@code +} are found in any
+     * case. An unknown region stops the start.
+     */
+    @WithDefault("US,GB,DE,FR")
+    List<String> phoneRegions();
 }
