@@ -24,7 +24,8 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds personal data in text: e-mail addresses, phone numbers, payment card numbers, IBANs,
- * IPv4/IPv6 addresses and matches of configurable national-ID patterns. Redaction itself, with
+ * IPv4/IPv6 addresses, matches of configurable national-ID patterns and, when asked for, person
+ * names ({@link PersonNameFinder}: a gazetteer with context rules, not a statistical model). Redaction itself, with
  * numbered placeholders that can be put back, happens in a {@link RedactionSession} from
  * {@link #newSession()}.
  *
@@ -42,7 +43,7 @@ import java.util.regex.PatternSyntaxException;
  * it may not touch a letter, digit, {@code #}, or a dot, dash or slash followed by a digit. When
  * findNumbers drops a run because another number or a date touches it ("020 7946 0958 2019"),
  * the run's digit groups are searched on their own. When two findings overlap, the more
- * specific kind wins in the order e-mail, IBAN, card, national ID, IP, phone.
+ * specific kind wins in the order e-mail, IBAN, card, national ID, IP, phone, person.
  *
  * <p>E-mail domains need not end in a public suffix ({@code ops@plant.internal} is personal
  * data too): Commons Validator checks the local part and known domains, and a syntactically
@@ -97,7 +98,7 @@ public final class PiiRedactor {
 
     /** A placeholder as the session writes it; text that already looks like one is protected. */
     static final Pattern PLACEHOLDER = Pattern.compile(
-            "<(EMAIL|PHONE|CARD|IBAN|IP|NATIONAL_ID)_[1-9]\\d{0,8}>");
+            "<(EMAIL|PHONE|CARD|IBAN|IP|NATIONAL_ID|PERSON)_[1-9]\\d{0,8}>");
 
     private static final EmailValidator EMAIL_VALIDATOR = new PrivateDomainEmailValidator();
     private static final InetAddressValidator IP_VALIDATOR = InetAddressValidator.getInstance();
@@ -114,6 +115,7 @@ public final class PiiRedactor {
             case NATIONAL_ID -> 4;
             case IP -> 5;
             case PHONE -> 6;
+            case PERSON -> 7;
         };
     }
 
@@ -140,14 +142,17 @@ public final class PiiRedactor {
     private final Set<PiiType> types;
     private final Map<String, Pattern> nationalIds;
     private final List<String> phoneRegions;
+    /** Null unless {@link PiiType#PERSON} is on. */
+    private final PersonNameFinder names;
 
     private PiiRedactor(Builder b) {
         this.types = Collections.unmodifiableSet(EnumSet.copyOf(b.types));
         this.nationalIds = Collections.unmodifiableMap(new LinkedHashMap<>(b.nationalIds));
         this.phoneRegions = List.copyOf(b.phoneRegions);
+        this.names = types.contains(PiiType.PERSON) ? PersonNameFinder.fromDatafaker() : null;
     }
 
-    /** Every kind on, national IDs from {@link #BUILT_IN_NATIONAL_IDS}. */
+    /** The {@linkplain PiiType#defaults() default kinds} on, national IDs from {@link #BUILT_IN_NATIONAL_IDS}. */
     public static PiiRedactor withDefaults() {
         return builder().build();
     }
@@ -220,6 +225,11 @@ public final class PiiRedactor {
         }
         if (types.contains(PiiType.PHONE)) {
             phones(text, phoneRegions, found);
+        }
+        if (names != null) {
+            for (PersonNameFinder.Name n : names.find(text)) {
+                found.add(new Span(PiiType.PERSON, n.start(), n.end(), Kind.PII));
+            }
         }
         return resolveOverlaps(found);
     }
@@ -549,7 +559,7 @@ public final class PiiRedactor {
         /** Regions whose national phone numbers are found unless {@link #phoneRegions} says otherwise. */
         public static final List<String> DEFAULT_PHONE_REGIONS = List.of("US", "GB", "DE", "FR");
 
-        private final Set<PiiType> types = EnumSet.allOf(PiiType.class);
+        private final Set<PiiType> types = EnumSet.copyOf(PiiType.defaults());
         private final Map<String, Pattern> nationalIds = new LinkedHashMap<>();
         private final List<String> phoneRegions = new ArrayList<>(DEFAULT_PHONE_REGIONS);
 
@@ -557,7 +567,7 @@ public final class PiiRedactor {
             BUILT_IN_NATIONAL_IDS.forEach((name, regex) -> nationalIds.put(name, Pattern.compile(regex)));
         }
 
-        /** Kinds to look for (default: all). */
+        /** Kinds to look for (default: {@link PiiType#defaults()}, all but {@link PiiType#PERSON}). */
         public Builder types(Set<PiiType> kinds) {
             Objects.requireNonNull(kinds, "types");
             types.clear();

@@ -18,7 +18,10 @@ public interface PrivacyConfig {
     @WithDefault("sensitivity")
     String sensitivityMetadataKey();
 
-    /** Kinds of personal data to redact before a prompt leaves for an external tier. */
+    /**
+     * Kinds of personal data to redact before a prompt leaves for an external tier; add
+     * {@code person} for names (a gazetteer, not NER: see privacy.md for its precision and recall).
+     */
     @WithDefault("email,phone,card,iban,ip,national-id")
     Set<PiiType> piiTypes();
 
