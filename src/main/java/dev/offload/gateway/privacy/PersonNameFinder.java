@@ -68,7 +68,7 @@ final class PersonNameFinder {
             "Regina", "Adelaide", "Brooklyn", "Camden", "Dakota", "Carolina", "Kent", "Troy", "Bristol", "Devon", "Cleveland", "Mercedes", "Porsche", "Tesla",
             "Harley", "Lexus", "Dell", "Ford", "Chevy", "Stanley", "Bentley", "Sherman", "Else", "Gay",
             "Long", "Bright", "Deep", "Early", "Fair", "Golden", "Happy", "Lucky", "Merry", "Pat", "Sol",
-            "Don", "Dot", "Al", "Ed", "Bo", "Van", "Von");
+            "Don", "Dot", "Al", "Ed", "Bo", "Van", "Von", "My");
 
     /** Titles: the capitalised words after one are a name, known or not. */
     private static final Set<String> TITLES = Set.of(
@@ -156,15 +156,19 @@ final class PersonNameFinder {
     /** Decides on the chain {@code words[from, to)}. */
     private void name(String text, List<int[]> words, int from, int to, List<Name> out) {
         int first = from;
-        String w0 = bare(word(text, words.get(first)));
         boolean cued = false;
-        if (TITLES.contains(w0) && to - from > 1) {
-            first++;
-            cued = true;
-        } else if (first > 0 && TITLES.contains(bare(word(text, words.get(first - 1))))
+        // "Dear Mrs Whitfield": a title inside the chain starts the name after it.
+        for (int k = from; k < to - 1; k++) {
+            if (TITLES.contains(bare(word(text, words.get(k))))) {
+                first = k + 1;
+                cued = true;
+                break;
+            }
+        }
+        if (!cued && first > 0 && TITLES.contains(bare(word(text, words.get(first - 1))))
                 && text.substring(words.get(first - 1)[1], words.get(first)[0]).matches("\\.? ")) {
             cued = true;
-        } else if (INTRODUCER.matcher(before(text, words.get(first)[0])).find()) {
+        } else if (!cued && INTRODUCER.matcher(before(text, words.get(first)[0])).find()) {
             cued = true;
         }
         int end = Math.min(to, first + MAX_NAME_WORDS);
