@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * only the names on its lists and a few ways people introduce a name.
  *
  * <p>The text is cut into chains of capitalised words ("Anna Maria Schmidt", "J. R. Tolkien",
- * "Ludwig van Beethoven") and a chain is a name when
+ * "Vincent van Gogh") and a chain is a name when
  * <ol>
  * <li>a title stands before it ({@code Mr}, {@code Dr.}, {@code Prof} ...: "Dr. Okafor"), or a
  * phrase that introduces a name ("my name is", "Dear", "Regards,", "named"): the whole chain,
@@ -34,8 +34,8 @@ import java.util.regex.Pattern;
  * </ol>
  * A chain that ends in a word naming a place or an organisation ("Victoria Station", "Anna
  * Street", "Francis Crick Institute") is no person. Names written in lower case, surnames alone
- * without a title, and names not on the lists are missed; capitalised first names used as
- * product or brand names ("Alexa") are false findings.
+ * without a title, and names not on the lists are missed; first names inside place or brand
+ * names not marked as such ("Jackson Hole", "Melody Maker") are false findings.
  *
  * <p>The lists: {@link #fromDatafaker()} reads the English first names (about 5,500) and last
  * names (about 470) of Datafaker's {@code en/name.yml}, and its countries and US states, whose
