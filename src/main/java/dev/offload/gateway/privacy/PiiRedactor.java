@@ -1,5 +1,7 @@
 package dev.offload.gateway.privacy;
 
+import com.google.i18n.phonenumbers.PhoneNumberMatch;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import org.apache.commons.validator.routines.EmailValidator;
 import org.apache.commons.validator.routines.IBANValidator;
 import org.apache.commons.validator.routines.InetAddressValidator;
@@ -22,7 +24,8 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds personal data in text: e-mail addresses, phone numbers, payment card numbers, IBANs,
- * IPv4/IPv6 addresses and matches of configurable national-ID patterns. Redaction itself, with
+ * IPv4/IPv6 addresses, matches of configurable national-ID patterns and, when asked for, person
+ * names ({@link PersonNameFinder}: a gazetteer with context rules, not a statistical model). Redaction itself, with
  * numbered placeholders that can be put back, happens in a {@link RedactionSession} from
  * {@link #newSession()}.
  *
@@ -30,12 +33,17 @@ import java.util.regex.PatternSyntaxException;
  * check with Apache Commons Validator, so numbers that merely look right are left alone: card
  * numbers must pass the Luhn check (and not start with 0), IBANs the country's length and format
  * and the ISO 7064 mod-97 check digits, IP addresses the full address grammar. Phone numbers
- * have no checksum; only shapes people write them in are accepted — international ({@code +CC}
- * or {@code 00CC}, 8–15 digits), North American with separators ({@code (415) 555-0132},
- * {@code 415-555-0132}) and national numbers with a trunk 0 and consistent separators
- * ({@code 020 7946 0958}, {@code 030/1234567}, {@code 01 23 45 67 89}, 9–12 digits) — so plain
- * years, dates, ids and version strings do not match. When two findings overlap, the more
- * specific kind wins in the order e-mail, IBAN, card, national ID, IP, phone.
+ * have no checksum; they are found with libphonenumber's {@code PhoneNumberUtil.findNumbers} at
+ * leniency {@code VALID}, so a number must exist in its region's numbering plan: international
+ * ones ({@code +CC}, and {@code 00CC} where 00 is the region's international prefix) in any
+ * region, national ones ({@code 020 7946 0958}, {@code 030/1234567}) only in one of the
+ * configured {@linkplain Builder#phoneRegions regions}, each of which is one more pass over the
+ * text. Rules of the gateway sit on top: a number without {@code +} must be written with a
+ * separator (a bare run of digits is more often an id), dots may only be its one separator, and
+ * it may not touch a letter, digit, {@code #}, or a dot, dash or slash followed by a digit. When
+ * findNumbers drops a run because another number or a date touches it ("020 7946 0958 2019"),
+ * the run's digit groups are searched on their own. When two findings overlap, the more
+ * specific kind wins in the order e-mail, IBAN, card, national ID, IP, phone, person.
  *
  * <p>E-mail domains need not end in a public suffix ({@code ops@plant.internal} is personal
  * data too): Commons Validator checks the local part and known domains, and a syntactically
@@ -80,18 +88,17 @@ public final class PiiRedactor {
             "(?<![" + W + ":.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]{1,4})?"
                     + "(?:%[\\p{L}\\p{N}_-]+)?(?![" + W + ":])");
 
-    private static final Pattern PHONE_INTERNATIONAL = Pattern.compile("(?<![" + W + "+])"
-            + "(?:\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?(?:[ .\\-/]?\\(?\\d{1,5}\\)?){1,6}(?![" + W + "])");
-    private static final Pattern PHONE_NANP = Pattern.compile("(?<![" + W + "+.\\-/])(?:1[ .-])?"
-            + "(?:\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[ .-]\\d{4}|[2-9]\\d{2}([ .-])[2-9]\\d{2}\\1\\d{4})"
-            + "(?![" + W + "]|[.\\-/]\\d)");
-    private static final Pattern PHONE_TRUNK = Pattern.compile("(?<![" + W + "+.\\-/])"
-            + "(?:0[1-9]\\d{0,3}([ \\-/.])\\d{2,8}(?:\\1\\d{2,8}){0,4}|\\(0[1-9]\\d{0,3}\\) ?\\d{2,8}(?:[ -]\\d{2,8}){0,3})"
-            + "(?![" + W + "]|[.\\-/]\\d)");
+    private static final PhoneNumberUtil PHONE_UTIL = PhoneNumberUtil.getInstance();
+    /**
+     * Digit groups joined by single separators, tried on their own where findNumbers found nothing
+     * in them (see {@link #digitGroupRuns}).
+     */
+    private static final Pattern DIGIT_GROUPS = Pattern.compile(
+            "(?<![" + W + "+#.\\-/])\\+?\\(?\\d+\\)?(?:[ .\\-/]\\(?\\d+\\)?)+");
 
     /** A placeholder as the session writes it; text that already looks like one is protected. */
     static final Pattern PLACEHOLDER = Pattern.compile(
-            "<(EMAIL|PHONE|CARD|IBAN|IP|NATIONAL_ID)_[1-9]\\d{0,8}>");
+            "<(EMAIL|PHONE|CARD|IBAN|IP|NATIONAL_ID|PERSON)_[1-9]\\d{0,8}>");
 
     private static final EmailValidator EMAIL_VALIDATOR = new PrivateDomainEmailValidator();
     private static final InetAddressValidator IP_VALIDATOR = InetAddressValidator.getInstance();
@@ -108,6 +115,7 @@ public final class PiiRedactor {
             case NATIONAL_ID -> 4;
             case IP -> 5;
             case PHONE -> 6;
+            case PERSON -> 7;
         };
     }
 
@@ -133,13 +141,18 @@ public final class PiiRedactor {
 
     private final Set<PiiType> types;
     private final Map<String, Pattern> nationalIds;
+    private final List<String> phoneRegions;
+    /** Null unless {@link PiiType#PERSON} is on. */
+    private final PersonNameFinder names;
 
     private PiiRedactor(Builder b) {
         this.types = Collections.unmodifiableSet(EnumSet.copyOf(b.types));
         this.nationalIds = Collections.unmodifiableMap(new LinkedHashMap<>(b.nationalIds));
+        this.phoneRegions = List.copyOf(b.phoneRegions);
+        this.names = types.contains(PiiType.PERSON) ? PersonNameFinder.fromDatafaker() : null;
     }
 
-    /** Every kind on, national IDs from {@link #BUILT_IN_NATIONAL_IDS}. */
+    /** The {@linkplain PiiType#defaults() default kinds} on, national IDs from {@link #BUILT_IN_NATIONAL_IDS}. */
     public static PiiRedactor withDefaults() {
         return builder().build();
     }
@@ -161,6 +174,11 @@ public final class PiiRedactor {
     /** National-ID pattern names in use. */
     public Set<String> nationalIdNames() {
         return nationalIds.keySet();
+    }
+
+    /** Regions (ISO 3166-1 alpha-2) whose national phone numbers are found, in scan order. */
+    public List<String> phoneRegions() {
+        return phoneRegions;
     }
 
     /** The personal data in {@code text}, in text order, without overlaps. */
@@ -206,7 +224,12 @@ public final class PiiRedactor {
             ips(text, found);
         }
         if (types.contains(PiiType.PHONE)) {
-            phones(text, found);
+            phones(text, phoneRegions, found);
+        }
+        if (names != null) {
+            for (PersonNameFinder.Name n : names.find(text)) {
+                found.add(new Span(PiiType.PERSON, n.start(), n.end(), Kind.PII));
+            }
         }
         return resolveOverlaps(found);
     }
@@ -327,38 +350,150 @@ public final class PiiRedactor {
         }
     }
 
-    private static void phones(String text, List<Span> out) {
-        candidates(PHONE_INTERNATIONAL, text, PiiType.PHONE, out, m -> {
-            boolean plus = text.charAt(m.start()) == '+';
-            // At most 15 digits after the prefix (E.164).
-            int end = trimToDigits(text, m.start(), m.end(), 15, plus ? 0 : 2);
-            int digits = countDigits(text, m.start(), end) - (plus ? 0 : 2);
-            // 00 + digits without any separator is more often an id than a phone number.
-            boolean separated = lastSeparator(text, m.start(), end) >= 0;
-            return digits >= 8 && digits <= 15 && (plus || separated) ? end : -1;
-        });
-        candidates(PHONE_NANP, text, PiiType.PHONE, out, Matcher::end);
-        candidates(PHONE_TRUNK, text, PiiType.PHONE, out, m -> {
-            int end = trimToDigits(text, m.start(), m.end(), 12, 0);
-            int digits = countDigits(text, m.start(), end);
-            return digits >= 9 && digits <= 12 ? end : -1;
-        });
+    private static void phones(String text, List<String> regions, List<Span> out) {
+        if (countDigits(text, 0, text.length()) < 7) {
+            return;
+        }
+        List<Span> phones = new ArrayList<>();
+        for (String region : regions) {
+            for (PhoneNumberMatch m : PHONE_UTIL.findNumbers(text, region, PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
+                int start = withoutLoneParenthesis(text, m.start(), m.end());
+                if (isWrittenAsPhone(text, start, m.end())) {
+                    phones.add(new Span(PiiType.PHONE, start, m.end(), Kind.PII));
+                }
+            }
+        }
+        digitGroupRuns(text, regions, phones);
+        out.addAll(phones);
     }
 
     /**
-     * A greedy match may have swallowed a number written after the phone number ("call 020 7946
-     * 0958 2019"): drops trailing groups until at most {@code max} digits remain (not counting
-     * {@code prefixDigits}), and returns the new end.
+     * findNumbers takes digit groups joined by separators as one candidate and drops all of it when
+     * that is no number: when it looks like a date as a whole ("+49 30 6581150. 01/02/2024"), or
+     * when another number precedes or follows ("15.01.2024 (020 7946 8095", "020 7946 0958 2019",
+     * where it retries only some of the parts). So each run of digit groups joined by single
+     * separators that holds no finding yet is searched group by group: from each group on, the
+     * longest stretch with at most as many digits as a phone number has (12, or 15 after
+     * {@code +}) that findNumbers accepts from its first character is taken, and the search goes
+     * on after it.
      */
-    private static int trimToDigits(String text, int start, int end, int max, int prefixDigits) {
-        while (countDigits(text, start, end) - prefixDigits > max) {
-            int cut = lastSeparator(text, start, end);
-            if (cut < 0) {
-                break;
+    private static void digitGroupRuns(String text, List<String> regions, List<Span> phones) {
+        Matcher m = DIGIT_GROUPS.matcher(text);
+        while (m.find()) {
+            if (countDigits(text, m.start(), m.end()) < 7 || overlapsAny(phones, m.start(), m.end())) {
+                continue;
             }
-            end = cut;
+            int start = m.start();
+            while (start >= 0 && start < m.end()) {
+                int max = text.charAt(start) == '+' ? 15 : 12;
+                int found = 0;
+                for (int cut = m.end(); cut > start; cut = lastSeparator(text, start, cut)) {
+                    int digits = countDigits(text, start, cut);
+                    if (digits < 7) {
+                        break;
+                    }
+                    int end = digits <= max ? start + numberAtStart(text.substring(start, cut), regions) : start;
+                    if (end > start && isWrittenAsPhone(text, withoutLoneParenthesis(text, start, end), end)) {
+                        phones.add(new Span(PiiType.PHONE, withoutLoneParenthesis(text, start, end), end, Kind.PII));
+                        found = end;
+                        break;
+                    }
+                }
+                start = nextGroup(text, Math.max(found, start), m.end());
+            }
         }
-        return end;
+    }
+
+    /** "(+44 20 7946 0958)": a match may keep an opening parenthesis whose partner it leaves out. */
+    private static int withoutLoneParenthesis(String text, int start, int end) {
+        if (text.charAt(start) != '(') {
+            return start;
+        }
+        int close = text.indexOf(')', start);
+        return close < 0 || close >= end ? start + 1 : start;
+    }
+
+    /** Start of the first digit group after the separator that follows {@code from}, or -1. */
+    private static int nextGroup(String text, int from, int end) {
+        int i = from;
+        while (i < end && !isGroupSeparator(text.charAt(i))) {
+            i++;
+        }
+        while (i < end && isGroupSeparator(text.charAt(i))) {
+            i++;
+        }
+        return i < end ? i : -1;
+    }
+
+    private static boolean isGroupSeparator(char c) {
+        return c == ' ' || c == '.' || c == '-' || c == '/';
+    }
+
+    /** Length of the number {@code candidate} starts with in one of the regions, or 0. */
+    private static int numberAtStart(String candidate, List<String> regions) {
+        for (String region : regions) {
+            for (PhoneNumberMatch m : PHONE_UTIL.findNumbers(candidate, region, PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
+                if (m.start() == 0) {
+                    return m.end();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static boolean overlapsAny(List<Span> spans, int start, int end) {
+        for (Span s : spans) {
+            if (s.start() < end && start < s.end()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The gateway's rules on top of libphonenumber's: no letter, digit, {@code #}, {@code +} or
+     * number punctuation directly before ("ticket #4155550132"), nothing word-like or a further
+     * digit group directly after, dots only as the one separator ("415.555.0132"; "0.25. 15.01.2024"
+     * and "0.25 / 15.01.2024" are a number and a date, not French phone numbers), and without
+     * {@code +} at least one separator.
+     */
+    private static boolean isWrittenAsPhone(String text, int start, int end) {
+        if (start > 0) {
+            char before = text.charAt(start - 1);
+            if (isWordChar(before) || before == '#' || before == '+' || before == '.' || before == '-' || before == '/') {
+                return false;
+            }
+        }
+        if (end < text.length()) {
+            char after = text.charAt(end);
+            if (isWordChar(after)) {
+                return false;
+            }
+            if ((after == '.' || after == '-' || after == '/') && end + 1 < text.length()
+                    && Character.isDigit(text.charAt(end + 1))) {
+                return false;
+            }
+        }
+        boolean dot = false;
+        boolean other = false;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            dot |= c == '.';
+            other |= c == ' ' || c == '-' || c == '/' || c == '(' || c == ')';
+        }
+        if (dot && other) {
+            return false;
+        }
+        if (text.charAt(start) == '+') {
+            return true;
+        }
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            if (c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int lastSeparator(String text, int start, int end) {
@@ -421,14 +556,18 @@ public final class PiiRedactor {
 
     /** Validated settings of a {@link PiiRedactor}. */
     public static final class Builder {
-        private final Set<PiiType> types = EnumSet.allOf(PiiType.class);
+        /** Regions whose national phone numbers are found unless {@link #phoneRegions} says otherwise. */
+        public static final List<String> DEFAULT_PHONE_REGIONS = List.of("US", "GB", "DE", "FR");
+
+        private final Set<PiiType> types = EnumSet.copyOf(PiiType.defaults());
         private final Map<String, Pattern> nationalIds = new LinkedHashMap<>();
+        private final List<String> phoneRegions = new ArrayList<>(DEFAULT_PHONE_REGIONS);
 
         private Builder() {
             BUILT_IN_NATIONAL_IDS.forEach((name, regex) -> nationalIds.put(name, Pattern.compile(regex)));
         }
 
-        /** Kinds to look for (default: all). */
+        /** Kinds to look for (default: {@link PiiType#defaults()}, all but {@link PiiType#PERSON}). */
         public Builder types(Set<PiiType> kinds) {
             Objects.requireNonNull(kinds, "types");
             types.clear();
@@ -468,6 +607,35 @@ public final class PiiRedactor {
                 throw new IllegalArgumentException("national-ID pattern '" + name + "' matches the empty string");
             }
             nationalIds.put(name, p);
+            return this;
+        }
+
+        /**
+         * Regions (ISO 3166-1 alpha-2, any case) whose national phone numbers are found; numbers
+         * written with {@code +} are found whatever the list. Each region is one more pass of
+         * findNumbers over the text.
+         *
+         * @throws IllegalArgumentException when the list is empty or names a region libphonenumber
+         *                                  does not know
+         */
+        public Builder phoneRegions(List<String> regions) {
+            Objects.requireNonNull(regions, "phoneRegions");
+            List<String> checked = new ArrayList<>();
+            for (String r : regions) {
+                String region = r == null ? "" : r.strip().toUpperCase(Locale.ROOT);
+                if (!PHONE_UTIL.getSupportedRegions().contains(region)) {
+                    throw new IllegalArgumentException("phone region '" + r + "' is not an ISO 3166-1 alpha-2 region "
+                            + "libphonenumber knows");
+                }
+                if (!checked.contains(region)) {
+                    checked.add(region);
+                }
+            }
+            if (checked.isEmpty()) {
+                throw new IllegalArgumentException("at least one phone region must be given");
+            }
+            phoneRegions.clear();
+            phoneRegions.addAll(checked);
             return this;
         }
 

@@ -13,11 +13,16 @@ public class PiiRedactorProducer {
     @Produces
     @ApplicationScoped
     PiiRedactor piiRedactor(PrivacyConfig config) {
-        return build(config.piiTypes(), config.builtInNationalIds(), config.nationalIdPatterns());
+        return build(config.piiTypes(), config.builtInNationalIds(), config.nationalIdPatterns(), config.phoneRegions());
     }
 
     static PiiRedactor build(Set<PiiType> types, List<String> builtIns, Map<String, String> patterns) {
-        PiiRedactor.Builder b = PiiRedactor.builder().types(types).clearNationalIds();
+        return build(types, builtIns, patterns, PiiRedactor.Builder.DEFAULT_PHONE_REGIONS);
+    }
+
+    static PiiRedactor build(Set<PiiType> types, List<String> builtIns, Map<String, String> patterns,
+                             List<String> phoneRegions) {
+        PiiRedactor.Builder b = PiiRedactor.builder().types(types).clearNationalIds().phoneRegions(phoneRegions);
         for (String name : builtIns) {
             String n = name.strip();
             if (n.equalsIgnoreCase("none")) {

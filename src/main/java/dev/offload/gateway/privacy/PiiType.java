@@ -1,5 +1,8 @@
 package dev.offload.gateway.privacy;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 /** Kinds of personal data the {@link PiiRedactor} finds; each has its own placeholder label. */
 public enum PiiType {
     EMAIL("EMAIL"),
@@ -11,12 +14,25 @@ public enum PiiType {
     /** IPv4 or IPv6 address. */
     IP("IP"),
     /** A match of one of the configured national-ID patterns. */
-    NATIONAL_ID("NATIONAL_ID");
+    NATIONAL_ID("NATIONAL_ID"),
+    /**
+     * A person's name, found by {@link PersonNameFinder}'s gazetteer and context rules (no NER
+     * model); off unless asked for, see {@link #defaults()}.
+     */
+    PERSON("PERSON");
 
     private final String label;
 
     PiiType(String label) {
         this.label = label;
+    }
+
+    /**
+     * The kinds on when none are configured: all but {@link #PERSON}, whose precision is that of a
+     * word list (see privacy.md) and which is turned on with {@code gateway.privacy.pii-types}.
+     */
+    public static Set<PiiType> defaults() {
+        return EnumSet.complementOf(EnumSet.of(PERSON));
     }
 
     /** Label inside the placeholder: {@code <LABEL_n>}. */

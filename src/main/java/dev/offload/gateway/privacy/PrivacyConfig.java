@@ -31,7 +31,10 @@ public interface PrivacyConfig {
     @WithDefault("sensitivity")
     String sensitivityMetadataKey();
 
-    /** Kinds of personal data to redact before a prompt leaves for an external tier. */
+    /**
+     * Kinds of personal data to redact before a prompt leaves for an external tier; add
+     * {@code person} for names (a gazetteer, not NER: see privacy.md for its precision and recall).
+     */
     @WithDefault("email,phone,card,iban,ip,national-id")
     Set<PiiType> piiTypes();
 
@@ -48,4 +51,12 @@ public interface PrivacyConfig {
      * a whole match becomes {@code <NATIONAL_ID_n>}. A name equal to a built-in one replaces it.
      */
     Map<String, String> nationalIdPatterns();
+
+    /**
+     * Regions (ISO 3166-1 alpha-2) whose national phone numbers ({@code 020 7946 0958} in GB) are
+     * found, each one more libphonenumber pass; numbers written with {@code +} are found in any
+     * case. An unknown region stops the start.
+     */
+    @WithDefault("US,GB,DE,FR")
+    List<String> phoneRegions();
 }
