@@ -99,6 +99,11 @@ public final class EgressGate {
             return redacted;
         }
 
+        /** Whether {@link #outbound} for {@code tier} is at hand without redacting (inside the zone, or done already). */
+        synchronized boolean prepared(Tier tier) {
+            return tier.zone().insideEdgeZone() || redacted != null;
+        }
+
         /**
          * A restorer for the answer {@code tier} streams back, or null when nothing needs
          * restoring (a tier inside the edge zone, or a prompt without personal data).

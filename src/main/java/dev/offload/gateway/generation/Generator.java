@@ -448,10 +448,30 @@ public class Generator {
                 first.completeExceptionally(new CallerLeftException());
                 return first;
             }
-            TierMeters meters = setup.meters();
             // The one door out: the tier's zone decides what it receives (redacted outside the edge zone).
-            GenerationRequest sent = exit.outbound(tier);
-            StreamingRestorer restore = exit.restorer(tier);
+            Tier legTier = tier;
+            if (exit.prepared(legTier)) {
+                send(thisLeg, first, legTier, exit.outbound(legTier));
+            } else {
+                // Redaction scans every message (patterns, libphonenumber, names): CPU work, done once per
+                // request and never on the I/O thread that admitted the request.
+                CompletableFuture.supplyAsync(() -> exit.outbound(legTier), worker).whenComplete((sent, failure) -> {
+                    if (failure != null) {
+                        first.completeExceptionally(failure);
+                    } else if (leg != thisLeg || first.isDone()) {
+                        thisLeg.abandon(); // timed out or left meanwhile: the failover owns the attempt now
+                    } else {
+                        send(thisLeg, first, legTier, sent);
+                    }
+                });
+            }
+            return first;
+        }
+
+        /** Starts the backend stream of one leg with what the gate let out; its tokens come back restored. */
+        private void send(Leg thisLeg, CompletableFuture<Boolean> first, Tier legTier, GenerationRequest sent) {
+            TierMeters meters = setup.meters();
+            StreamingRestorer restore = exit.restorer(legTier);
             restorer = restore;
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
@@ -514,7 +534,6 @@ public class Generator {
                 }
             });
             thisLeg.started(c);
-            return first;
         }
 
         /** Watchdog: fails the attempt when its first token is overdue (failover follows). */

@@ -266,7 +266,7 @@ class EgressCanaryTest {
         }
         assertEquals(List.of("Generator.java"), callers);
         String generator = Files.readString(Path.of("src/main/java/dev/offload/gateway/generation/Generator.java"));
-        int gate = generator.indexOf("exit.outbound(tier)");
+        int gate = generator.indexOf("exit.outbound(");
         int call = generator.indexOf(".client().stream(sent");
         assertTrue(gate > 0 && call > gate, "the request sent is the one the gate returned");
     }
