@@ -47,7 +47,7 @@ public class DocumentResource {
     }
 
     @GET
-    @Path("/{id}")
+    @Path("/{id: .+}")
     public Response get(@PathParam("id") String id) {
         return ingestion.get(Callers.tenant(), id)
                 .map(d -> Response.ok(toResponse(d)).build())
@@ -55,7 +55,7 @@ public class DocumentResource {
     }
 
     @DELETE
-    @Path("/{id}")
+    @Path("/{id: .+}")
     public Response delete(@PathParam("id") String id) {
         return ingestion.delete(Callers.tenant(), id) ? Response.noContent().build() : notFound(id);
     }

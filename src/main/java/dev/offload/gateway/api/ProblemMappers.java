@@ -1,14 +1,20 @@
 package dev.offload.gateway.api;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.offload.gateway.retrieval.IndexNotReadyException;
 import dev.offload.gateway.retrieval.InvalidRequestException;
 import dev.offload.gateway.security.AccessDeniedException;
 import dev.offload.gateway.security.NotAuthenticatedException;
+import jakarta.ws.rs.NotAcceptableException;
+import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -53,15 +59,7 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response malformedJson(JsonProcessingException e) {
-        String field = null;
-        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            field = jsonPath(m.getPath());
-        }
-        String detail = e instanceof MismatchedInputException || e instanceof InvalidFormatException
-                ? "wrong type or shape" + (field == null ? "" : " at " + field)
-                : "malformed JSON: " + e.getOriginalMessage();
-        List<Problem.FieldError> errors = field == null ? null : List.of(new Problem.FieldError(field, "wrong type or shape"));
-        return problem(new Problem("about:blank", "Invalid request", 400, detail, null, errors));
+        return problem(jsonProblem(e));
     }
 
     /** More specific than Quarkus' own mapper for this type, which answers with an empty body. */
@@ -70,16 +68,139 @@ public class ProblemMappers {
         return malformedJson(e);
     }
 
+    /**
+     * A body Jackson refused, in the words of the API rather than of Java: the offending field as
+     * a JSON path, and what it must be ("k must be a whole number"), never a Java type name. Also
+     * used by the Vert.x routes ({@code /v1/query}) so every endpoint says it the same way.
+     */
+    public static Problem jsonProblem(JsonProcessingException e) {
+        // Collection deserializers wrap a parser's refusal in a JsonMappingException with a path.
+        Throwable parse = e instanceof JsonMappingException && e.getCause() instanceof StreamReadException c ? c : e;
+        if (parse instanceof StreamReadException r && r.getOriginalMessage() != null
+                && r.getOriginalMessage().startsWith("Duplicate field")) {
+            String field = duplicatePath(r);
+            return invalid("duplicate field '" + field + "': a field may appear only once in an object",
+                    field, "appears more than once");
+        }
+        if (parse instanceof StreamReadException r) {
+            return invalid("malformed JSON: " + r.getOriginalMessage(), null, null);
+        }
+        if (e instanceof UnrecognizedPropertyException u) {
+            String field = jsonPath(u.getPath());
+            List<String> known = u.getKnownPropertyIds() == null ? List.of()
+                    : u.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList();
+            String message = "unknown field" + (known.isEmpty() ? "" : "; known fields here: " + String.join(", ", known));
+            return invalid("unknown field '" + field + "'" + (known.isEmpty() ? "" : " (known fields here: "
+                    + String.join(", ", known) + ")"), field, message);
+        }
+        if (e instanceof MismatchedInputException m) {
+            String field = m.getPath().isEmpty() ? null : jsonPath(m.getPath());
+            String kind = kind(m.getTargetType());
+            if (field == null || field.isEmpty()) {
+                return invalid("the body must be " + (kind == null ? "a JSON object" : kind), null, null);
+            }
+            String message = kind == null ? "has the wrong type or shape" : "must be " + kind;
+            return invalid(field + " " + message, field, message);
+        }
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            String field = jsonPath(m.getPath());
+            return invalid(field + " has the wrong type or shape", field, "has the wrong type or shape");
+        }
+        return invalid("malformed JSON: " + e.getOriginalMessage(), null, null);
+    }
+
+    private static Problem invalid(String detail, String field, String message) {
+        List<Problem.FieldError> errors = field == null ? null : List.of(new Problem.FieldError(field, message));
+        return new Problem("about:blank", "Invalid request", 400, detail, null, errors);
+    }
+
+    /** What a JSON value of this Java type looks like to a client; null when it has no plain name. */
+    static String kind(Class<?> type) {
+        if (type == null) {
+            return null;
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class
+                || type == Short.class || type == short.class || type == java.math.BigInteger.class) {
+            return "a whole number";
+        }
+        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+            return "a number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class || CharSequence.class.isAssignableFrom(type)) {
+            return "a string";
+        }
+        if (type.isEnum()) {
+            return "one of " + java.util.Arrays.stream(type.getEnumConstants())
+                    .map(c -> "'" + c.toString().toLowerCase(java.util.Locale.ROOT) + "'")
+                    .collect(Collectors.joining(", "));
+        }
+        if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        if (java.util.Map.class.isAssignableFrom(type) || type.isRecord()) {
+            return "an object";
+        }
+        return null;
+    }
+
+    /** The JSON path of a field seen twice: the parser's context at the moment it refused. */
+    private static String duplicatePath(StreamReadException e) {
+        JsonParser parser = e.getProcessor();
+        JsonStreamContext context = parser == null ? null : parser.getParsingContext();
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                parts.addFirst(c.getCurrentName());
+            } else if (c.inArray()) {
+                parts.addFirst("[" + Math.max(0, c.getCurrentIndex()) + "]");
+            }
+        }
+        if (parts.isEmpty()) {
+            String m = e.getOriginalMessage();
+            int a = m.indexOf('\''), b = m.lastIndexOf('\'');
+            return a >= 0 && b > a ? m.substring(a + 1, b) : "?";
+        }
+        StringBuilder b = new StringBuilder();
+        for (String part : parts) {
+            if (!b.isEmpty() && !part.startsWith("[")) {
+                b.append('.');
+            }
+            b.append(part);
+        }
+        return b.toString();
+    }
+
     @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
+    public Response web(WebApplicationException e, HttpHeaders headers) {
         int status = e.getResponse().getStatus();
         Throwable cause = e.getCause();
         if (cause instanceof JsonProcessingException j) {
             return malformedJson(j);
         }
+        if (e instanceof NotSupportedException) {
+            return problem(Problem.of(415, "Unsupported Media Type", unsupported(headers)));
+        }
+        if (e instanceof NotAcceptableException) {
+            return problem(Problem.of(406, "Not Acceptable", notAcceptable(headers)));
+        }
         String title = Response.Status.fromStatusCode(status) == null ? "Error"
                 : Response.Status.fromStatusCode(status).getReasonPhrase();
         return problem(Problem.of(status, title, e.getMessage()));
+    }
+
+    private static String unsupported(HttpHeaders headers) {
+        String sent = headers == null ? null : headers.getHeaderString(HttpHeaders.CONTENT_TYPE);
+        return "the body must be JSON, sent with 'Content-Type: application/json'; this request "
+                + (sent == null || sent.isBlank() ? "had no Content-Type" : "was sent as '" + sent + "'");
+    }
+
+    private static String notAcceptable(HttpHeaders headers) {
+        String accept = headers == null ? null : headers.getHeaderString(HttpHeaders.ACCEPT);
+        return "this endpoint answers in JSON ('application/json', errors 'application/problem+json'), but the request's"
+                + " 'Accept: " + accept + "' allows neither; send 'Accept: application/json' or no Accept header";
     }
 
     /** Bytes the JSON reader cannot even decode (e.g. a body Jackson takes for UTF-32): the client's fault. */

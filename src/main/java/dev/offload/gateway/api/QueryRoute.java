@@ -76,8 +76,7 @@ public class QueryRoute {
             query = QueryApi.toQuery(req);
             pipeline.validate(query);
         } catch (JsonProcessingException e) {
-            problem(ctx.response(), new Problem("about:blank", "Invalid request", 400, "malformed JSON or wrong types: "
-                    + e.getOriginalMessage(), null, null), null);
+            problem(ctx.response(), ProblemMappers.jsonProblem(e), null);
             return;
         } catch (InvalidRequestException e) {
             invalid(ctx.response(), e);

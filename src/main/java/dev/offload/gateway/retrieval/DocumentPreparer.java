@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -23,8 +24,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class DocumentPreparer {
-    /** Ids are path segments and log keys: printable, no slashes or control characters. */
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@~+=-]+");
     private static final Pattern META_KEY = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     @Inject
@@ -57,12 +56,9 @@ public class DocumentPreparer {
                 bad.add(new Violation(p, "must be an object"));
                 continue;
             }
-            if (d.id() == null || d.id().isBlank()) {
-                bad.add(new Violation(p + ".id", "must not be empty"));
-            } else if (d.id().length() > limits.maxIdLength()) {
-                bad.add(new Violation(p + ".id", "at most " + limits.maxIdLength() + " characters"));
-            } else if (!ID.matcher(d.id()).matches()) {
-                bad.add(new Violation(p + ".id", "only letters, digits and . _ : @ ~ + = - are allowed"));
+            Optional<String> idProblem = DocumentIds.problem(d.id(), limits.maxIdBytes());
+            if (idProblem.isPresent()) {
+                bad.add(new Violation(p + ".id", idProblem.get()));
             } else if (!ids.add(d.id())) {
                 bad.add(new Violation(p + ".id", "appears more than once in this request"));
             }

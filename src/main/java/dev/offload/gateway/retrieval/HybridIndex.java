@@ -315,7 +315,7 @@ public final class HybridIndex implements Closeable {
         d.add(new StringField(F_TYPE, TYPE_CHUNK, Field.Store.NO));
         d.add(new StringField(F_TENANT, u.tenant(), Field.Store.NO));
         d.add(new StringField(F_DOC_ID, u.documentId(), Field.Store.YES));
-        d.add(new StringField(F_CHUNK_ID, u.documentId() + "#" + i, Field.Store.YES));
+        d.add(new StringField(F_CHUNK_ID, DocumentIds.chunkId(u.documentId(), i), Field.Store.YES));
         d.add(new IntPoint(F_ORD, c.ordinal()));
         d.add(new StoredField(F_ORD, c.ordinal()));
         d.add(new NumericDocValuesField(F_ORD, c.ordinal()));

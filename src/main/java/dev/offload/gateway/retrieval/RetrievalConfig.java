@@ -85,9 +85,9 @@ public interface RetrievalConfig {
         @WithDefault("200000")
         int maxDocumentChars();
 
-        /** Maximum characters of a document id. */
-        @WithDefault("256")
-        int maxIdLength();
+        /** Maximum bytes of a document id in UTF-8 (see {@link DocumentIds} for what an id may hold). */
+        @WithDefault("512")
+        int maxIdBytes();
 
         /** Maximum characters of a title. */
         @WithDefault("1000")

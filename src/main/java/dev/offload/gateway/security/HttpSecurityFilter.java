@@ -92,6 +92,7 @@ public class HttpSecurityFilter {
                 // Built here without the policy: this filter runs before anything else, and the
                 // answer does not depend on the gateway's state: the device itself is over its rate.
                 long retryMs = r.retryAfterSeconds() * 1000;
+                tagUnrouted(ctx);
                 ctx.response().putHeader("X-Offload-Hint", "LOCAL");
                 ctx.response().setStatusCode(429).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                         .end(new JsonObject().put("type", "about:blank").put("title", "Too Many Requests").put("status", 429)
@@ -104,8 +105,28 @@ public class HttpSecurityFilter {
         }
     }
 
+    /**
+     * The {@code uri} tag of {@code http.server.requests} for a request answered before routing.
+     * Quarkus tags an answer with its route template, and with the raw path when there is none —
+     * for a 4xx too — so a 401 on {@code /v1/documents/secret-doc-1} would put the document id
+     * (and every path a scanner tries) into {@code /q/metrics}: a leak and a cardinality bomb.
+     * Micrometer's own word for "no route" is used (Quarkus puts a slash in front of any template).
+     */
+    static final String UNROUTED_URI = "/UNKNOWN";
+    /** The Vert.x context local Quarkus' HTTP metrics read the route template from (set by Quarkus REST). */
+    private static final String URL_PATH_TEMPLATE = "UrlPathTemplate";
+
+    /** Unless a route already named its template (a 408 mid-body, say): {@link #UNROUTED_URI}. */
+    static void tagUnrouted(RoutingContext ctx) {
+        if (ctx.request() instanceof io.vertx.core.http.impl.HttpServerRequestInternal r && r.context() != null
+                && r.context().getLocal(URL_PATH_TEMPLATE) == null) {
+            r.context().putLocal(URL_PATH_TEMPLATE, UNROUTED_URI);
+        }
+    }
+
     /** RFC 9457 problem details, the shape of every gateway error. */
     static io.vertx.core.Future<Void> problem(RoutingContext ctx, int status, String title, String detail) {
+        tagUnrouted(ctx);
         return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .end(new JsonObject().put("type", "about:blank").put("title", title).put("status", status)
                         .put("detail", detail).encode());

@@ -2,6 +2,7 @@ package dev.offload.gateway.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offload.gateway.security.KeyRing;
 import io.smallrye.config.common.utils.StringUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -260,11 +261,42 @@ class DeploymentManifestsTest {
         ObjectNode secret = get(r, "Secret", volume.at("/secret/secretName").asText());
         JsonNode keys = secret.at("/stringData/" + file.getFileName());
         assertTrue(keys.isTextual(), "the Secret has the key " + file.getFileName());
-        for (String line : keys.asText().split("\n")) {
-            if (!line.isBlank()) {
-                assertTrue(line.matches("[0-9a-f]{64} \\S+ \\S+"), "<sha256-hex> <tenant> <role>: " + line);
+        // The gateway's own parser, which skips (and only logs) a line it cannot read: a key with
+        // a role it does not know would otherwise deploy and then answer 401.
+        List<String> lines = List.of(keys.asText().split("\n"));
+        KeyRing ring = KeyRing.parse(lines);
+        assertEquals(List.of(), ring.problems(), dir + ": every line of the keys Secret is read");
+        assertEquals(lines.stream().filter(l -> !l.isBlank() && !l.strip().startsWith("#")).count(), ring.size(),
+                dir + ": one key per line");
+        if (!ring.tenants().isEmpty()) {
+            // A site that lets devices in also needs an admin: key reload, snapshots, index-wide stats.
+            assertTrue(lines.stream().anyMatch(l -> l.strip().endsWith(" admin")), dir + ": an admin key");
+        }
+    }
+
+    /** Key lines anywhere, also in comments: a line copied from an example must work as it stands. */
+    private static final Pattern KEY_LINE = Pattern.compile("^[#\\s]*([0-9a-fA-F]{64}\\s+\\S+\\s+\\S+)\\s*$");
+
+    @Test
+    void everyKeyLineInTheManifestsAndComposeParsesWithTheGatewaysParser() throws IOException {
+        List<Path> files = new ArrayList<>(List.of(Path.of("docker-compose.yml")));
+        try (Stream<Path> k8s = Files.walk(Path.of("k8s"))) {
+            k8s.filter(Files::isRegularFile).forEach(files::add);
+        }
+        int found = 0;
+        for (Path f : files) {
+            List<String> text = Files.readAllLines(f);
+            for (int i = 0; i < text.size(); i++) {
+                Matcher m = KEY_LINE.matcher(text.get(i));
+                if (m.matches()) {
+                    found++;
+                    KeyRing ring = KeyRing.parse(List.of(m.group(1)));
+                    assertEquals(List.of(), ring.problems(), f + ":" + (i + 1) + ": " + m.group(1));
+                    assertEquals(1, ring.size(), f + ":" + (i + 1));
+                }
             }
         }
+        assertTrue(found >= 3, "the overlay's two keys and compose's example line were seen: " + found);
     }
 
     // ---- the edge pool and its autoscaler ----
