@@ -188,4 +188,33 @@ class CacheAndPrivacyTest {
                 .body("{\"query\":{\"text\":\"what is the torque for the flange bolts\"}}").post("/v1/offload/decide")
                 .then().statusCode(200).body("target", org.hamcrest.Matchers.not(equalTo("CACHE")));
     }
+
+    /**
+     * Identifiers are part of the question: two devices of one tenant asking about different
+     * accounts, orders, e-mails, phones, people, dates or amounts never share a cache entry.
+     */
+    @Test
+    void anAnswerAboutOneIdentifierNeverServesAnotherDeviceAskingAboutAnother() {
+        var first = dev.offload.gateway.security.TestKeys.ACME;
+        var second = dev.offload.gateway.security.TestKeys.ACME_2;
+        String[][] pairs = {
+                {"Is the refund for account 1234-ALICE approved?", "Is the refund for account 9876-BOB approved?"},
+                {"Has order 55210 left the warehouse?", "Has order 55211 left the warehouse?"},
+                {"Did jane.doe@example.org receive the invoice?", "Did john.roe@example.org receive the invoice?"},
+                {"Is +44 20 7946 0958 the hotline of the plant?", "Is +44 20 7946 0999 the hotline of the plant?"},
+                {"Is the shift of Alice Martin moved?", "Is the shift of Bob Jones moved?"},
+                {"Was the payment of 2024-05-01 booked?", "Was the payment of 2024-06-01 booked?"},
+                {"Can I approve a refund of $250?", "Can I approve a refund of $900?"}};
+        for (String[] p : pairs) {
+            dev.offload.gateway.security.TestKeys.as(first).contentType(ContentType.JSON)
+                    .body("{\"query\":\"" + p[0] + "\",\"k\":1}").post("/v1/query")
+                    .then().statusCode(200).body("servedBy", equalTo("edge"));
+            dev.offload.gateway.security.TestKeys.as(second).contentType(ContentType.JSON)
+                    .body("{\"query\":\"" + p[0] + "\",\"k\":1}").post("/v1/query")
+                    .then().statusCode(200).body("servedBy", equalTo("cache")); // the same question is shared in the tenant
+            dev.offload.gateway.security.TestKeys.as(second).contentType(ContentType.JSON)
+                    .body("{\"query\":\"" + p[1] + "\",\"k\":1}").post("/v1/query")
+                    .then().statusCode(200).body("servedBy", equalTo("edge"));
+        }
+    }
 }
