@@ -88,10 +88,11 @@ public final class EgressGate {
                 for (ChatTurn t : request.messages()) {
                     out.add(new ChatTurn(t.role(), session.redact(t.content())));
                 }
-                SamplingOptions options = request.options();
-                if (options.user() != null) {
-                    options = options.withUser(session.redact(options.user()));
-                }
+                // The device's own text in the options too: its user id and stop sequences (a stop
+                // sequence in placeholder form still stops where the model writes that value).
+                SamplingOptions o = request.options();
+                SamplingOptions options = o.withText(o.user() == null ? null : session.redact(o.user()),
+                        session.redactAll(o.stop()));
                 redacted = request.redacted(out, options);
                 session.counts().forEach((type, n) -> registry.counter(MetricNames.PRIVACY_REDACTIONS, "type",
                         type.name().toLowerCase(Locale.ROOT)).increment(n));

@@ -82,9 +82,11 @@ public class Generator {
         init();
     }
 
-    /** Builds the tiers from configuration and starts the watchdog (idempotent). */
+    /** Builds the tiers from configuration and starts the watchdog (idempotent; no lock once started). */
     void init() {
-        init(true);
+        if (!started) {
+            init(true);
+        }
     }
 
     /**

@@ -8,13 +8,14 @@ import java.util.Map;
  * (vLLM and TensorRT-LLM's server accept them all); null or empty means the backend's default.
  *
  * @param topP             nucleus sampling mass
- * @param stop             up to four stop sequences
+ * @param stop             up to four stop sequences (redacted like any text before a tier outside the edge zone)
  * @param seed             sampling seed
  * @param presencePenalty  -2..2
  * @param frequencyPenalty -2..2
  * @param logitBias        token id → bias, -100..100
  * @param user             the end user's id as the device names it (redacted like any text before a tier outside the edge zone)
- * @param responseFormat   OpenAI's {@code response_format} object as sent ({@code json_object}, {@code json_schema}, {@code text})
+ * @param responseFormat   OpenAI's {@code response_format} object as sent ({@code json_object}, {@code json_schema}, {@code text});
+ *                         a schema is structure, not the device's data, and is sent as it is
  */
 public record SamplingOptions(Double topP, List<String> stop, Integer seed, Double presencePenalty, Double frequencyPenalty,
                               Map<String, Integer> logitBias, String user, Map<String, Object> responseFormat) {
@@ -27,8 +28,9 @@ public record SamplingOptions(Double topP, List<String> stop, Integer seed, Doub
         responseFormat = responseFormat == null ? null : Map.copyOf(responseFormat);
     }
 
-    /** The same options with another {@code user}. */
-    SamplingOptions withUser(String other) {
-        return new SamplingOptions(topP, stop, seed, presencePenalty, frequencyPenalty, logitBias, other, responseFormat);
+    /** The same options with another {@code user} and other stop sequences (the gate's redacted copy). */
+    SamplingOptions withText(String otherUser, List<String> otherStop) {
+        return new SamplingOptions(topP, otherStop, seed, presencePenalty, frequencyPenalty, logitBias, otherUser,
+                responseFormat);
     }
 }

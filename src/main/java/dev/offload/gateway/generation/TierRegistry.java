@@ -52,6 +52,9 @@ public class TierRegistry {
     private final List<LangChainBackendClient> clients = new ArrayList<>();
     /** Looked up once: {@code CircuitBreakerMaintenance.get()} is a CDI lookup, and admission asks per request. */
     private CircuitBreakerMaintenance circuits;
+    /** The tiers in fallback order, fixed once built; read on every request without a lock. */
+    private volatile List<Tier> ordered = List.of();
+    /** Written last by {@link #build}: whoever reads it true sees the maps filled. */
     private volatile boolean built;
 
     /**
@@ -81,6 +84,7 @@ public class TierRegistry {
             tiers.put(t.name(), t);
         }
         this.settings.putAll(settings);
+        this.ordered = List.copyOf(ordered);
         built = true;
     }
 
@@ -99,6 +103,7 @@ public class TierRegistry {
         if (tiers.isEmpty()) {
             LOG.warn("no generation tier configured (gateway.tiers.<name>.base-urls): every answer is extractive");
         }
+        this.ordered = List.copyOf(tiers.values());
         built = true;
     }
 
@@ -174,19 +179,26 @@ public class TierRegistry {
 
     /** Tiers in fallback order; empty when none is configured. */
     public List<Tier> tiers() {
-        build();
-        return List.copyOf(tiers.values());
+        ensureBuilt();
+        return ordered;
+    }
+
+    /** No lock once built: the request path asks for tiers several times per request. */
+    private void ensureBuilt() {
+        if (!built) {
+            build();
+        }
     }
 
     /** The tier of that name, or null. */
     public Tier tier(String name) {
-        build();
+        ensureBuilt();
         return tiers.get(name);
     }
 
     /** A configured tier's settings; throws for a name that is not a configured tier. */
     public Settings settings(String name) {
-        build();
+        ensureBuilt();
         Settings s = settings.get(name);
         if (s == null) {
             throw new IllegalArgumentException("no tier " + name);

@@ -264,4 +264,24 @@ class GeneratorTest {
         assertEquals("deadline", r.reason());
         assertEquals(429, r.status());
     }
+
+    @Test
+    void theDevicesTextInTheOptionsIsRedactedTooOutsideTheEdgeZone() {
+        FakeBackend edge = new FakeBackend();
+        FakeBackend cloud = new FakeBackend();
+        Generator g = generator(Map.of(), new FakeTier("edge", Zone.EDGE, List.of(edge), 200, 500),
+                new FakeTier("cloud", Zone.EXTERNAL, List.of(cloud), 200, 500));
+        String mail = "ann.lee@example.com";
+        SamplingOptions options = new SamplingOptions(0.9, List.of("END", mail), 7, null, null, null, mail, null);
+        GenerationRequest r = new GenerationRequest("t", List.of(new ChatTurn("user", "write to " + mail)), 16, null,
+                Priority.INTERACTIVE, Long.MAX_VALUE, null, List.of("edge", "cloud"), null, Sensitivity.INTERNAL, options);
+        g.generate(r).subscribe().withSubscriber(AssertSubscriber.create(100));
+        assertEquals(options, edge.last().request.options(), "inside the zone: as sent");
+        edge.last().listener.onError(new IllegalStateException("down"));
+        SamplingOptions sent = cloud.last().request.options();
+        assertEquals("<EMAIL_1>", sent.user());
+        assertEquals(List.of("END", "<EMAIL_1>"), sent.stop(), "the same placeholder as in the messages");
+        assertEquals(0.9, sent.topP());
+        assertEquals(7, sent.seed());
+    }
 }
