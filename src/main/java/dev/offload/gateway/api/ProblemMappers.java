@@ -174,8 +174,13 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response web(WebApplicationException e, HttpHeaders headers) {
+    public Response web(WebApplicationException e, HttpHeaders headers, io.vertx.ext.web.RoutingContext routing) {
         int status = e.getResponse().getStatus();
+        if (answered(routing)) {
+            // Vert.x already answered (413 on a chunked body over the size limit; what Jackson then
+            // read was a truncated body): a second answer would be a write on a finished response.
+            return Response.status(status).build();
+        }
         Throwable cause = e.getCause();
         if (cause instanceof JsonProcessingException j) {
             return malformedJson(j);
@@ -211,9 +216,12 @@ public class ProblemMappers {
 
     /** Checked failures nothing above claims: still problem+json, never the server's plain-text page. */
     @ServerExceptionMapper
-    public Response unexpectedChecked(Exception e) {
+    public Response unexpectedChecked(Exception e, io.vertx.ext.web.RoutingContext routing) {
         if (e instanceof java.io.IOException && e.getMessage() != null && e.getMessage().contains("too large")) {
-            // Vert.x stopped reading a chunked body over the size limit (the response may already be out).
+            // Vert.x stopped reading a chunked body over the size limit (and may have answered 413).
+            if (answered(routing)) {
+                return Response.status(413).build();
+            }
             return problem(Problem.of(413, "Payload too large", "the request body is over the size limit"));
         }
         if (clientGone(e)) {
@@ -224,6 +232,11 @@ public class ProblemMappers {
         }
         LOG.error("request failed", e);
         return problem(Problem.of(500, "Internal error", "the gateway could not complete the request"));
+    }
+
+    /** Whether the response is already out: then a mapper may set a status but write no entity. */
+    private static boolean answered(io.vertx.ext.web.RoutingContext routing) {
+        return routing != null && routing.response().ended();
     }
 
     private static boolean clientGone(Throwable e) {
