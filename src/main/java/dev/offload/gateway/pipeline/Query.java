@@ -22,7 +22,7 @@ public record Query(String text, List<ChatTurn> history, Integer k, Map<String, 
                     Integer maxTokens, Double temperature, Priority priority) {
     public Query {
         history = history == null ? List.of() : List.copyOf(history);
-        filter = filter == null ? Map.of() : Map.copyOf(filter);
+        filter = dev.offload.gateway.retrieval.HybridSearcher.validFilter(filter);
         device = device == null ? DeviceTelemetry.UNKNOWN : device;
         generate = generate == null ? Generate.ALWAYS : generate;
         priority = priority == null ? Priority.INTERACTIVE : priority;

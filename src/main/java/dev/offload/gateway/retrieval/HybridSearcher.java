@@ -38,6 +38,25 @@ public class HybridSearcher {
         return search(tenant, query, null, k, mode, filter);
     }
 
+    /**
+     * A metadata filter as every search takes it: string keys to string values (JSON allows a
+     * {@code null} value; a filter cannot match on it, so it is refused by name).
+     */
+    public static Map<String, String> validFilter(Map<String, String> filter) {
+        if (filter == null) {
+            return Map.of();
+        }
+        for (Map.Entry<String, String> e : filter.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank()) {
+                throw InvalidRequestException.of("filter", "keys must be non-empty strings");
+            }
+            if (e.getValue() == null) {
+                throw InvalidRequestException.of("filter." + e.getKey(), "must be a string (a filter matches a value)");
+            }
+        }
+        return Map.copyOf(filter);
+    }
+
     /** The query embedding the searches use (worker threads only: CPU-bound). */
     public float[] embed(String query) {
         return embedQuery(query, new HashMap<>());
@@ -58,20 +77,21 @@ public class HybridSearcher {
         if (k < 1 || k > c.maxK()) {
             throw InvalidRequestException.of("k", "must be between 1 and " + c.maxK());
         }
+        Map<String, String> where = validFilter(filter);
         HybridIndex i = index.get();
         Map<String, Double> timings = new HashMap<>();
         long start = System.nanoTime();
         try {
             List<ChunkHit> hits = switch (mode) {
-                case SPARSE -> timed(timings, "sparseMs", () -> i.sparse(tenant, query, filter, k));
+                case SPARSE -> timed(timings, "sparseMs", () -> i.sparse(tenant, query, where, k));
                 case DENSE -> {
                     float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
-                    yield timed(timings, "denseMs", () -> i.dense(tenant, q, filter, k));
+                    yield timed(timings, "denseMs", () -> i.dense(tenant, q, where, k));
                 }
                 case HYBRID -> {
                     float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
                     yield new HybridRetriever(i, fusion(), c.candidates(), c.feedbackDepth(), c.feedbackWeight())
-                            .search(tenant, query, q, filter, k, timings);
+                            .search(tenant, query, q, where, k, timings);
                 }
             };
             long total = System.nanoTime() - start;
