@@ -93,6 +93,17 @@ public class ChatCompletionsRoute {
     dev.offload.gateway.generation.TierRegistry tierRegistry;
 
     void register(@Observes Router router) {
+        router.post("/v1/completions")
+                .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
+                .handler(this::handleLegacy)
+                .failureHandler(ctx -> {
+                    if (ctx.statusCode() == 413) {
+                        sendError(ctx, 413, "Payload too large", "the request body is over 4 MiB",
+                                "invalid_request_error", null, "body_too_large");
+                    } else {
+                        ctx.next();
+                    }
+                });
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
                 .handler(this::handle)
@@ -324,6 +335,137 @@ public class ChatCompletionsRoute {
 
     /** Most choices per request. */
     static final int MAX_CHOICES = 16;
+
+    /**
+     * {@code POST /v1/completions}: OpenAI's legacy completions, passed to the tiers as vLLM serves
+     * them (a prompt or an array of prompts, sent as written: no gateway system prompt applies, there
+     * is no place for one), through the same admission, egress gate and accounting as a chat.
+     */
+    private void handleLegacy(RoutingContext ctx) {
+        LegacyCompletions.Request req;
+        try {
+            JsonNode body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            if (body == null || !body.isObject()) {
+                badRequest(ctx, "a JSON object is required", null, "invalid_json");
+                return;
+            }
+            String[] refused = LegacyCompletions.refusal(body);
+            if (refused != null) {
+                badRequest(ctx, refused[1], refused[0], "unsupported_parameter");
+                return;
+            }
+            req = json.treeToValue(body, LegacyCompletions.Request.class);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            badRequest(ctx, (field == null ? "a field" : field) + " has the wrong type", field, "invalid_type");
+            return;
+        } catch (JsonProcessingException e) {
+            badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
+            return;
+        } catch (java.io.IOException e) {
+            badRequest(ctx, "unreadable body", null, "invalid_json");
+            return;
+        }
+        String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
+        List<String> allowedTiers;
+        if (model.equals(ALIAS_AUTO)) {
+            allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
+        } else if (tierFor(model) != null) {
+            allowedTiers = List.of(tierFor(model));
+        } else {
+            sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
+                    + aliases(), "invalid_request_error", "model", "model_not_found");
+            return;
+        }
+        List<String> prompts = LegacyCompletions.prompts(req.prompt());
+        if (prompts == null) {
+            badRequest(ctx, "prompt must be a string or a non-empty array of strings (token-id prompts are not supported)",
+                    "prompt", "invalid_value");
+            return;
+        }
+        if (prompts.size() > limits.maxChatMessages()) {
+            SecurityMetrics.limitRejected("chat_messages", SecurityMetrics.HTTP);
+            badRequest(ctx, "at most " + limits.maxChatMessages() + " prompts per request", "prompt", "too_many_messages");
+            return;
+        }
+        int chars = 0;
+        List<ChatTurn> turns = new ArrayList<>(prompts.size());
+        for (String p : prompts) {
+            chars += p.length();
+            turns.add(new ChatTurn("prompt", p));
+        }
+        if (chars > limits.maxChatChars()) {
+            SecurityMetrics.limitRejected("chat_chars", SecurityMetrics.HTTP);
+            badRequest(ctx, "the prompts hold more than " + limits.maxChatChars() + " characters", "prompt", "context_too_long");
+            return;
+        }
+        int maxTokens = req.maxTokens() == null ? 16 : req.maxTokens(); // OpenAI's default for this endpoint
+        if (maxTokens < 1 || maxTokens > config.maxTokensCap()) {
+            badRequest(ctx, "max_tokens must be between 1 and " + config.maxTokensCap(), "max_tokens", "invalid_value");
+            return;
+        }
+        String[] invalid = LegacyCompletions.invalid(req, MAX_CHOICES);
+        if (invalid != null) {
+            badRequest(ctx, invalid[1], invalid[0], "invalid_value");
+            return;
+        }
+        if (invalid == null && (invalid = invalidOptions(req.asChat())) != null) {
+            badRequest(ctx, invalid[1], invalid[0], "invalid_value");
+            return;
+        }
+        List<String> stop = new ArrayList<>();
+        if (req.stop() != null && req.stop().isTextual()) {
+            stop.add(req.stop().asText());
+        } else if (req.stop() != null && req.stop().isArray()) {
+            req.stop().forEach(x -> stop.add(x.asText()));
+        }
+        SamplingOptions options = new SamplingOptions(req.topP(), stop, req.seed(), req.presencePenalty(),
+                req.frequencyPenalty(), req.logitBias(), req.user(), null, null, null, null, req.n(), null, null,
+                new SamplingOptions.LegacyCompletion(req.logprobs(), req.echo(), req.suffix(), req.bestOf()));
+        Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
+                ? Priority.BACKGROUND : Priority.INTERACTIVE;
+        long budgetMs = config.defaultDeadline().toMillis();
+        String deadlineHeader = ctx.request().getHeader("X-Offload-Deadline-Ms");
+        if (deadlineHeader != null) {
+            try {
+                budgetMs = Math.max(1, Long.parseLong(deadlineHeader.strip()));
+            } catch (NumberFormatException e) {
+                badRequest(ctx, "X-Offload-Deadline-Ms must be a number of milliseconds", "X-Offload-Deadline-Ms", "invalid_value");
+                return;
+            }
+        }
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (NotAuthenticatedException e) {
+            sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
+            return;
+        }
+        Sensitivity sensitivity;
+        try {
+            sensitivity = Sensitivity.parse(ctx.request().getHeader(SENSITIVITY_HEADER), privacy.defaultFor(tenant));
+        } catch (IllegalArgumentException e) {
+            badRequest(ctx, SENSITIVITY_HEADER + ": " + e.getMessage(), SENSITIVITY_HEADER, "invalid_value");
+            return;
+        }
+        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.COMPLETIONS, "http");
+        Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
+        if (permit.isEmpty()) {
+            ticket.end(RequestAccounting.Outcome.SHED);
+            SecurityMetrics.limitRejected("tenant_generations", SecurityMetrics.HTTP);
+            ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
+            sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
+                    + " generations in flight", "rate_limit_error", null, "tenant_concurrency_limit");
+            return;
+        }
+        GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), null, allowedTiers,
+                null, sensitivity, options); // a raw completion has no extractive stand-in
+        boolean stream = Boolean.TRUE.equals(req.stream());
+        boolean usage = stream && req.streamOptions() != null && req.streamOptions().path("include_usage").asBoolean(false);
+        new Exchange(ctx, model, usage, stream, prompts.get(prompts.size() - 1), permit.get(), ticket,
+                prompts.size() * options.choices(), true).run(g);
+    }
 
     /** The first sampling parameter out of its range, as {@code [param, message]}; null when all are valid. */
     static String[] invalidOptions(ChatCompletions.Request r) {

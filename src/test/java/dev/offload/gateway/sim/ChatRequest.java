@@ -75,12 +75,12 @@ final class ChatRequest {
 
     /**
      * Text of token {@code index} of choice {@code choice}: sample 0 of a prompt is
-     * {@link #token(String, int)}; sample {@code j > 0} uses the tag {@code tag_j}.
+     * {@link #token(String, int)}; sample {@code j > 0} uses the tag {@code tag_j_} ({@code hello_1_0 hello_1_1 …}).
      */
     String token(int choice, int index) {
         String t = tags.get(choice / n);
         int sample = choice % n;
-        return token(sample == 0 ? t : t + "_" + sample, index);
+        return token(sample == 0 ? t : t + "_" + sample + "_", index);
     }
 
     /** Thrown for a request vLLM would answer with 400. */
