@@ -528,6 +528,7 @@ public class Generator {
                     if (state.compareAndSet(CALLING, STREAMING)) {
                         firstTokenNanos = now;
                         meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
+                        meters.genAi(request).ttft().record(now - createdNanos, TimeUnit.NANOSECONDS);
                         streaming.add(Attempt.this);
                         awaitingFirstToken.remove(Attempt.this);
                         first.complete(true);
@@ -605,6 +606,9 @@ public class Generator {
             int out = completionTokens != null ? completionTokens : tokensOut;
             meters.tokensIn.increment(in);
             meters.tokensOut.increment(out);
+            TierMeters.GenAi genAi = meters.genAi(request);
+            genAi.inputTokens().record(in);
+            genAi.outputTokens().record(out);
             meters.served.increment();
             releaseHeldText();
             int redactions = 0;

@@ -366,5 +366,10 @@ class GeneratorTest {
         assertEquals(lp, first.logprobs());
         assertEquals(0, ((GenerationEvent.Token) s.getItems().get(1)).choice());
         assertEquals(List.of("length", "stop"), completed(s).finishReasons());
+        var output = g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TOKEN_USAGE)
+                .tags("gen_ai.token.type", "output", "gen_ai.operation.name", "chat", "tier", "edge").summary();
+        assertEquals(1, output.count(), "GenAI semantic conventions: one generation");
+        assertEquals(2.0, output.totalAmount(), "its completion tokens as the backend counted them");
+        assertEquals(1, g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TTFT).tag("tier", "edge").timer().count());
     }
 }
