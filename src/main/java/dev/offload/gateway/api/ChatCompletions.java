@@ -4,6 +4,9 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.Iterator;
 import java.util.List;
@@ -33,7 +36,12 @@ final class ChatCompletions {
                    String user,
                    @JsonProperty("response_format") JsonNode responseFormat,
                    Integer n,
-                   @JsonProperty("stream_options") JsonNode streamOptions) {
+                   @JsonProperty("stream_options") JsonNode streamOptions,
+                   JsonNode tools,
+                   @JsonProperty("tool_choice") JsonNode toolChoice,
+                   @JsonProperty("parallel_tool_calls") Boolean parallelToolCalls,
+                   Boolean logprobs,
+                   @JsonProperty("top_logprobs") Integer topLogprobs) {
         /** Whether the client asked for a usage chunk at the end of a stream. */
         boolean includeUsage() {
             return streamOptions != null && streamOptions.path("include_usage").asBoolean(false);
@@ -43,17 +51,13 @@ final class ChatCompletions {
     /** Fields the gateway reads and honours. */
     static final Set<String> HONOURED = Set.of("model", "messages", "stream", "stream_options", "max_tokens",
             "max_completion_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty",
-            "logit_bias", "user", "response_format", "n");
+            "logit_bias", "user", "response_format", "n", "tools", "tool_choice", "parallel_tool_calls", "logprobs",
+            "top_logprobs");
 
     /** Fields of OpenAI's request the gateway cannot honour yet, with why; refused with 400, never dropped. */
     static final Map<String, String> NOT_SUPPORTED = Map.ofEntries(
-            Map.entry("tools", "tool calling is not supported by this gateway yet"),
-            Map.entry("tool_choice", "tool calling is not supported by this gateway yet"),
-            Map.entry("parallel_tool_calls", "tool calling is not supported by this gateway yet"),
-            Map.entry("functions", "function calling is not supported by this gateway"),
-            Map.entry("function_call", "function calling is not supported by this gateway"),
-            Map.entry("logprobs", "log probabilities are not relayed by this gateway yet"),
-            Map.entry("top_logprobs", "log probabilities are not relayed by this gateway yet"),
+            Map.entry("functions", "the deprecated function calling is not supported: use tools"),
+            Map.entry("function_call", "the deprecated function calling is not supported: use tool_choice"),
             Map.entry("audio", "audio output is not supported"),
             Map.entry("modalities", "only text output is supported"),
             Map.entry("prediction", "predicted outputs are not supported"),
@@ -66,7 +70,7 @@ final class ChatCompletions {
     /**
      * The first field of {@code body} the gateway would not honour, as {@code [param, message]},
      * or null when it honours them all. A field that is set to null counts as absent (clients
-     * send {@code "tools": null}); {@code n} is honoured only as 1, {@code logprobs} only as false.
+     * send {@code "tools": null}). Values are checked later ({@code ChatCompletionsRoute.invalidOptions}).
      */
     static String[] refusal(JsonNode body) {
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
@@ -76,26 +80,20 @@ final class ChatCompletions {
             if (HONOURED.contains(name) || v.isNull()) {
                 continue;
             }
-            if (name.equals("logprobs") && v.isBoolean() && !v.asBoolean()) {
-                continue;
-            }
-            if ((name.equals("tools") || name.equals("functions")) && v.isArray() && v.isEmpty()) {
+            if (name.equals("functions") && v.isArray() && v.isEmpty()) {
                 continue;
             }
             String why = NOT_SUPPORTED.get(name);
             return new String[]{name, why != null ? name + ": " + why
                     : "unknown parameter '" + name + "' (the gateway passes on every Chat Completions parameter it knows and refuses others)"};
         }
-        JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && !(n.canConvertToInt() && n.asInt() == 1)) {
-            return new String[]{"n", "n: only one choice per request (n = 1) is supported; send n requests instead"};
-        }
         return null;
     }
 
     /** {@code content} is a string or an array of parts ({@code {"type":"text","text":...}}). */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Message(String role, JsonNode content) {
+    record Message(String role, JsonNode content, @JsonProperty("tool_calls") JsonNode toolCalls,
+                   @JsonProperty("tool_call_id") String toolCallId) {
         String text() {
             if (content == null || content.isNull()) {
                 return null;
@@ -125,10 +123,34 @@ final class ChatCompletions {
     }
 
     static String chunk(String id, long created, String model, String deltaJson, String finishReason, String extra) {
-        StringBuilder b = new StringBuilder(160 + deltaJson.length());
+        return chunk(id, created, model, 0, deltaJson, null, finishReason, extra);
+    }
+
+    /** A chat.completion.chunk of one choice; {@code logprobs} (JSON) and {@code extra} (fields) may be null. */
+    static String chunk(String id, long created, String model, int index, String deltaJson, String logprobs,
+                        String finishReason, String extra) {
+        StringBuilder b = new StringBuilder(160 + deltaJson.length() + (logprobs == null ? 0 : logprobs.length()));
         b.append("{\"id\":\"").append(id).append("\",\"object\":\"chat.completion.chunk\",\"created\":").append(created)
                 .append(",\"model\":").append(quote(model))
-                .append(",\"choices\":[{\"index\":0,\"delta\":").append(deltaJson)
+                .append(",\"choices\":[{\"index\":").append(index).append(",\"delta\":").append(deltaJson);
+        if (logprobs != null) {
+            b.append(",\"logprobs\":").append(logprobs);
+        }
+        b.append(",\"finish_reason\":").append(finishReason == null ? "null" : quote(finishReason)).append("}]");
+        if (extra != null) {
+            b.append(',').append(extra);
+        }
+        return b.append('}').toString();
+    }
+
+    /** A legacy completion's chunk ({@code text_completion}) of one choice. */
+    static String textChunk(String id, long created, String model, int index, String text, String logprobs,
+                            String finishReason, String extra) {
+        StringBuilder b = new StringBuilder(160 + text.length());
+        b.append("{\"id\":\"").append(id).append("\",\"object\":\"text_completion\",\"created\":").append(created)
+                .append(",\"model\":").append(quote(model))
+                .append(",\"choices\":[{\"index\":").append(index).append(",\"text\":").append(quote(text))
+                .append(",\"logprobs\":").append(logprobs == null ? "null" : logprobs)
                 .append(",\"finish_reason\":").append(finishReason == null ? "null" : quote(finishReason)).append("}]");
         if (extra != null) {
             b.append(',').append(extra);
@@ -136,10 +158,91 @@ final class ChatCompletions {
         return b.append('}').toString();
     }
 
+    /** One entry of {@code delta.tool_calls}: id, type and name on a call's first fragment, then arguments. */
+    static String toolCallDelta(dev.offload.gateway.generation.ToolCallFragment f) {
+        StringBuilder b = new StringBuilder(64 + f.arguments().length());
+        b.append("{\"index\":").append(f.index());
+        if (f.id() != null) {
+            b.append(",\"id\":").append(quote(f.id())).append(",\"type\":\"function\"");
+        }
+        b.append(",\"function\":{");
+        if (f.name() != null) {
+            b.append("\"name\":").append(quote(f.name())).append(',');
+        }
+        return b.append("\"arguments\":").append(quote(f.arguments())).append("}}").toString();
+    }
+
+    /**
+     * The log probabilities of the pieces so far with one more piece's: each array field
+     * ({@code content} for chat; {@code tokens}, {@code token_logprobs}, {@code top_logprobs},
+     * {@code text_offset} for legacy completions) gets the piece's elements appended.
+     */
+    static ObjectNode appendLogprobs(ObjectMapper json, ObjectNode sofar, String piece) {
+        ObjectNode out = sofar == null ? json.createObjectNode() : sofar;
+        try {
+            JsonNode p = json.readTree(piece);
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                if (f.getValue().isArray()) {
+                    JsonNode have = out.get(f.getKey());
+                    (have instanceof ArrayNode a ? a : out.putArray(f.getKey())).addAll((ArrayNode) f.getValue());
+                } else if (!out.has(f.getKey())) {
+                    out.set(f.getKey(), f.getValue());
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("log probabilities are not JSON", e);
+        }
+        return out;
+    }
+
+    /** A choice as the route gathered it: its text, its tool calls by index ({id, name, arguments}), its log probabilities. */
+    record Accumulated(String text, Map<Integer, String[]> calls, ObjectNode logprobs) {
+    }
+
+    /**
+     * A whole answer of several choices, tool calls or log probabilities: {@code chat.completion}
+     * ({@code message} with {@code content} — null when the choice only called tools — and
+     * {@code tool_calls}), or for a legacy completion {@code text_completion} ({@code text}).
+     */
+    static String completion(ObjectMapper json, String id, long created, String model, boolean legacy,
+                             Map<Integer, Accumulated> choices, List<String> finishReasons, String extra) {
+        ObjectNode root = json.createObjectNode();
+        root.put("id", id).put("object", legacy ? "text_completion" : "chat.completion").put("created", created)
+                .put("model", model);
+        ArrayNode out = root.putArray("choices");
+        choices.forEach((index, c) -> {
+            ObjectNode choice = out.addObject().put("index", index);
+            if (legacy) {
+                choice.put("text", c.text());
+            } else {
+                ObjectNode message = choice.putObject("message").put("role", "assistant");
+                if (c.text().isEmpty() && !c.calls().isEmpty()) {
+                    message.putNull("content");
+                } else {
+                    message.put("content", c.text());
+                }
+                if (!c.calls().isEmpty()) {
+                    ArrayNode calls = message.putArray("tool_calls");
+                    c.calls().forEach((i, call) -> calls.addObject().put("id", call[0]).put("type", "function")
+                            .putObject("function").put("name", call[1]).put("arguments", call[2]));
+                }
+            }
+            if (c.logprobs() == null) {
+                choice.putNull("logprobs");
+            } else {
+                choice.set("logprobs", c.logprobs());
+            }
+            choice.put("finish_reason", index < finishReasons.size() ? finishReasons.get(index) : "stop");
+        });
+        String body = root.toString();
+        return body.substring(0, body.length() - 1) + "," + extra + "}";
+    }
+
     /** The chunk {@code stream_options.include_usage} asks for: no choices, the usage. */
-    static String usageChunk(String id, long created, String model, String usage) {
-        return "{\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
-                + ",\"model\":" + quote(model) + ",\"choices\":[]," + usage + "}";
+    static String usageChunk(String id, long created, String model, String usage, boolean legacy) {
+        return "{\"id\":\"" + id + "\",\"object\":\"" + (legacy ? "text_completion" : "chat.completion.chunk")
+                + "\",\"created\":" + created + ",\"model\":" + quote(model) + ",\"choices\":[]," + usage + "}";
     }
 
     static String completion(String id, long created, String model, String content, String finishReason,

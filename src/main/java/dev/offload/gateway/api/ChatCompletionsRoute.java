@@ -13,6 +13,7 @@ import dev.offload.gateway.generation.Priority;
 import dev.offload.gateway.generation.SamplingOptions;
 import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
+import dev.offload.gateway.generation.ToolCall;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadHint;
 import dev.offload.gateway.privacy.PrivacyConfig;
@@ -92,6 +93,17 @@ public class ChatCompletionsRoute {
     dev.offload.gateway.generation.TierRegistry tierRegistry;
 
     void register(@Observes Router router) {
+        router.post("/v1/completions")
+                .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
+                .handler(this::handleLegacy)
+                .failureHandler(ctx -> {
+                    if (ctx.statusCode() == 413) {
+                        sendError(ctx, 413, "Payload too large", "the request body is over 4 MiB",
+                                "invalid_request_error", null, "body_too_large");
+                    } else {
+                        ctx.next();
+                    }
+                });
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
                 .handler(this::handle)
@@ -187,23 +199,47 @@ public class ChatCompletionsRoute {
         for (int i = 0; i < req.messages().size(); i++) {
             ChatCompletions.Message m = req.messages().get(i);
             String role = m == null || m.role() == null ? null : m.role().toLowerCase(Locale.ROOT);
-            if ("tool".equals(role) || "function".equals(role)) {
-                badRequest(ctx, "messages[" + i + "]: tool results are not supported (tool calling is not supported by this gateway yet)",
+            if ("function".equals(role)) {
+                badRequest(ctx, "messages[" + i + "]: the deprecated function role is not supported: use tool messages",
                         "messages[" + i + "].role", "unsupported_parameter");
                 return;
             }
             if (role == null || !(role.equals("system") || role.equals("developer") || role.equals("user")
-                    || role.equals("assistant"))) {
-                badRequest(ctx, "messages[" + i + "].role must be system, developer, user or assistant",
+                    || role.equals("assistant") || role.equals("tool"))) {
+                badRequest(ctx, "messages[" + i + "].role must be system, developer, user, assistant or tool",
                         "messages[" + i + "].role", "invalid_value");
                 return;
             }
+            List<ToolCall> calls = List.of();
+            if (role.equals("assistant") && m.toolCalls() != null && !m.toolCalls().isNull()) {
+                calls = toolCalls(m.toolCalls());
+                if (calls == null) {
+                    badRequest(ctx, "messages[" + i + "].tool_calls must be an array of {id, type: function, function: "
+                            + "{name, arguments}}", "messages[" + i + "].tool_calls", "invalid_value");
+                    return;
+                }
+            } else if (m.toolCalls() != null && !m.toolCalls().isNull()) {
+                badRequest(ctx, "messages[" + i + "].tool_calls: only assistant messages carry tool calls",
+                        "messages[" + i + "].tool_calls", "invalid_value");
+                return;
+            }
+            if (role.equals("tool") && (m.toolCallId() == null || m.toolCallId().isBlank())) {
+                badRequest(ctx, "messages[" + i + "].tool_call_id is required: it names the call whose result this is",
+                        "messages[" + i + "].tool_call_id", "invalid_value");
+                return;
+            }
             String text = m.text();
+            if (text == null && !calls.isEmpty() && (m.content() == null || m.content().isNull())) {
+                text = ""; // an assistant turn that only called tools
+            }
             if (text == null) {
                 badRequest(ctx, "messages[" + i + "].content must be text: a string or an array of text parts"
-                        + " (image, audio and file parts and tool calls are not supported)", "messages[" + i + "].content",
+                        + " (image, audio and file parts are not supported)", "messages[" + i + "].content",
                         "invalid_value");
                 return;
+            }
+            for (ToolCall c : calls) {
+                chars += c.arguments().length();
             }
             chars += text.length();
             if (chars > limits.maxChatChars()) {
@@ -212,7 +248,8 @@ public class ChatCompletionsRoute {
                         "messages[" + i + "].content", "context_too_long");
                 return;
             }
-            turns.add(new ChatTurn(role.equals("developer") ? "system" : role, text));
+            turns.add(new ChatTurn(role.equals("developer") ? "system" : role, text,
+                    role.equals("tool") ? m.toolCallId() : null, calls));
         }
         Integer max = req.maxCompletionTokens() != null ? req.maxCompletionTokens() : req.maxTokens();
         int maxTokens = max == null ? config.defaultMaxTokens() : max;
@@ -271,10 +308,163 @@ public class ChatCompletionsRoute {
         GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
                 maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
                 prefixKey(turns), allowedTiers,
-                // A response format (JSON, a schema) is something an extractive answer cannot honour: no fallback then.
-                options.responseFormat() == null ? () -> sources(tenant, question) : null, sensitivity, options);
+                // A response format, tools, several choices, log probabilities: an extractive answer cannot
+                // honour them, so there is no fallback then (the device gets 503/429, never a quote in their stead).
+                options.extractiveCanServe() ? () -> sources(tenant, question) : null, sensitivity, options);
         boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream && req.includeUsage(), stream, question, permit.get(), ticket).run(g);
+        new Exchange(ctx, model, stream && req.includeUsage(), stream, question, permit.get(), ticket,
+                options.choices()).run(g);
+    }
+
+    /** The history's tool calls, or null when they are not OpenAI's shape. */
+    static List<ToolCall> toolCalls(JsonNode calls) {
+        if (!calls.isArray()) {
+            return null;
+        }
+        List<ToolCall> out = new ArrayList<>(calls.size());
+        for (JsonNode c : calls) {
+            JsonNode f = c.path("function");
+            if (!c.path("id").isTextual() || !(c.path("type").isMissingNode() || "function".equals(c.path("type").asText()))
+                    || !f.path("name").isTextual() || !(f.path("arguments").isTextual() || f.path("arguments").isMissingNode())) {
+                return null;
+            }
+            out.add(new ToolCall(c.get("id").asText(), f.get("name").asText(), f.path("arguments").asText("")));
+        }
+        return out;
+    }
+
+    /** Most choices per request. */
+    static final int MAX_CHOICES = 16;
+
+    /**
+     * {@code POST /v1/completions}: OpenAI's legacy completions, passed to the tiers as vLLM serves
+     * them (a prompt or an array of prompts, sent as written: no gateway system prompt applies, there
+     * is no place for one), through the same admission, egress gate and accounting as a chat.
+     */
+    private void handleLegacy(RoutingContext ctx) {
+        LegacyCompletions.Request req;
+        try {
+            JsonNode body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            if (body == null || !body.isObject()) {
+                badRequest(ctx, "a JSON object is required", null, "invalid_json");
+                return;
+            }
+            String[] refused = LegacyCompletions.refusal(body);
+            if (refused != null) {
+                badRequest(ctx, refused[1], refused[0], "unsupported_parameter");
+                return;
+            }
+            req = json.treeToValue(body, LegacyCompletions.Request.class);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            badRequest(ctx, (field == null ? "a field" : field) + " has the wrong type", field, "invalid_type");
+            return;
+        } catch (JsonProcessingException e) {
+            badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
+            return;
+        } catch (java.io.IOException e) {
+            badRequest(ctx, "unreadable body", null, "invalid_json");
+            return;
+        }
+        String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
+        List<String> allowedTiers;
+        if (model.equals(ALIAS_AUTO)) {
+            allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
+        } else if (tierFor(model) != null) {
+            allowedTiers = List.of(tierFor(model));
+        } else {
+            sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
+                    + aliases(), "invalid_request_error", "model", "model_not_found");
+            return;
+        }
+        List<String> prompts = LegacyCompletions.prompts(req.prompt());
+        if (prompts == null) {
+            badRequest(ctx, "prompt must be a string or a non-empty array of strings (token-id prompts are not supported)",
+                    "prompt", "invalid_value");
+            return;
+        }
+        if (prompts.size() > limits.maxChatMessages()) {
+            SecurityMetrics.limitRejected("chat_messages", SecurityMetrics.HTTP);
+            badRequest(ctx, "at most " + limits.maxChatMessages() + " prompts per request", "prompt", "too_many_messages");
+            return;
+        }
+        int chars = 0;
+        List<ChatTurn> turns = new ArrayList<>(prompts.size());
+        for (String p : prompts) {
+            chars += p.length();
+            turns.add(new ChatTurn("prompt", p));
+        }
+        if (chars > limits.maxChatChars()) {
+            SecurityMetrics.limitRejected("chat_chars", SecurityMetrics.HTTP);
+            badRequest(ctx, "the prompts hold more than " + limits.maxChatChars() + " characters", "prompt", "context_too_long");
+            return;
+        }
+        int maxTokens = req.maxTokens() == null ? 16 : req.maxTokens(); // OpenAI's default for this endpoint
+        if (maxTokens < 1 || maxTokens > config.maxTokensCap()) {
+            badRequest(ctx, "max_tokens must be between 1 and " + config.maxTokensCap(), "max_tokens", "invalid_value");
+            return;
+        }
+        String[] invalid = LegacyCompletions.invalid(req, MAX_CHOICES);
+        if (invalid != null) {
+            badRequest(ctx, invalid[1], invalid[0], "invalid_value");
+            return;
+        }
+        if (invalid == null && (invalid = invalidOptions(req.asChat())) != null) {
+            badRequest(ctx, invalid[1], invalid[0], "invalid_value");
+            return;
+        }
+        List<String> stop = new ArrayList<>();
+        if (req.stop() != null && req.stop().isTextual()) {
+            stop.add(req.stop().asText());
+        } else if (req.stop() != null && req.stop().isArray()) {
+            req.stop().forEach(x -> stop.add(x.asText()));
+        }
+        SamplingOptions options = new SamplingOptions(req.topP(), stop, req.seed(), req.presencePenalty(),
+                req.frequencyPenalty(), req.logitBias(), req.user(), null, null, null, null, req.n(), null, null,
+                new SamplingOptions.LegacyCompletion(req.logprobs(), req.echo(), req.suffix(), req.bestOf()));
+        Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
+                ? Priority.BACKGROUND : Priority.INTERACTIVE;
+        long budgetMs = config.defaultDeadline().toMillis();
+        String deadlineHeader = ctx.request().getHeader("X-Offload-Deadline-Ms");
+        if (deadlineHeader != null) {
+            try {
+                budgetMs = Math.max(1, Long.parseLong(deadlineHeader.strip()));
+            } catch (NumberFormatException e) {
+                badRequest(ctx, "X-Offload-Deadline-Ms must be a number of milliseconds", "X-Offload-Deadline-Ms", "invalid_value");
+                return;
+            }
+        }
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (NotAuthenticatedException e) {
+            sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
+            return;
+        }
+        Sensitivity sensitivity;
+        try {
+            sensitivity = Sensitivity.parse(ctx.request().getHeader(SENSITIVITY_HEADER), privacy.defaultFor(tenant));
+        } catch (IllegalArgumentException e) {
+            badRequest(ctx, SENSITIVITY_HEADER + ": " + e.getMessage(), SENSITIVITY_HEADER, "invalid_value");
+            return;
+        }
+        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.COMPLETIONS, "http");
+        Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
+        if (permit.isEmpty()) {
+            ticket.end(RequestAccounting.Outcome.SHED);
+            SecurityMetrics.limitRejected("tenant_generations", SecurityMetrics.HTTP);
+            ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
+            sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
+                    + " generations in flight", "rate_limit_error", null, "tenant_concurrency_limit");
+            return;
+        }
+        GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), null, allowedTiers,
+                null, sensitivity, options); // a raw completion has no extractive stand-in
+        boolean stream = Boolean.TRUE.equals(req.stream());
+        boolean usage = stream && req.streamOptions() != null && req.streamOptions().path("include_usage").asBoolean(false);
+        new Exchange(ctx, model, usage, stream, prompts.get(prompts.size() - 1), permit.get(), ticket,
+                prompts.size() * options.choices(), true).run(g);
     }
 
     /** The first sampling parameter out of its range, as {@code [param, message]}; null when all are valid. */
@@ -297,6 +487,42 @@ public class ChatCompletionsRoute {
                 if (e.getValue() == null || e.getValue() < -100 || e.getValue() > 100 || !e.getKey().matches("\\d+")) {
                     return new String[]{"logit_bias", "logit_bias maps token ids to biases between -100 and 100"};
                 }
+            }
+        }
+        if (r.n() != null && (r.n() < 1 || r.n() > MAX_CHOICES)) {
+            return new String[]{"n", "n must be between 1 and " + MAX_CHOICES};
+        }
+        if (r.topLogprobs() != null && (r.topLogprobs() < 0 || r.topLogprobs() > 20)) {
+            return new String[]{"top_logprobs", "top_logprobs must be between 0 and 20"};
+        }
+        if (r.topLogprobs() != null && !Boolean.TRUE.equals(r.logprobs())) {
+            return new String[]{"top_logprobs", "top_logprobs needs logprobs: true"};
+        }
+        JsonNode tools = r.tools();
+        boolean anyTool = tools != null && !tools.isNull() && !tools.isEmpty();
+        if (tools != null && !tools.isNull()) {
+            if (!tools.isArray() || tools.size() > 128) {
+                return new String[]{"tools", "tools must be an array of at most 128 tools"};
+            }
+            for (JsonNode t : tools) {
+                if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()
+                        || !t.path("function").path("name").isTextual()
+                        || !(t.path("function").path("parameters").isMissingNode() || t.path("function").path("parameters").isObject())) {
+                    return new String[]{"tools", "each tool must be {type: function, function: {name, description?, "
+                            + "parameters?: a JSON schema object, strict?}}"};
+                }
+            }
+        }
+        JsonNode choice = r.toolChoice();
+        if (choice != null && !choice.isNull()) {
+            boolean named = choice.isObject() && "function".equals(choice.path("type").asText())
+                    && choice.path("function").path("name").isTextual();
+            String mode = choice.isTextual() ? choice.asText() : null;
+            if (!named && !("none".equals(mode) || "auto".equals(mode) || "required".equals(mode))) {
+                return new String[]{"tool_choice", "tool_choice must be none, auto, required or {type: function, function: {name}}"};
+            }
+            if (!anyTool && !"none".equals(mode)) {
+                return new String[]{"tool_choice", "tool_choice needs tools"};
             }
         }
         JsonNode f = r.responseFormat();
@@ -332,8 +558,13 @@ public class ChatCompletionsRoute {
         @SuppressWarnings("unchecked")
         Map<String, Object> format = f == null || f.isNull() || f.path("type").asText().equals("text") ? null
                 : json.convertValue(f, Map.class);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> tools = r.tools() == null || r.tools().isNull() ? null
+                : json.convertValue(r.tools(), List.class);
+        Object toolChoice = r.toolChoice() == null || r.toolChoice().isNull() ? null
+                : r.toolChoice().isTextual() ? r.toolChoice().asText() : json.convertValue(r.toolChoice(), Map.class);
         return new SamplingOptions(r.topP(), stop, r.seed(), r.presencePenalty(), r.frequencyPenalty(), r.logitBias(),
-                r.user(), format);
+                r.user(), format, tools, toolChoice, r.parallelToolCalls(), r.n(), r.logprobs(), r.topLogprobs(), null);
     }
 
     /**
@@ -358,8 +589,17 @@ public class ChatCompletionsRoute {
         }
     }
 
+    /** What one choice of a non-streamed answer has gathered so far. */
+    private static final class Choice {
+        final StringBuilder text = new StringBuilder();
+        /** Tool calls by their index: id, name, arguments so far. */
+        final java.util.TreeMap<Integer, String[]> calls = new java.util.TreeMap<>();
+        /** The pieces' log probabilities, their arrays concatenated; null when none came. */
+        com.fasterxml.jackson.databind.node.ObjectNode logprobs;
+    }
+
     /** One request/response: accumulates (non-streaming) or relays (streaming) generation events. */
-    private final class Exchange {
+    final class Exchange {
         private final RoutingContext ctx;
         private final HttpServerResponse response;
         private final String model;
@@ -367,9 +607,12 @@ public class ChatCompletionsRoute {
         /** The client asked for a usage chunk (stream_options.include_usage): one with empty choices, after the last. */
         private final boolean usageChunk;
         private final String question;
-        private final String id = completionId();
+        private final String id;
         private final long created = System.currentTimeMillis() / 1000;
-        private final StringBuilder text = new StringBuilder();
+        private final Map<Integer, Choice> choices = new java.util.TreeMap<>();
+        private final int choicesAsked;
+        /** A legacy completion ({@code /v1/completions}): OpenAI's text_completion shape. */
+        private final boolean legacy;
         private final AtomicBoolean ended = new AtomicBoolean();
         private boolean headersSent;
         private volatile Cancellable subscription;
@@ -378,7 +621,12 @@ public class ChatCompletionsRoute {
         private final RequestAccounting.Ticket ticket;
 
         Exchange(RoutingContext ctx, String model, boolean usageChunk, boolean stream, String question,
-                 TenantGenerationLimiter.Permit permit, RequestAccounting.Ticket ticket) {
+                 TenantGenerationLimiter.Permit permit, RequestAccounting.Ticket ticket, int choicesAsked) {
+            this(ctx, model, usageChunk, stream, question, permit, ticket, choicesAsked, false);
+        }
+
+        Exchange(RoutingContext ctx, String model, boolean usageChunk, boolean stream, String question,
+                 TenantGenerationLimiter.Permit permit, RequestAccounting.Ticket ticket, int choicesAsked, boolean legacy) {
             this.usageChunk = usageChunk;
             this.permit = permit;
             this.ticket = ticket;
@@ -387,6 +635,9 @@ public class ChatCompletionsRoute {
             this.response = ctx.response();
             this.model = model;
             this.stream = stream;
+            this.choicesAsked = choicesAsked;
+            this.legacy = legacy;
+            this.id = legacy ? "cmpl-" + completionId().substring("chatcmpl-".length()) : completionId();
         }
 
         void run(GenerationRequest g) {
@@ -413,18 +664,46 @@ public class ChatCompletionsRoute {
             }
         }
 
+        private Choice choice(int index) {
+            return choices.computeIfAbsent(index, i -> new Choice());
+        }
+
         private synchronized void onEvent(GenerationEvent e) {
             if (ended.get()) {
                 return;
             }
             if (e instanceof GenerationEvent.Token t) {
                 if (!stream) {
-                    text.append(t.text());
+                    Choice c = choice(t.choice());
+                    c.text.append(t.text());
+                    if (t.logprobs() != null) {
+                        c.logprobs = ChatCompletions.appendLogprobs(json, c.logprobs, t.logprobs());
+                    }
                     return;
                 }
                 startStream();
-                response.write(sse(ChatCompletions.chunk(id, created, model,
-                        "{\"content\":" + ChatCompletions.quote(t.text()) + "}", null, null)));
+                if (legacy) {
+                    response.write(sse(ChatCompletions.textChunk(id, created, model, t.choice(), t.text(), t.logprobs(), null, null)));
+                } else {
+                    response.write(sse(ChatCompletions.chunk(id, created, model, t.choice(),
+                            "{\"content\":" + ChatCompletions.quote(t.text()) + "}", t.logprobs(), null, null)));
+                }
+            } else if (e instanceof GenerationEvent.ToolCallDelta d) {
+                var f = d.fragment();
+                if (!stream) {
+                    String[] call = choice(d.choice()).calls.computeIfAbsent(f.index(), i -> new String[]{null, null, ""});
+                    if (f.id() != null) {
+                        call[0] = f.id();
+                    }
+                    if (f.name() != null) {
+                        call[1] = call[1] == null ? f.name() : call[1] + f.name();
+                    }
+                    call[2] += f.arguments();
+                    return;
+                }
+                startStream();
+                response.write(sse(ChatCompletions.chunk(id, created, model, d.choice(),
+                        "{\"tool_calls\":[" + ChatCompletions.toolCallDelta(f) + "]}", null, null, null)));
             } else if (e instanceof GenerationEvent.Completed c) {
                 ended.set(true);
                 ticket.completed();
@@ -433,20 +712,37 @@ public class ChatCompletionsRoute {
                         + (c.fallbackReason() == null ? "" : ",\"fallbackReason\":" + ChatCompletions.quote(c.fallbackReason()))
                         + (c.redactions() == 0 ? "" : ",\"redactions\":" + c.redactions())
                         + ",\"queueMs\":" + c.queueNanos() / 1_000_000 + ",\"ttftMs\":" + c.ttftNanos() / 1_000_000 + "}";
+                String usage = "\"usage\":{\"prompt_tokens\":" + c.promptTokens() + ",\"completion_tokens\":"
+                        + c.completionTokens() + ",\"total_tokens\":" + (c.promptTokens() + c.completionTokens()) + "}";
+                int n = Math.max(choicesAsked, c.finishReasons().size());
                 if (stream) {
                     startStream();
-                    String usage = "\"usage\":{\"prompt_tokens\":" + c.promptTokens() + ",\"completion_tokens\":"
-                            + c.completionTokens() + ",\"total_tokens\":" + (c.promptTokens() + c.completionTokens()) + "}";
-                    response.write(sse(ChatCompletions.chunk(id, created, model, "{}", c.finishReason(), usage + "," + extra)));
+                    for (int i = 0; i < n; i++) {
+                        String reason = i < c.finishReasons().size() ? c.finishReasons().get(i) : c.finishReason();
+                        String tail = i == n - 1 ? usage + "," + extra : null;
+                        response.write(sse(legacy ? ChatCompletions.textChunk(id, created, model, i, "", null, reason, tail)
+                                : ChatCompletions.chunk(id, created, model, i, "{}", null, reason, tail)));
+                    }
                     if (usageChunk) {
-                        response.write(sse(ChatCompletions.usageChunk(id, created, model, usage)));
+                        response.write(sse(ChatCompletions.usageChunk(id, created, model, usage, legacy)));
                     }
                     response.end(DONE);
                 } else {
                     response.setStatusCode(200).putHeader("Content-Type", "application/json")
-                            .putHeader("X-Offload-Served-By", c.servedBy())
-                            .end(ChatCompletions.completion(id, created, model, text.toString(), c.finishReason(),
-                                    c.promptTokens(), c.completionTokens(), extra));
+                            .putHeader("X-Offload-Served-By", c.servedBy());
+                    Choice only = choices.get(0);
+                    if (!legacy && n == 1 && (only == null || (only.calls.isEmpty() && only.logprobs == null))) {
+                        response.end(ChatCompletions.completion(id, created, model, only == null ? "" : only.text.toString(),
+                                c.finishReason(), c.promptTokens(), c.completionTokens(), extra));
+                        return;
+                    }
+                    Map<Integer, ChatCompletions.Accumulated> all = new java.util.TreeMap<>();
+                    for (int i = 0; i < n; i++) {
+                        Choice x = choice(i);
+                        all.put(i, new ChatCompletions.Accumulated(x.text.toString(), x.calls, x.logprobs));
+                    }
+                    response.end(ChatCompletions.completion(json, id, created, model, legacy, all, c.finishReasons(),
+                            usage + "," + extra));
                 }
             }
         }
@@ -457,7 +753,12 @@ public class ChatCompletionsRoute {
                 headersSent = true;
                 response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
                         .putHeader("Cache-Control", "no-cache").setChunked(true);
-                response.write(sse(ChatCompletions.chunk(id, created, model, "{\"role\":\"assistant\",\"content\":\"\"}", null, null)));
+                if (!legacy) {
+                    for (int i = 0; i < choicesAsked; i++) {
+                        response.write(sse(ChatCompletions.chunk(id, created, model, i,
+                                "{\"role\":\"assistant\",\"content\":\"\"}", null, null, null)));
+                    }
+                }
             }
         }
 

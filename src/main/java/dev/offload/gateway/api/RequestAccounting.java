@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The ledger of every request the answer paths accept ({@code /v1/query} over HTTP and gRPC,
- * {@code /v1/chat/completions}): each accepted request ends exactly once, as completed, failed,
+ * {@code /v1/chat/completions}, {@code /v1/completions}): each accepted request ends exactly once, as completed, failed,
  * shed or cancelled, so {@code accepted − completed − failed − shed − cancelled} is the number
  * of requests in flight, and at rest it must be 0. A request that never ends (a stream left
  * without a terminal event and without its client leaving) stays in that difference, where an
@@ -50,6 +50,7 @@ public class RequestAccounting {
     /** The answer paths, the {@code endpoint} tag. */
     public static final String QUERY = "query";
     public static final String CHAT = "chat";
+    public static final String COMPLETIONS = "completions";
 
     public enum Outcome {
         COMPLETED, FAILED, SHED, CANCELLED;
@@ -60,7 +61,8 @@ public class RequestAccounting {
     }
 
     /** The endpoint and transport pairs that exist. */
-    private static final String[][] PATHS = {{QUERY, "http"}, {QUERY, "grpc"}, {CHAT, "http"}};
+    private static final String[][] PATHS = {{QUERY, "http"}, {QUERY, "grpc"}, {CHAT, "http"},
+            {COMPLETIONS, "http"}};
 
     @Inject
     MeterRegistry registry;

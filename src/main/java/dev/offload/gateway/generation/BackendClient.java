@@ -11,7 +11,18 @@ public interface BackendClient {
     Cancellation stream(GenerationRequest request, String model, Listener listener);
 
     interface Listener {
-        void onToken(String text);
+        /** Text of choice 0 (what a single-choice answer without tools streams). */
+        default void onToken(String text) {
+            onDelta(ChoiceDelta.text(text));
+        }
+
+        /**
+         * What one chunk adds to one choice: text, tool-call fragments, log probabilities, its
+         * finish reason. A chunk of several choices arrives as one delta per choice, in order.
+         */
+        void onDelta(ChoiceDelta delta);
+
+        /** @param finishReason the finish reason of choice 0 (each choice's came with its last delta) */
 
         void onComplete(String finishReason, Integer promptTokens, Integer completionTokens);
 

@@ -86,13 +86,20 @@ public final class EgressGate {
                 session = redactor.newSession();
                 List<ChatTurn> out = new ArrayList<>(request.messages().size());
                 for (ChatTurn t : request.messages()) {
-                    out.add(new ChatTurn(t.role(), session.redact(t.content())));
+                    // Tool results are tool messages' content; earlier calls' arguments are text too.
+                    List<ToolCall> calls = new ArrayList<>(t.toolCalls().size());
+                    for (ToolCall c : t.toolCalls()) {
+                        calls.add(new ToolCall(c.id(), c.name(), session.redact(c.arguments())));
+                    }
+                    out.add(t.with(session.redact(t.content()), calls));
                 }
-                // The device's own text in the options too: its user id and stop sequences (a stop
-                // sequence in placeholder form still stops where the model writes that value).
+                // The device's own text in the options too: its user id, stop sequences and a legacy
+                // completion's suffix (a stop sequence in placeholder form still stops where the model
+                // writes that value). Tool definitions and schemas are structure, sent as they are.
                 SamplingOptions o = request.options();
+                String suffix = o.legacy() == null || o.legacy().suffix() == null ? null : session.redact(o.legacy().suffix());
                 SamplingOptions options = o.withText(o.user() == null ? null : session.redact(o.user()),
-                        session.redactAll(o.stop()));
+                        session.redactAll(o.stop()), suffix);
                 redacted = request.redacted(out, options);
                 session.counts().forEach((type, n) -> registry.counter(MetricNames.PRIVACY_REDACTIONS, "type",
                         type.name().toLowerCase(Locale.ROOT)).increment(n));

@@ -52,6 +52,9 @@ public record GenerationRequest(String tenant, List<ChatTurn> messages, int maxT
         int chars = 0;
         for (ChatTurn t : messages) {
             chars += t.content().length();
+            for (ToolCall c : t.toolCalls()) {
+                chars += c.name().length() + c.arguments().length();
+            }
         }
         return Math.max(1, chars / 4);
     }

@@ -184,7 +184,8 @@ public class Generator {
      */
     public Multi<GenerationEvent> generate(GenerationRequest request) {
         init();
-        if (!config.coalesce()) {
+        if (!config.coalesce() || request.options().choices() > 1) {
+            // Several choices are samples a device asked for on its own: never shared with another's.
             return Multi.createFrom().emitter(em -> new Attempt(request).start(em));
         }
         return coalescer.join(request.coalescingKey(), () -> new Attempt(request));
@@ -207,6 +208,36 @@ public class Generator {
         // A circuit can open, or a half-open one close, with no call finishing to pump the queue.
         for (Tier t : tierRegistry.tiers()) {
             t.pump();
+        }
+    }
+
+    /**
+     * The restorers of one backend call's answer: one per choice for its text, one per tool call
+     * for its arguments (each a stream of its own, in which a placeholder may be split). Used by
+     * the call's I/O thread; sorted so held text is released in choice order.
+     */
+    private static final class Restorers {
+        record CallKey(int choice, int call) implements Comparable<CallKey> {
+            @Override
+            public int compareTo(CallKey o) {
+                return choice != o.choice ? Integer.compare(choice, o.choice) : Integer.compare(call, o.call);
+            }
+        }
+
+        private final java.util.function.Supplier<StreamingRestorer> factory;
+        final Map<Integer, StreamingRestorer> content = new java.util.concurrent.ConcurrentSkipListMap<>();
+        final Map<CallKey, StreamingRestorer> arguments = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+        Restorers(java.util.function.Supplier<StreamingRestorer> factory) {
+            this.factory = factory;
+        }
+
+        StreamingRestorer content(int choice) {
+            return content.computeIfAbsent(choice, c -> factory.get());
+        }
+
+        StreamingRestorer arguments(int choice, int call) {
+            return arguments.computeIfAbsent(new CallKey(choice, call), k -> factory.get());
         }
     }
 
@@ -277,7 +308,9 @@ public class Generator {
         private boolean refusedBySensitivity;
         private final EgressGate.Exit exit;
         /** Gives the values behind placeholders back in the answer of the call in progress; null when none. */
-        private volatile StreamingRestorer restorer;
+        private volatile Restorers restorers;
+        /** Each choice's finish reason, by index, as the backend stated it. */
+        private final Map<Integer, String> finishReasons = new ConcurrentHashMap<>();
         private volatile Tier tier;
         private volatile Replica replica;
         /** The batch slot of the call in progress; closed once with its outcome. */
@@ -473,12 +506,18 @@ public class Generator {
         /** Starts the backend stream of one leg with what the gate let out; its tokens come back restored. */
         private void send(Leg thisLeg, CompletableFuture<Boolean> first, Tier legTier, GenerationRequest sent) {
             TierMeters meters = setup.meters();
-            StreamingRestorer restore = exit.restorer(legTier);
-            restorer = restore;
+            Restorers restore = exit.restorer(legTier) == null ? null : new Restorers(() -> exit.restorer(legTier));
+            restorers = restore;
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
-                public void onToken(String text) {
+                public void onDelta(ChoiceDelta d) {
                     if (leg != thisLeg) {
+                        return;
+                    }
+                    if (d.finishReason() != null) {
+                        finishReasons.put(d.choice(), d.finishReason());
+                    }
+                    if (!d.carriesOutput()) {
                         return;
                     }
                     long now = clock.getAsLong();
@@ -489,6 +528,7 @@ public class Generator {
                     if (state.compareAndSet(CALLING, STREAMING)) {
                         firstTokenNanos = now;
                         meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
+                        meters.genAi(request).ttft().record(now - createdNanos, TimeUnit.NANOSECONDS);
                         streaming.add(Attempt.this);
                         awaitingFirstToken.remove(Attempt.this);
                         first.complete(true);
@@ -499,9 +539,15 @@ public class Generator {
                     }
                     lastTokenNanos = now;
                     tokensOut++;
-                    String out = restore == null ? text : restore.next(text);
-                    if (!out.isEmpty()) {
-                        em.emit(new Token(out));
+                    String out = restore == null ? d.content() : restore.content(d.choice()).next(d.content());
+                    if (!out.isEmpty() || d.logprobs() != null) {
+                        em.emit(new Token(d.choice(), out, d.logprobs()));
+                    }
+                    for (ToolCallFragment f : d.toolCalls()) {
+                        // Arguments are restored per call: a placeholder may be split over fragments.
+                        String args = restore == null ? f.arguments() : restore.arguments(d.choice(), f.index()).next(f.arguments());
+                        em.emit(new GenerationEvent.ToolCallDelta(d.choice(),
+                                new ToolCallFragment(f.index(), f.id(), f.name(), args)));
                     }
                 }
 
@@ -560,6 +606,9 @@ public class Generator {
             int out = completionTokens != null ? completionTokens : tokensOut;
             meters.tokensIn.increment(in);
             meters.tokensOut.increment(out);
+            TierMeters.GenAi genAi = meters.genAi(request);
+            genAi.inputTokens().record(in);
+            genAi.outputTokens().record(out);
             meters.served.increment();
             releaseHeldText();
             int redactions = 0;
@@ -569,8 +618,17 @@ public class Generator {
                 }
             }
             exit.audit(tier, attempts);
-            em.emit(new Completed(r.tier(), r.url(), finishReason, in, out, queueNanos,
-                    firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason, redactions));
+            int choices = request.options().choices();
+            for (Integer i : finishReasons.keySet()) {
+                choices = Math.max(choices, i + 1); // a legacy completion of several prompts has more
+            }
+            List<String> reasons = new java.util.ArrayList<>(choices);
+            for (int i = 0; i < choices; i++) {
+                reasons.add(finishReasons.getOrDefault(i, i == 0 && finishReason != null ? finishReason : "stop"));
+            }
+            em.emit(new Completed(r.tier(), r.url(), finishReason != null ? finishReason : reasons.get(0), in, out,
+                    queueNanos, firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason,
+                    redactions, reasons));
             em.complete();
         }
 
@@ -627,12 +685,21 @@ public class Generator {
 
         /** Text the restorer still holds (the start of what looked like a placeholder) goes out before the end. */
         private void releaseHeldText() {
-            StreamingRestorer rs = restorer;
+            Restorers rs = restorers;
             if (rs != null) {
-                String tail = rs.finish();
-                if (!tail.isEmpty()) {
-                    em.emit(new Token(tail));
-                }
+                rs.content.forEach((choice, r) -> {
+                    String tail = r.finish();
+                    if (!tail.isEmpty()) {
+                        em.emit(new Token(choice, tail, null));
+                    }
+                });
+                rs.arguments.forEach((key, r) -> {
+                    String tail = r.finish();
+                    if (!tail.isEmpty()) {
+                        em.emit(new GenerationEvent.ToolCallDelta(key.choice(),
+                                new ToolCallFragment(key.call(), null, null, tail)));
+                    }
+                });
             }
         }
 

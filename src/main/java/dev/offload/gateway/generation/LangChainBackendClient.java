@@ -5,6 +5,11 @@ import dev.langchain4j.model.openai.internal.OpenAiClient;
 import dev.langchain4j.model.openai.internal.chat.AssistantMessage;
 import dev.langchain4j.model.openai.internal.chat.ChatCompletionChoice;
 import dev.langchain4j.model.openai.internal.chat.ChatCompletionRequest;
+import dev.langchain4j.model.openai.internal.chat.Delta;
+import dev.langchain4j.model.openai.internal.chat.FunctionCall;
+import dev.langchain4j.model.openai.internal.chat.LogProbs;
+import dev.langchain4j.model.openai.internal.chat.ToolMessage;
+import dev.langchain4j.model.openai.internal.chat.ToolType;
 import dev.langchain4j.model.openai.internal.chat.Message;
 import dev.langchain4j.model.openai.internal.chat.SystemMessage;
 import dev.langchain4j.model.openai.internal.chat.UserMessage;
@@ -12,7 +17,9 @@ import io.vertx.core.Vertx;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -28,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread-safe; {@link #stream} may be called from any thread, an event loop included.
  */
 public final class LangChainBackendClient implements BackendClient, AutoCloseable {
+    /** LangChain4j's types carry their own JSON names (snake case, nulls left out). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper LOGPROBS_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private final VertxHttpClient.Pool pool;
     private final String baseUrl;
     private final String apiKey;
@@ -48,11 +57,17 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
 
     @Override
     public Cancellation stream(GenerationRequest request, String model, Listener listener) {
+        if (request.options().legacy() != null) {
+            return LegacyCompletionCall.start(pool, baseUrl, apiKey, request, model, listener);
+        }
         List<Message> messages = new ArrayList<>(request.messages().size());
         for (ChatTurn t : request.messages()) {
             messages.add(switch (t.role()) {
                 case "system" -> SystemMessage.from(t.content());
-                case "assistant" -> AssistantMessage.from(t.content());
+                case "assistant" -> t.toolCalls().isEmpty() ? AssistantMessage.from(t.content())
+                        : AssistantMessage.builder().content(t.content().isEmpty() ? null : t.content())
+                        .toolCalls(toolCalls(t.toolCalls())).build();
+                case "tool" -> ToolMessage.from(t.toolCallId(), t.content());
                 default -> UserMessage.from(t.content());
             });
         }
@@ -67,6 +82,10 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
                 .presencePenalty(o.presencePenalty())
                 .frequencyPenalty(o.frequencyPenalty())
                 .user(o.user())
+                .n(o.n())
+                .logprobs(o.logprobs())
+                .topLogprobs(o.topLogprobs())
+                .parallelToolCalls(o.parallelToolCalls())
                 .stream(true);
         if (!o.stop().isEmpty()) {
             b.stop(o.stop());
@@ -74,9 +93,20 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
         if (!o.logitBias().isEmpty()) {
             b.logitBias(o.logitBias());
         }
+        // As the device sent them: the typed forms would drop what they do not model (a tool's
+        // "strict", a schema's extras); vLLM's guided decoding and tool parser read them as sent.
+        Map<String, Object> raw = new LinkedHashMap<>();
         if (o.responseFormat() != null) {
-            // As the device sent it (json_schema with its schema, json_object, text): vLLM's guided decoding reads it.
-            b.customParameters(java.util.Map.of("response_format", o.responseFormat()));
+            raw.put("response_format", o.responseFormat());
+        }
+        if (!o.tools().isEmpty()) {
+            raw.put("tools", o.tools());
+        }
+        if (o.toolChoice() != null) {
+            raw.put("tool_choice", o.toolChoice());
+        }
+        if (!raw.isEmpty()) {
+            b.customParameters(raw);
         }
         ChatCompletionRequest body = b.build();
         // A client per call (a few objects over the shared pool) so that the call's cancellation
@@ -90,6 +120,7 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
                 .build();
         AtomicBoolean done = new AtomicBoolean();
         String[] finish = {null};
+        boolean[] anyFinish = {false};
         Integer[] usage = {null, null};
         client.chatCompletion(body)
                 .onPartialResponse(chunk -> {
@@ -101,17 +132,27 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
                         return;
                     }
                     for (ChatCompletionChoice c : chunk.choices()) {
-                        if (c.delta() != null && c.delta().content() != null && !c.delta().content().isEmpty()) {
-                            listener.onToken(c.delta().content());
-                        }
+                        int index = c.index() == null ? 0 : c.index();
+                        Delta d = c.delta();
+                        String content = d == null ? null : d.content();
+                        List<ToolCallFragment> fragments = d == null || d.toolCalls() == null ? List.of()
+                                : fragments(d.toolCalls());
+                        String logprobs = logprobs(c.logprobs());
                         if (c.finishReason() != null) {
-                            finish[0] = c.finishReason();
+                            anyFinish[0] = true;
+                            if (index == 0 || finish[0] == null) {
+                                finish[0] = c.finishReason();
+                            }
+                        }
+                        if ((content != null && !content.isEmpty()) || !fragments.isEmpty() || logprobs != null
+                                || c.finishReason() != null) {
+                            listener.onDelta(new ChoiceDelta(index, content, fragments, logprobs, c.finishReason()));
                         }
                     }
                 })
                 .onComplete(() -> {
                     if (done.compareAndSet(false, true)) {
-                        if (finish[0] == null) {
+                        if (!anyFinish[0]) {
                             // The SSE stream closed without a finish_reason (a crash mid-answer
                             // can look like a normal end to an SSE reader): truncated.
                             listener.onError(new java.io.EOFException("the stream ended without a finish_reason"));
@@ -130,6 +171,38 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
             done.set(true);
             call.cancel();
         };
+    }
+
+    private static List<dev.langchain4j.model.openai.internal.chat.ToolCall> toolCalls(List<ToolCall> calls) {
+        List<dev.langchain4j.model.openai.internal.chat.ToolCall> out = new ArrayList<>(calls.size());
+        for (ToolCall c : calls) {
+            out.add(dev.langchain4j.model.openai.internal.chat.ToolCall.builder().id(c.id()).type(ToolType.FUNCTION)
+                    .function(FunctionCall.builder().name(c.name()).arguments(c.arguments()).build()).build());
+        }
+        return out;
+    }
+
+    private static List<ToolCallFragment> fragments(List<dev.langchain4j.model.openai.internal.chat.ToolCall> calls) {
+        List<ToolCallFragment> out = new ArrayList<>(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            var c = calls.get(i);
+            FunctionCall f = c.function();
+            out.add(new ToolCallFragment(c.index() == null ? i : c.index(), c.id(), f == null ? null : f.name(),
+                    f == null ? null : f.arguments()));
+        }
+        return out;
+    }
+
+    /** The choice's log probabilities as OpenAI writes them ({@code {"content":[…]}}); null when none. */
+    static String logprobs(LogProbs logprobs) {
+        if (logprobs == null || logprobs.content() == null || logprobs.content().isEmpty()) {
+            return null;
+        }
+        try {
+            return LOGPROBS_JSON.writeValueAsString(logprobs);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("log probabilities not serialisable", e);
+        }
     }
 
     /** Closes the replica's connections. */

@@ -2,7 +2,9 @@ package dev.offload.gateway.generation;
 
 import dev.offload.gateway.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.Map;
@@ -30,13 +32,29 @@ final class TierMeters {
     final Counter tokensOut;
     final Counter served;
     final Counter cancelled;
+    /** GenAI semantic conventions: {@code gen_ai.client.token.usage} by token type, {@code gen_ai.server.time_to_first_token}. */
+    final GenAi chat;
+    final GenAi textCompletion;
+
+    /** The GenAI meters of one {@code gen_ai.operation.name}. */
+    record GenAi(DistributionSummary inputTokens, DistributionSummary outputTokens, Timer ttft) {
+    }
+    /** The semantic conventions' bucket boundaries for token counts. */
+    private static final double[] TOKEN_BUCKETS = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536};
     private final String tier;
     private final MeterRegistry registry;
     private final Map<String, Counter> failures = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
 
     TierMeters(MeterRegistry registry, String tier) {
+        this(registry, tier, "default");
+    }
+
+    /** @param model the model the tier serves: {@code gen_ai.request.model} */
+    TierMeters(MeterRegistry registry, String tier, String model) {
         this.registry = registry;
+        chat = genAi(registry, tier, model, "chat");
+        textCompletion = genAi(registry, tier, model, "text_completion");
         this.tier = tier;
         queueTime = registry.timer(MetricNames.QUEUE_TIME, "tier", tier);
         ttft = registry.timer(MetricNames.TTFT, "tier", tier);
@@ -52,6 +70,25 @@ final class TierMeters {
         for (String reason : REJECTION_REASONS) {
             rejection(reason);
         }
+    }
+
+    private static GenAi genAi(MeterRegistry registry, String tier, String model, String operation) {
+        // gen_ai.system: the tiers speak OpenAI's API (vLLM, TensorRT-LLM's server); the conventions list no value for them.
+        Tags tags = Tags.of("gen_ai.system", "openai", "gen_ai.operation.name", operation, "gen_ai.request.model", model,
+                "tier", tier);
+        DistributionSummary.Builder tokens = DistributionSummary.builder(MetricNames.GEN_AI_TOKEN_USAGE)
+                .description("Tokens per generation (OpenTelemetry GenAI semantic conventions)")
+                .serviceLevelObjectives(TOKEN_BUCKETS).tags(tags);
+        return new GenAi(tokens.tag("gen_ai.token.type", "input").register(registry),
+                tokens.tag("gen_ai.token.type", "output").register(registry),
+                Timer.builder(MetricNames.GEN_AI_TTFT).tags(tags)
+                        .description("Time to first token, queue included (OpenTelemetry GenAI semantic conventions)")
+                        .register(registry));
+    }
+
+    /** The GenAI meters of a request: chat, or a legacy completion. */
+    GenAi genAi(GenerationRequest request) {
+        return request.options().legacy() == null ? chat : textCompletion;
     }
 
     /** Failed attempts, tags {@code tier, reason}. */

@@ -114,7 +114,7 @@ public class TierRegistry {
         }
         Zone zone = c.effectiveZone();
         settings.put(name, new Settings(c.model(), zone, c.maxContextTokens(), c.ttftTimeout().toNanos(),
-                c.idleTimeout().toNanos(), new TierMeters(registry, name), c));
+                c.idleTimeout().toNanos(), new TierMeters(registry, name, c.model()), c));
         List<Replica> replicas = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);

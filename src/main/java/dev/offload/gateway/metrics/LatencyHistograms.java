@@ -24,6 +24,7 @@ import java.util.Map;
 public class LatencyHistograms {
     static final Map<String, Duration[]> BUCKETS = Map.of(
             MetricNames.TTFT, ms(25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000),
+            MetricNames.GEN_AI_TTFT, ms(25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000),
             MetricNames.ITL, ms(5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000),
             MetricNames.QUEUE_TIME, ms(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
             MetricNames.SEARCH_TIME, ms(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000));

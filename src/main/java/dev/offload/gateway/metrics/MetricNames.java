@@ -129,4 +129,11 @@ public final class MetricNames {
      * {@code limit=device_rate|tenant_generations|body_size|chat_messages|chat_chars|request_body_timeout}.
      */
     public static final String LIMIT_REJECTIONS = "gateway.limits.rejections";
+
+    // OpenTelemetry GenAI semantic conventions (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/),
+    // beside the gateway's own names: dashboards built for those conventions read them as they are.
+    /** Histogram: tokens per generation, tags {@code gen_ai.token.type=input|output}, {@code gen_ai.system}, {@code gen_ai.operation.name}, {@code gen_ai.request.model}, {@code tier}. */
+    public static final String GEN_AI_TOKEN_USAGE = "gen_ai.client.token.usage";
+    /** Timer, histogram: from the request reaching the generator (queue included) to its first token, tags as above without the token type. */
+    public static final String GEN_AI_TTFT = "gen_ai.server.time_to_first_token";
 }

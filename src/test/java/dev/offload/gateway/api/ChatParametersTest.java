@@ -76,7 +76,8 @@ class ChatParametersTest {
                 + "\"schema\":{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"}},\"required\":[\"ok\"]}}}";
         given().contentType(ContentType.JSON).body(body("\"top_p\":0.9,\"stop\":[\"END\",\"###\"],\"seed\":7,"
                         + "\"presence_penalty\":0.5,\"frequency_penalty\":-0.5,\"logit_bias\":{\"50256\":-100},\"user\":\"device-42\","
-                        + "\"response_format\":" + schema + ",\"n\":1,\"logprobs\":false,\"tools\":null"))
+                        + "\"response_format\":" + schema + ",\"n\":2,\"logprobs\":true,\"top_logprobs\":2,\"tools\":null,"
+                        + "\"parallel_tool_calls\":true"))
                 .post("/v1/chat/completions").then().statusCode(200).body("offload.servedBy", equalTo("edge"));
         JsonNode s = sent();
         assertEquals(0.9, s.path("top_p").asDouble());
@@ -88,16 +89,38 @@ class ChatParametersTest {
         assertEquals("device-42", s.path("user").asText());
         assertEquals(JSON.readTree(schema), s.path("response_format"), "the schema as the client sent it");
         assertEquals(32, s.path("max_tokens").asInt());
+        assertEquals(2, s.path("n").asInt());
+        assertTrue(s.path("logprobs").asBoolean());
+        assertEquals(2, s.path("top_logprobs").asInt());
+        assertTrue(s.path("parallel_tool_calls").asBoolean());
+        assertFalse(s.has("tools"), "tools: null is absent");
+    }
+
+    @Test
+    void toolsToolChoiceAndToolHistoryReachTheBackendAsSent() throws IOException {
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"strict\":true,\"parameters\":{\"type\":\"object\"}}}]";
+        given().contentType(ContentType.JSON).body("{\"max_tokens\":8,\"tools\":" + tools + ",\"tool_choice\":\"required\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                        + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"42\"}]}")
+                .post("/v1/chat/completions").then().statusCode(200);
+        JsonNode s = sent();
+        assertEquals(JSON.readTree(tools), s.path("tools"));
+        assertEquals("required", s.path("tool_choice").asText());
+        JsonNode m = s.path("messages");
+        assertEquals("c1", m.get(m.size() - 2).path("tool_calls").get(0).path("id").asText(), s.toString());
+        assertEquals("c1", m.get(m.size() - 1).path("tool_call_id").asText());
+        assertEquals("42", m.get(m.size() - 1).path("content").asText());
     }
 
     @Test
     void whatTheGatewayCannotHonourIsRefusedByName() {
         Map<String, String> refused = Map.of(
-                "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{}}}]", "tools",
+                "\"tools\":[{\"type\":\"code_interpreter\"}]", "tools",
                 "\"tool_choice\":\"auto\"", "tool_choice",
-                "\"logprobs\":true", "logprobs",
+                "\"audio\":{\"voice\":\"alloy\"}", "audio",
                 "\"top_logprobs\":3", "top_logprobs",
-                "\"n\":2", "n",
+                "\"n\":17", "n",
                 "\"topK\":5", "topK",
                 "\"top_p\":1.5", "top_p",
                 "\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]", "stop",
@@ -106,10 +129,6 @@ class ChatParametersTest {
                 .post("/v1/chat/completions").then().statusCode(400)
                 .contentType(startsWith("application/problem+json"))
                 .body("error.param", equalTo(param)));
-        given().contentType(ContentType.JSON).body("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
-                        + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
-                        + "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"42\"}]}")
-                .post("/v1/chat/completions").then().statusCode(400).body("error.param", equalTo("messages[1].content"));
         given().contentType(ContentType.JSON).body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is\"},"
                         + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}]}")
                 .post("/v1/chat/completions").then().statusCode(400).body("error.param", equalTo("messages[0].content"));

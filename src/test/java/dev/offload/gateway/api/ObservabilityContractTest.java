@@ -197,7 +197,7 @@ class ObservabilityContractTest {
                 case "gauge" -> "gauge";
                 case "counter" -> "counter";
                 case "timer" -> type != null && type.equals("histogram") ? "histogram" : "summary";
-                case "timer, histogram" -> "histogram";
+                case "timer, histogram", "histogram" -> "histogram";
                 default -> "unknown type '" + row.type() + "' in metrics.md";
             };
             if (!expected.equals(type)) {

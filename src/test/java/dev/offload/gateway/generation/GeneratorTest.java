@@ -284,4 +284,92 @@ class GeneratorTest {
         assertEquals(0.9, sent.topP());
         assertEquals(7, sent.seed());
     }
+
+    private static SamplingOptions tools(String name, Integer n) {
+        return new SamplingOptions(null, null, null, null, null, null, null, null,
+                List.of(Map.of("type", "function", "function", Map.of("name", name))), null, null, n, null, null, null);
+    }
+
+    @Test
+    void toolArgumentsAndResultsAreRedactedOutsideTheEdgeZoneAndTheCallsArgumentsComeBackRestored() {
+        FakeBackend cloud = new FakeBackend();
+        Generator g = generator(Map.of(), new FakeTier("cloud", Zone.REGIONAL, List.of(cloud), 200, 500));
+        String mail = "ann.lee@example.com";
+        String card = "4111 1111 1111 1111";
+        GenerationRequest r = new GenerationRequest("t", List.of(new ChatTurn("user", "mail " + mail),
+                new ChatTurn("assistant", "", null, List.of(new ToolCall("c0", "lookup", "{\"to\":\"" + mail + "\"}"))),
+                new ChatTurn("tool", "card on file: " + card, "c0", List.of())), 16, null, Priority.INTERACTIVE,
+                Long.MAX_VALUE, null, List.of("cloud"), null, Sensitivity.INTERNAL, tools("send", null));
+        var s = g.generate(r).subscribe().withSubscriber(AssertSubscriber.create(100));
+        List<ChatTurn> sent = cloud.last().request.messages();
+        assertEquals("{\"to\":\"<EMAIL_1>\"}", sent.get(1).toolCalls().get(0).arguments(), "an earlier call's arguments");
+        assertEquals("c0", sent.get(1).toolCalls().get(0).id());
+        assertEquals("card on file: <CARD_1>", sent.get(2).content(), "a tool's result");
+        assertEquals("c0", sent.get(2).toolCallId());
+        assertEquals(r.options().tools(), cloud.last().request.options().tools(), "tool definitions are structure, sent as they are");
+        BackendClient.Listener l = cloud.last().listener;
+        l.onDelta(new ChoiceDelta(0, "", List.of(new ToolCallFragment(0, "call-9", "send", "")), null, null));
+        for (String piece : List.of("{\"to\":\"<EM", "AIL_1", ">\",\"card\":\"<CA", "RD_1>\"}")) {
+            l.onDelta(new ChoiceDelta(0, "", List.of(new ToolCallFragment(0, null, null, piece)), null, null));
+        }
+        l.onDelta(new ChoiceDelta(0, "", List.of(), null, "tool_calls"));
+        l.onComplete("tool_calls", 10, 5);
+        s.assertCompleted();
+        StringBuilder args = new StringBuilder();
+        String id = null;
+        for (GenerationEvent e : s.getItems()) {
+            if (e instanceof GenerationEvent.ToolCallDelta d) {
+                args.append(d.fragment().arguments());
+                id = id == null ? d.fragment().id() : id;
+            }
+        }
+        assertEquals("{\"to\":\"" + mail + "\",\"card\":\"" + card + "\"}", args.toString());
+        assertEquals("call-9", id);
+        assertEquals("tool_calls", completed(s).finishReason());
+        assertEquals(List.of("tool_calls"), completed(s).finishReasons());
+    }
+
+    @Test
+    void requestsWithOtherToolsOrSeveralChoicesNeverShareACall() {
+        FakeBackend a = new FakeBackend();
+        Generator g = generator(Map.of(), new FakeTier("edge", Zone.EDGE, List.of(a), 200, 500));
+        List<ChatTurn> q = List.of(new ChatTurn("user", "same question"));
+        java.util.function.Function<SamplingOptions, GenerationRequest> req = o -> new GenerationRequest("t", q, 16, null,
+                Priority.INTERACTIVE, Long.MAX_VALUE, null, List.of("edge"), null, Sensitivity.INTERNAL, o);
+        g.generate(req.apply(tools("lookup", null))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        g.generate(req.apply(tools("send", null))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        assertEquals(2, a.calls.size(), "other tools: another request");
+        g.generate(req.apply(tools("lookup", null))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        assertEquals(2, a.calls.size(), "the same tools: shared");
+        g.generate(req.apply(tools("lookup", 2))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        g.generate(req.apply(tools("lookup", 2))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        assertEquals(4, a.calls.size(), "n > 1: each device gets samples of its own");
+    }
+
+    @Test
+    void everyChoiceIsRelayedWithItsIndexLogprobsAndFinishReason() {
+        FakeBackend a = new FakeBackend();
+        Generator g = generator(Map.of(), new FakeTier("edge", Zone.EDGE, List.of(a), 200, 500));
+        GenerationRequest r = new GenerationRequest("t", List.of(new ChatTurn("user", "two please")), 16, null,
+                Priority.INTERACTIVE, Long.MAX_VALUE, null, List.of("edge"), null, Sensitivity.INTERNAL,
+                new SamplingOptions(null, null, null, null, null, null, null, null, null, null, null, 2, true, 1, null));
+        var s = g.generate(r).subscribe().withSubscriber(AssertSubscriber.create(100));
+        BackendClient.Listener l = a.last().listener;
+        String lp = "{\"content\":[{\"token\":\"b\",\"logprob\":-0.5}]}";
+        l.onDelta(new ChoiceDelta(1, "b", List.of(), lp, null));
+        l.onDelta(new ChoiceDelta(0, "a", List.of(), null, "length"));
+        l.onDelta(new ChoiceDelta(1, "", List.of(), null, "stop"));
+        l.onComplete("length", 3, 2);
+        s.assertCompleted();
+        GenerationEvent.Token first = (GenerationEvent.Token) s.getItems().get(0);
+        assertEquals(1, first.choice());
+        assertEquals(lp, first.logprobs());
+        assertEquals(0, ((GenerationEvent.Token) s.getItems().get(1)).choice());
+        assertEquals(List.of("length", "stop"), completed(s).finishReasons());
+        var output = g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TOKEN_USAGE)
+                .tags("gen_ai.token.type", "output", "gen_ai.operation.name", "chat", "tier", "edge").summary();
+        assertEquals(1, output.count(), "GenAI semantic conventions: one generation");
+        assertEquals(2.0, output.totalAmount(), "its completion tokens as the backend counted them");
+        assertEquals(1, g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TTFT).tag("tier", "edge").timer().count());
+    }
 }

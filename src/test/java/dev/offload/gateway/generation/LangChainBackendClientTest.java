@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import static org.awaitility.Awaitility.await;
@@ -34,6 +35,8 @@ class LangChainBackendClientTest {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger closedConnections = new AtomicInteger();
     private volatile Consumer<HttpServerRequest> behaviour;
+    /** The body of the last request the server received. */
+    private volatile String lastBody;
 
     @BeforeEach
     void start() throws Exception {
@@ -43,7 +46,10 @@ class LangChainBackendClientTest {
                     connections.incrementAndGet();
                     c.closeHandler(v -> closedConnections.incrementAndGet());
                 })
-                .requestHandler(req -> req.body().onSuccess(b -> behaviour.accept(req)));
+                .requestHandler(req -> req.body().onSuccess(b -> {
+                    lastBody = b.toString();
+                    behaviour.accept(req);
+                }));
         server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         client = new LangChainBackendClient(vertx, "http://127.0.0.1:" + server.actualPort() + "/v1", null, 2,
                 Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(4));
@@ -71,10 +77,17 @@ class LangChainBackendClientTest {
         final CompletableFuture<String> finish = new CompletableFuture<>();
         final CountDownLatch firstToken = new CountDownLatch(1);
 
+        final List<ChoiceDelta> deltas = new java.util.concurrent.CopyOnWriteArrayList<>();
+
         @Override
-        public synchronized void onToken(String t) {
-            text.append(t);
-            firstToken.countDown();
+        public synchronized void onDelta(ChoiceDelta d) {
+            deltas.add(d);
+            if (d.choice() == 0) {
+                text.append(d.content());
+            }
+            if (d.carriesOutput()) {
+                firstToken.countDown();
+            }
         }
 
         @Override
@@ -253,5 +266,104 @@ class LangChainBackendClientTest {
             assertTrue(o.failure() instanceof java.net.ConnectException || o.failure().getCause() instanceof java.net.ConnectException,
                     String.valueOf(o.failure()));
         }
+    }
+
+    @Test
+    void toolsChoicesAndLogprobsGoOutAsSentAndComeBackPerChoice() throws Exception {
+        AtomicReference<String> sent = new AtomicReference<>();
+        behaviour = req -> {
+            sent.set(lastBody);
+            String head = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[";
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+            req.response().write(head + "{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"call-1\",\"type\":\"function\",\"index\":0,"
+                    + "\"function\":{\"name\":\"lookup\"}}]},\"finish_reason\":null}]}\n\n");
+            req.response().write(head + "{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"q\\\":\"}}]},"
+                    + "\"finish_reason\":null}]}\n\n");
+            req.response().write(head + "{\"index\":1,\"delta\":{\"content\":\"hi\"},\"logprobs\":{\"content\":[{\"token\":\"hi\","
+                    + "\"logprob\":-0.25,\"bytes\":[104,105],\"top_logprobs\":[{\"token\":\"hi\",\"logprob\":-0.25,\"bytes\":[104,105]}]}]},"
+                    + "\"finish_reason\":null}]}\n\n");
+            req.response().write(head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n");
+            req.response().end(head + "{\"index\":1,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+        };
+        List<java.util.Map<String, Object>> tools = List.of(java.util.Map.of("type", "function", "function",
+                java.util.Map.of("name", "lookup", "strict", true, "parameters", java.util.Map.of("type", "object"))));
+        SamplingOptions options = new SamplingOptions(null, null, null, null, null, null, null, null, tools, "required",
+                false, 2, true, 1, null);
+        GenerationRequest r = new GenerationRequest("t", List.of(new ChatTurn("user", "find x"),
+                new ChatTurn("assistant", "", null, List.of(new ToolCall("call-0", "lookup", "{\"q\":\"x\"}"))),
+                new ChatTurn("tool", "x is 42", "call-0", List.of())), 8, null, Priority.INTERACTIVE,
+                Long.MAX_VALUE, null, List.of("edge"), null, dev.offload.gateway.privacy.Sensitivity.INTERNAL, options);
+        Outcome o = new Outcome();
+        client.stream(r, "m", o);
+        assertEquals("tool_calls", o.finish.get(10, TimeUnit.SECONDS), "choice 0's finish reason");
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent.get());
+        assertEquals(true, body.path("tools").get(0).path("function").path("strict").asBoolean(), "tools as sent: " + body);
+        assertEquals("required", body.path("tool_choice").asText());
+        assertEquals(false, body.path("parallel_tool_calls").asBoolean(true));
+        assertEquals(2, body.path("n").asInt());
+        assertTrue(body.path("logprobs").asBoolean());
+        assertEquals(1, body.path("top_logprobs").asInt());
+        var assistant = body.path("messages").get(1);
+        assertEquals("call-0", assistant.path("tool_calls").get(0).path("id").asText(), body.toString());
+        assertEquals("{\"q\":\"x\"}", assistant.path("tool_calls").get(0).path("function").path("arguments").asText());
+        assertEquals("tool", body.path("messages").get(2).path("role").asText());
+        assertEquals("call-0", body.path("messages").get(2).path("tool_call_id").asText());
+        assertEquals("x is 42", body.path("messages").get(2).path("content").asText());
+
+        List<ChoiceDelta> d = o.deltas;
+        ToolCallFragment first = d.get(0).toolCalls().get(0);
+        assertEquals("call-1", first.id());
+        assertEquals("lookup", first.name());
+        assertEquals("{\"q\":", d.get(1).toolCalls().get(0).arguments());
+        assertEquals(1, d.get(2).choice());
+        assertEquals("hi", d.get(2).content());
+        var lp = new com.fasterxml.jackson.databind.ObjectMapper().readTree(d.get(2).logprobs());
+        assertEquals("hi", lp.path("content").get(0).path("token").asText(), d.get(2).logprobs());
+        assertEquals(-0.25, lp.path("content").get(0).path("logprob").asDouble());
+        assertEquals(-0.25, lp.path("content").get(0).path("top_logprobs").get(0).path("logprob").asDouble());
+        assertEquals("tool_calls", d.get(3).finishReason());
+        assertEquals(1, d.get(4).choice());
+        assertEquals("stop", d.get(4).finishReason());
+    }
+
+    @Test
+    void aLegacyCompletionGoesToCompletionsWithEveryPromptAndItsOwnParameters() throws Exception {
+        AtomicReference<String> sent = new AtomicReference<>();
+        AtomicReference<String> path = new AtomicReference<>();
+        behaviour = req -> {
+            sent.set(lastBody);
+            path.set(req.path());
+            String head = "data: {\"id\":\"c\",\"object\":\"text_completion\",\"choices\":[";
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(head + "{\"index\":1,\"text\":\"b0\",\"logprobs\":{\"tokens\":[\"b0\"],\"token_logprobs\":[-0.25]},"
+                    + "\"finish_reason\":null}]}\n\n");
+            req.response().write(head + "{\"index\":0,\"text\":\"a0\",\"logprobs\":null,\"finish_reason\":\"length\"}]}\n\n");
+            req.response().end(head + "{\"index\":1,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                    + "\"usage\":null}\n\ndata: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":2}}\n\n"
+                    + "data: [DONE]\n\n");
+        };
+        SamplingOptions options = new SamplingOptions(null, List.of("\n"), 5, null, null, null, null, null, null, null,
+                null, null, null, null, new SamplingOptions.LegacyCompletion(1, true, "END", 2));
+        GenerationRequest r = new GenerationRequest("t", List.of(new ChatTurn("prompt", "a"), new ChatTurn("prompt", "b")),
+                8, 0.5, Priority.INTERACTIVE, Long.MAX_VALUE, null, List.of("edge"), null,
+                dev.offload.gateway.privacy.Sensitivity.INTERNAL, options);
+        Outcome o = new Outcome();
+        client.stream(r, "m", o);
+        assertEquals("length", o.finish.get(10, TimeUnit.SECONDS));
+        assertEquals("/v1/completions", path.get());
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent.get());
+        assertEquals("[\"a\",\"b\"]", body.path("prompt").toString());
+        assertEquals(5, body.path("seed").asInt());
+        assertEquals(1, body.path("logprobs").asInt());
+        assertTrue(body.path("echo").asBoolean());
+        assertEquals("END", body.path("suffix").asText());
+        assertEquals(2, body.path("best_of").asInt());
+        assertEquals(0.5, body.path("temperature").asDouble());
+        assertEquals("\n", body.path("stop").get(0).asText());
+        assertEquals(1, o.deltas.get(0).choice());
+        assertEquals("b0", o.deltas.get(0).content());
+        assertTrue(o.deltas.get(0).logprobs().contains("token_logprobs"));
+        assertEquals("a0", o.text.toString());
     }
 }

@@ -2,6 +2,10 @@ package dev.offload.gateway.sim;
 
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The HTTP side of one {@code POST /v1/chat/completions}: writes the tokens the scheduler
@@ -18,7 +22,12 @@ final class ChatExchange implements Sequence.Listener {
     private final ChatRequest request;
     private final long id;
     private final long receivedAtNanos;
-    private final String completionId;
+    private String completionId;
+    /** Several choices, log probabilities, tool calls or a legacy completion: written by {@link #writeRich}. */
+    private final boolean rich;
+    private final List<String> toolDeltas;
+    private final List<StringBuilder> texts = new ArrayList<>();
+    private final List<JsonObject> logprobs = new ArrayList<>();
     private final long created;
     private final OpenAiJson chunks;
     private final StringBuilder content;
@@ -45,10 +54,17 @@ final class ChatExchange implements Sequence.Listener {
         this.request = request;
         this.id = id;
         this.receivedAtNanos = receivedAtNanos;
-        this.completionId = "chatcmpl-sim-" + id;
         this.created = System.currentTimeMillis() / 1000;
-        this.chunks = request.stream ? new OpenAiJson(completionId, created, request.model, request.includeUsage) : null;
+        this.completionId = (request.legacy ? "cmpl-sim-" : "chatcmpl-sim-") + id;
+        this.chunks = request.stream ? new OpenAiJson(completionId, created, request.model, request.includeUsage,
+                request.legacy) : null;
         this.content = request.stream ? null : new StringBuilder();
+        this.rich = request.legacy || request.choices() > 1 || request.logprobs || !request.toolCalls.isEmpty();
+        this.toolDeltas = request.toolCalls.isEmpty() ? List.of() : OpenAiJson.toolCallDeltas(completionId, request.toolCalls);
+        for (int c = 0; c < (rich ? request.choices() : 0); c++) {
+            texts.add(new StringBuilder());
+            logprobs.add(null);
+        }
         response.exceptionHandler(failure -> onClientClose());
         response.closeHandler(closed -> onClientClose());
     }
@@ -106,6 +122,10 @@ final class ChatExchange implements Sequence.Listener {
         if (!open()) {
             return;
         }
+        if (rich) {
+            writeRich(index, last);
+            return;
+        }
         String text = request.token(index);
         if (request.stream) {
             tokensWritten++;
@@ -131,6 +151,92 @@ final class ChatExchange implements Sequence.Listener {
                 end(OpenAiJson.completion(completionId, created, request.model, content.toString(), finishReason,
                         request.promptTokens, targetTokens).encode());
             }
+        }
+    }
+
+    /** Every choice's token {@code index}, or the tool calls' pieces; the answer's end with the last. */
+    private void writeRich(int index, boolean last) {
+        int choices = request.choices();
+        StringBuilder out = new StringBuilder(512);
+        if (index == 0) {
+            for (int c = 0; c < choices; c++) {
+                if (!request.legacy) {
+                    if (request.stream) {
+                        chunks.choiceChunk(out, c, "{\"role\":\"assistant\",\"content\":\"\"}", null, null);
+                    }
+                } else if (request.echo) {
+                    String prompt = request.prompts.get(c / request.n);
+                    if (request.stream) {
+                        chunks.textChunk(out, c, prompt, null, null);
+                    } else {
+                        texts.get(c).append(prompt);
+                    }
+                }
+            }
+        }
+        if (!toolDeltas.isEmpty()) {
+            int from = index;
+            int to = last ? toolDeltas.size() : Math.min(index + 1, toolDeltas.size());
+            for (int c = 0; c < choices && request.stream; c++) {
+                for (int i = from; i < to; i++) {
+                    chunks.choiceChunk(out, c, toolDeltas.get(i), null, null);
+                }
+            }
+        } else {
+            for (int c = 0; c < choices; c++) {
+                String text = request.token(c, index);
+                JsonObject lp = null;
+                if (request.legacy && request.legacyLogprobs) {
+                    lp = OpenAiJson.legacyLogprobs(text, texts.get(c).length(), request.topLogprobs);
+                } else if (request.logprobs) {
+                    lp = OpenAiJson.chatLogprobs(text, request.topLogprobs);
+                }
+                if (request.stream) {
+                    if (request.legacy) {
+                        chunks.textChunk(out, c, text, lp, null);
+                    } else {
+                        chunks.choiceChunk(out, c, "{\"content\":" + io.vertx.core.json.Json.encode(text) + "}", lp, null);
+                    }
+                    texts.get(c).append(text); // for the text offsets
+                } else {
+                    texts.get(c).append(text);
+                    if (lp != null) {
+                        JsonObject have = logprobs.get(c);
+                        if (have == null) {
+                            logprobs.set(c, lp);
+                        } else {
+                            lp.forEach(f -> have.getJsonArray(f.getKey()).addAll((io.vertx.core.json.JsonArray) f.getValue()));
+                        }
+                    }
+                }
+            }
+        }
+        if (request.stream) {
+            tokensWritten++;
+        }
+        if (!last) {
+            if (request.stream && !out.isEmpty()) {
+                response.write(out.toString());
+            }
+            return;
+        }
+        String reason = request.toolCalls.isEmpty() ? finishReason : "tool_calls";
+        if (request.stream) {
+            for (int c = 0; c < choices; c++) {
+                if (request.legacy) {
+                    chunks.textChunk(out, c, "", null, reason);
+                } else {
+                    chunks.choiceChunk(out, c, "{}", null, reason);
+                }
+            }
+            if (request.includeUsage) {
+                chunks.usageChunk(out, request.promptTokens, targetTokens * choices);
+            }
+            OpenAiJson.done(out);
+            end(out.toString());
+        } else {
+            response.putHeader("content-type", "application/json");
+            end(OpenAiJson.answer(completionId, created, request, texts, logprobs, finishReason, targetTokens).encode());
         }
     }
 

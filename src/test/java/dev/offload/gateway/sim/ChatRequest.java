@@ -5,6 +5,8 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -22,15 +24,63 @@ final class ChatRequest {
     final int maxTokens;
     final int promptTokens;
     final String tag;
+    /** Samples per prompt ({@code n}). */
+    final int n;
+    /** One tag per prompt: the chat's one, or each prompt's of a legacy completion. */
+    final List<String> tags;
+    /** The prompts of a legacy completion (for {@code echo}); empty for a chat. */
+    final List<String> prompts;
+    /** A legacy completion ({@code /v1/completions}). */
+    final boolean legacy;
+    /** Chat {@code logprobs: true}. */
+    final boolean logprobs;
+    /** Chat {@code top_logprobs}, or a legacy completion's {@code logprobs} (its count); 0 for none. */
+    final int topLogprobs;
+    /** Legacy {@code logprobs} was set (even to 0). */
+    final boolean legacyLogprobs;
+    final boolean echo;
+    /** The tool calls the model makes instead of text: {name, arguments}; empty for a text answer. */
+    final List<String[]> toolCalls;
 
     private ChatRequest(String model, boolean stream, boolean includeUsage, int maxTokens, int promptTokens,
                         String tag) {
+        this(model, stream, includeUsage, maxTokens, promptTokens, List.of(tag), 1, List.of(), false, false, 0, false,
+                false, List.of());
+    }
+
+    private ChatRequest(String model, boolean stream, boolean includeUsage, int maxTokens, int promptTokens,
+                        List<String> tags, int n, List<String> prompts, boolean legacy, boolean logprobs, int topLogprobs,
+                        boolean legacyLogprobs, boolean echo, List<String[]> toolCalls) {
         this.model = model;
         this.stream = stream;
         this.includeUsage = includeUsage;
         this.maxTokens = maxTokens;
         this.promptTokens = promptTokens;
-        this.tag = tag;
+        this.tag = tags.get(0);
+        this.tags = List.copyOf(tags);
+        this.n = n;
+        this.prompts = List.copyOf(prompts);
+        this.legacy = legacy;
+        this.logprobs = logprobs;
+        this.topLogprobs = topLogprobs;
+        this.legacyLogprobs = legacyLogprobs;
+        this.echo = echo;
+        this.toolCalls = List.copyOf(toolCalls);
+    }
+
+    /** Choices in the answer: prompts × n. */
+    int choices() {
+        return tags.size() * n;
+    }
+
+    /**
+     * Text of token {@code index} of choice {@code choice}: sample 0 of a prompt is
+     * {@link #token(String, int)}; sample {@code j > 0} uses the tag {@code tag_j_} ({@code hello_1_0 hello_1_1 …}).
+     */
+    String token(int choice, int index) {
+        String t = tags.get(choice / n);
+        int sample = choice % n;
+        return token(sample == 0 ? t : t + "_" + sample + "_", index);
     }
 
     /** Thrown for a request vLLM would answer with 400. */
@@ -67,6 +117,18 @@ final class ChatRequest {
             maxTokens = max.intValue();
         }
         optional(json, "temperature", Number.class, null);
+        int n = nOf(json);
+        Boolean lp = optional(json, "logprobs", Boolean.class, false);
+        Number top = optional(json, "top_logprobs", Number.class, null);
+        if (top != null && (top.intValue() < 0 || top.intValue() > 20)) {
+            throw new Invalid("top_logprobs must be between 0 and 20");
+        }
+        if (top != null && !lp) {
+            throw new Invalid("top_logprobs needs logprobs");
+        }
+        JsonArray tools = optional(json, "tools", JsonArray.class, null);
+        Object toolChoice = json.getValue("tool_choice");
+        Boolean parallel = optional(json, "parallel_tool_calls", Boolean.class, null);
 
         JsonArray messages = optional(json, "messages", JsonArray.class, null);
         if (messages == null || messages.isEmpty()) {
@@ -75,6 +137,7 @@ final class ChatRequest {
         int words = 0;
         String lastUser = null;
         String last = "";
+        String lastRole = null;
         for (int i = 0; i < messages.size(); i++) {
             if (!(messages.getValue(i) instanceof JsonObject message)) {
                 throw new Invalid("messages[" + i + "] must be an object");
@@ -83,13 +146,120 @@ final class ChatRequest {
                 throw new Invalid("messages[" + i + "].role must be a string");
             }
             String text = contentText(message.getValue("content"), i);
+            if (role.equals("tool") && !(message.getValue("tool_call_id") instanceof String)) {
+                throw new Invalid("messages[" + i + "].tool_call_id is required for a tool message");
+            }
+            if (message.getValue("tool_calls") instanceof JsonArray calls) {
+                for (Object c : calls) {
+                    if (!(c instanceof JsonObject call) || !(call.getValue("id") instanceof String)
+                            || !(call.getValue("function") instanceof JsonObject f) || !(f.getValue("name") instanceof String)
+                            || !(f.getValue("arguments") instanceof String)) {
+                        throw new Invalid("messages[" + i + "].tool_calls must be {id, type, function: {name, arguments}}");
+                    }
+                }
+            }
             words += countWords(text);
             last = text;
+            lastRole = role;
             if (role.equals("user")) {
                 lastUser = text;
             }
         }
-        return new ChatRequest(model, stream, includeUsage, maxTokens, words, tagOf(lastUser != null ? lastUser : last));
+        List<String[]> calls = List.of();
+        if (tools != null && !tools.isEmpty() && !"none".equals(toolChoice) && !"tool".equals(lastRole)) {
+            calls = plannedCalls(tools, toolChoice, parallel, lastUser != null ? lastUser : last);
+        }
+        return new ChatRequest(model, stream, includeUsage, maxTokens, words,
+                List.of(tagOf(lastUser != null ? lastUser : last)), n, List.of(), false, lp,
+                top == null ? 0 : top.intValue(), false, false, calls);
+    }
+
+    /**
+     * The calls the simulated model makes: the named function, else the first tool, else (with
+     * {@code parallel_tool_calls: true}) every tool; its arguments {@code {"text": <the last user
+     * message>}}, so what the backend received shows in what it calls.
+     */
+    private static List<String[]> plannedCalls(JsonArray tools, Object toolChoice, Boolean parallel, String text)
+            throws Invalid {
+        List<String> names = new ArrayList<>();
+        for (Object t : tools) {
+            if (!(t instanceof JsonObject tool) || !"function".equals(tool.getValue("type"))
+                    || !(tool.getValue("function") instanceof JsonObject f) || !(f.getValue("name") instanceof String name)) {
+                throw new Invalid("tools must be [{type: function, function: {name, ...}}]");
+            }
+            names.add(name);
+        }
+        if (toolChoice instanceof JsonObject named) {
+            JsonObject f = named.getJsonObject("function");
+            String name = f == null ? null : f.getString("name");
+            if (!names.contains(name)) {
+                throw new Invalid("tool_choice names a function that is not among the tools");
+            }
+            names = List.of(name);
+        } else if (!Boolean.TRUE.equals(parallel)) {
+            names = List.of(names.get(0));
+        }
+        String arguments = new JsonObject().put("text", text).encode();
+        List<String[]> out = new ArrayList<>();
+        for (String name : names) {
+            out.add(new String[]{name, arguments});
+        }
+        return out;
+    }
+
+    private static int nOf(JsonObject json) throws Invalid {
+        Number n = optional(json, "n", Number.class, null);
+        if (n != null && (n.intValue() < 1 || n.intValue() > 128)) {
+            throw new Invalid("n must be between 1 and 128");
+        }
+        return n == null ? 1 : n.intValue();
+    }
+
+    /** A legacy completion: {@code prompt} a string or an array of strings. */
+    static ChatRequest parseCompletion(Buffer body, String defaultModel, int defaultMaxTokens) throws Invalid {
+        JsonObject json;
+        try {
+            json = new JsonObject(body);
+        } catch (DecodeException | ClassCastException e) {
+            throw new Invalid("request body is not a JSON object");
+        }
+        String model = optional(json, "model", String.class, defaultModel);
+        boolean stream = optional(json, "stream", Boolean.class, false);
+        JsonObject streamOptions = optional(json, "stream_options", JsonObject.class, null);
+        boolean includeUsage = streamOptions != null && optional(streamOptions, "include_usage", Boolean.class, false);
+        Number max = optional(json, "max_tokens", Number.class, null);
+        int maxTokens = max == null ? defaultMaxTokens : max.intValue();
+        if (maxTokens < 1) {
+            throw new Invalid("max_tokens must be a positive integer");
+        }
+        int n = nOf(json);
+        Number lp = optional(json, "logprobs", Number.class, null);
+        if (lp != null && (lp.intValue() < 0 || lp.intValue() > 5)) {
+            throw new Invalid("logprobs must be between 0 and 5");
+        }
+        boolean echo = optional(json, "echo", Boolean.class, false);
+        Object prompt = json.getValue("prompt");
+        List<String> prompts = new ArrayList<>();
+        if (prompt instanceof String p) {
+            prompts.add(p);
+        } else if (prompt instanceof JsonArray a && !a.isEmpty()) {
+            for (Object p : a) {
+                if (!(p instanceof String text)) {
+                    throw new Invalid("prompt must be a string or an array of strings");
+                }
+                prompts.add(text);
+            }
+        } else {
+            throw new Invalid("prompt must be a string or an array of strings");
+        }
+        int words = 0;
+        List<String> tags = new ArrayList<>();
+        for (String p : prompts) {
+            words += countWords(p);
+            tags.add(tagOf(p));
+        }
+        return new ChatRequest(model, stream, includeUsage, maxTokens, words, tags, n, prompts, true, false,
+                lp == null ? 0 : lp.intValue(), lp != null, echo, List.of());
     }
 
     /** Text of token {@code index} (from 0) of this request's answer. */

@@ -403,7 +403,14 @@ public final class SimulatedBackend implements AutoCloseable {
                 if (request.method() != HttpMethod.POST) {
                     error(response, 405, "Method Not Allowed", "invalid_request_error", null);
                 } else {
-                    chatCompletion(request, body, id, receivedAt);
+                    chatCompletion(request, body, id, receivedAt, false);
+                }
+            }
+            case "/v1/completions" -> {
+                if (request.method() != HttpMethod.POST) {
+                    error(response, 405, "Method Not Allowed", "invalid_request_error", null);
+                } else {
+                    chatCompletion(request, body, id, receivedAt, true);
                 }
             }
             case "/v1/models" -> {
@@ -423,12 +430,13 @@ public final class SimulatedBackend implements AutoCloseable {
         return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 
-    private void chatCompletion(HttpServerRequest request, Buffer body, long id, long receivedAt) {
+    private void chatCompletion(HttpServerRequest request, Buffer body, long id, long receivedAt, boolean legacy) {
         stats.received.incrementAndGet();
         HttpServerResponse response = request.response();
         ChatRequest chat;
         try {
-            chat = ChatRequest.parse(body, config.modelName, config.defaultMaxTokens);
+            chat = legacy ? ChatRequest.parseCompletion(body, config.modelName, config.defaultMaxTokens)
+                    : ChatRequest.parse(body, config.modelName, config.defaultMaxTokens);
         } catch (ChatRequest.Invalid e) {
             failed(response, 400, e.getMessage(), "invalid_request_error", null);
             return;
