@@ -106,8 +106,10 @@ class ObservabilityContractTest {
             given().contentType(ContentType.JSON).body("{\"query\":\"batch occupancy\",\"k\":1,\"sensitivity\":\"restricted\"}")
                     .when().post("/v1/query").then().statusCode(200).body("servedBy", equalTo("none"));
 
-            // Generation that succeeds, streaming and not.
+            // Generation that succeeds, streaming and not; PII sent to the tier outside the edge zone
+            // leaves redacted (whatever the query path's hint chose for the query above).
             chat("edge", "obs alpha", 6, true).then().statusCode(200);
+            chat("cloud", "obs mail ops@example.com", 6, false).then().statusCode(200);
             chat("auto", "obs bravo", 6, false).then().statusCode(200);
 
             // Identical concurrent requests share a call; a client that leaves cancels its call.
