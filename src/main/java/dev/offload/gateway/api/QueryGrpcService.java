@@ -17,8 +17,8 @@ import dev.offload.gateway.api.grpc.Timings;
 import dev.offload.gateway.api.grpc.Turn;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadConfig;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.pipeline.QueryFailedException;
 import dev.offload.gateway.pipeline.QueryPipeline;
 import dev.offload.gateway.retrieval.InvalidRequestException;
@@ -139,7 +139,7 @@ public class QueryGrpcService implements QueryService {
             return Uni.createFrom().item(() -> estimate ? advisor.localQuality(request.getText(), embedder.embed(request.getText())) : null)
                     .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
                     .map(quality -> hint(advisor.decide(new OffloadPolicy.Input(device, request.getText(),
-                            request.getHistoryTokens(), config.contextTokensEstimate(), sensitivity, finalBudget,
+                            request.getHistoryTokens(), config.contextTokensEstimate(), OffloadAdvisor.level(sensitivity), finalBudget,
                             advisor.view(cached), quality))))
                     .onFailure().transform(IndexGrpcService::toStatus);
         } catch (RuntimeException e) {
