@@ -59,7 +59,7 @@ final class DeviceEnergy {
      * network: α_u, α_d, β) and Table 4 (promotion and tail of the RRC state machines: LTE
      * promotion 260.1 ms at 1210.7 mW, tail 11.576 s at 1060.0 mW; 3G 582.1 ms at 659.4 mW, tail
      * 8.088 s at 803.9 mW; Wi-Fi 79.1 ms at 124.4 mW, tail 238.1 ms at 119.3 mW). 5G borrows LTE's
-     * figures (see fleet.md: NSA 5G keeps an LTE anchor; no 5G figure is used here).
+     * figures: an assumption (fleet.md says why); the default timeline has no 5G phase.
      */
     static final Map<String, Radio> RADIO = Map.of(
             "wifi", new Radio(283.17, 137.01, 132.86, 0.0791, 124.4, 0.2381, 119.3),

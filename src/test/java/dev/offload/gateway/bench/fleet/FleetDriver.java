@@ -63,6 +63,7 @@ public final class FleetDriver {
         QuestionPool pool = o.questionsFile != null ? QuestionPool.labelled(o.questionsFile, o.questions, o.seed)
                 : QuestionPool.load(o.paraphrases, o.paraphrasePairs, o.seed);
         AnswerQuality quality = new AnswerQuality();
+        Map<String, float[]> embeddings = new java.util.HashMap<>();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         List<FleetRun.Result> results = new ArrayList<>();
@@ -74,10 +75,13 @@ public final class FleetDriver {
                 if (rep == 0) {
                     workloadLine = FleetReport.describeCounts(w);
                 }
+                if (o.policies.contains(Policy.WATCH)) {
+                    embed(w, embeddings);
+                }
                 Map<Integer, RequestRecord> offloadOutcomes = new java.util.HashMap<>();
                 for (Policy p : order(o.policies, rep)) {
                     System.err.printf(Locale.ROOT, "[fleet] repetition %d, %s: %d queries%n", rep + 1, p.label, w.size());
-                    FleetRun.Result r = runOne(o, p, rep, w, vertx, ctx, quality, offloadOutcomes);
+                    FleetRun.Result r = runOne(o, p, rep, w, vertx, ctx, quality, offloadOutcomes, embeddings);
                     if (p == Policy.OFFLOAD) {
                         r.records().forEach(x -> offloadOutcomes.put(x.index(), x));
                     }
@@ -107,12 +111,14 @@ public final class FleetDriver {
     }
 
     private static FleetRun.Result runOne(FleetOptions o, Policy p, int rep, List<Workload.Arrival> w, Vertx vertx,
-                                          Context ctx, AnswerQuality quality, Map<Integer, RequestRecord> offloadOutcomes)
+                                          Context ctx, AnswerQuality quality, Map<Integer, RequestRecord> offloadOutcomes,
+                                          Map<String, float[]> embeddings)
             throws Exception {
         SimulatedBackend sim = null;
         ChildProcess gateway = null;
         GatewayClient client = null;
         GatewayMetrics metrics = null;
+        WatchStream watch = null;
         try {
             URI base;
             int grpcPort = o.grpcPort;
@@ -142,9 +148,18 @@ public final class FleetDriver {
                         : new RestGatewayClient(vertx, base, o.transport.equals("sse"), key);
                 metrics = new GatewayMetrics(vertx, base, key);
                 warmUp(client, o);
+                if (p == Policy.WATCH) {
+                    watch = new WatchStream(vertx, base, key, embeddings);
+                    if (!watch.awaitFirst(30)) {
+                        System.err.println("[fleet] no Watch snapshot within 30 s: devices will ask decide");
+                    }
+                }
             }
-            return new FleetRun(o, p, rep, w, client, metrics, vertx, ctx, quality, offloadOutcomes).execute();
+            return new FleetRun(o, p, rep, w, client, metrics, vertx, ctx, quality, offloadOutcomes, watch).execute();
         } finally {
+            if (watch != null) {
+                watch.close();
+            }
             if (client != null) {
                 client.close();
             }
@@ -161,6 +176,24 @@ public final class FleetDriver {
     }
 
     /** A few queries before the measured run so the first ones do not pay for class loading and JIT. */
+    /**
+     * MiniLM embeddings of every question text of a workload (the watching devices' local-quality
+     * estimate needs them), computed before the run as a device would on its own CPU.
+     */
+    private static void embed(List<Workload.Arrival> w, Map<String, float[]> embeddings) {
+        List<String> texts = w.stream().map(Workload.Arrival::text).distinct().filter(t -> !embeddings.containsKey(t))
+                .toList();
+        if (texts.isEmpty()) {
+            return;
+        }
+        try (dev.offload.gateway.retrieval.MiniLmEmbedder e = new dev.offload.gateway.retrieval.MiniLmEmbedder(1)) {
+            List<float[]> v = e.embedAll(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                embeddings.put(texts.get(i), v.get(i));
+            }
+        }
+    }
+
     private static void warmUp(GatewayClient client, FleetOptions o) throws InterruptedException {
         if (o.warmupQueries == 0) {
             return;

@@ -173,6 +173,22 @@ class FleetDriverSmokeTest {
         assertFalse(rows.stream().skip(1).allMatch(r -> r.get(route).equals("cut-off")), "nothing was answered");
     }
 
+    @Test
+    void watchingDevicesDecideWithThePolicyPackageInsteadOfCallingDecide(@TempDir Path out) throws Exception {
+        index.whenOpen().get(120, TimeUnit.SECONDS);
+        FleetDriver.run(args(out, "sse", "watch"), "smoke watch");
+        List<List<String>> rows = csv(out.resolve("requests.csv"));
+        int source = rows.get(0).indexOf("hint_source");
+        int decides = rows.get(0).indexOf("decide_calls");
+        int route = rows.get(0).indexOf("route");
+        assertTrue(rows.size() > 1);
+        assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(source).equals("watched")),
+                "with a pushed snapshot a device decides locally");
+        assertTrue(rows.stream().skip(1).filter(r -> r.get(source).equals("watched"))
+                .allMatch(r -> r.get(decides).equals("0")), "a local decision makes no decide call");
+        assertFalse(rows.stream().skip(1).allMatch(r -> r.get(route).equals("cut-off")), "nothing was answered");
+    }
+
     /** RFC 4180 reader: quoted fields may hold commas and doubled quotes. */
     private static List<List<String>> csv(Path file) throws Exception {
         List<List<String>> out = new ArrayList<>();

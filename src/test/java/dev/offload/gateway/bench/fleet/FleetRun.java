@@ -61,6 +61,8 @@ final class FleetRun {
     private final AnswerQuality quality;
     /** The always-offload run of this repetition by arrival index (the oracle's knowledge); empty otherwise. */
     private final Map<Integer, RequestRecord> offloadOutcomes;
+    /** For the watching policy: the pushed state and the policy package; null otherwise. */
+    private final WatchStream watch;
     private final List<Sample> samples = new ArrayList<>();
     private final Set<Trip> open = new LinkedHashSet<>();
     private final AtomicInteger outstanding = new AtomicInteger();
@@ -75,7 +77,8 @@ final class FleetRun {
      */
     FleetRun(FleetOptions o, Policy policy, int repeat, List<Arrival> arrivals, GatewayClient client,
              GatewayMetrics metrics, Vertx vertx, Context ctx, AnswerQuality quality,
-             Map<Integer, RequestRecord> offloadOutcomes) {
+             Map<Integer, RequestRecord> offloadOutcomes, WatchStream watch) {
+        this.watch = watch;
         this.quality = quality;
         this.offloadOutcomes = offloadOutcomes;
         this.o = o;
@@ -112,6 +115,7 @@ final class FleetRun {
         boolean done;
         double localQuality = Double.NaN;
         int decideCalls;
+        int localDecisions;
         double localS;
         String answerTag;
         String route;
@@ -247,8 +251,15 @@ final class FleetRun {
         Trip t = new Trip(a, d, c, d.report(c, s));
         open.add(t);
         boolean restricted = a.sensitivity().equals("restricted");
-        Plan p = policy == Policy.ORACLE ? SimulatedDevice.planOracle(knowledge(a, d, s), c, restricted)
-                : d.plan(policy, c, s, t.key, restricted);
+        Plan p = switch (policy) {
+            case ORACLE -> SimulatedDevice.planOracle(knowledge(a, d, s), c, restricted);
+            case WATCH -> d.planWatched(c, s, restricted, () -> watch.decide(a.text(), historyTokens(a),
+                    a.sensitivity(), a.budgetMs(), t.report));
+            default -> d.plan(policy, c, s, t.key, restricted);
+        };
+        if (p.hintSource().equals("watched")) {
+            t.localDecisions++;
+        }
         t.hintSource = p.hintSource();
         if (p.hintSource().equals("held") && d.hint(t.key) != null) {
             t.hintTarget = d.hint(t.key).target();
@@ -266,9 +277,12 @@ final class FleetRun {
         RequestRecord remote = offloadOutcomes.get(a.index());
         int prompt = tokens(a.text()) + historyTokens(a) + o.localContextTokens;
         boolean localCorrect = q != null && Boolean.TRUE.equals(q.weakCorrect());
-        boolean remoteCorrect = remote != null ? remote.correct() : q != null && Boolean.TRUE.equals(q.strongCorrect());
+        // The always-offload run's answer to this query, unless that run answered it locally or cut it
+        // off (then only the label is known, and no remote latency).
+        boolean seen = remote != null && !remote.route().equals("local") && !remote.route().equals("cut-off");
+        boolean remoteCorrect = seen ? remote.correct() : q != null && Boolean.TRUE.equals(q.strongCorrect());
         return new SimulatedDevice.Knowledge(localCorrect, d.localEndIfRun(s, prompt, a.outputTokens()), remoteCorrect,
-                remote == null || remote.route().equals("local") ? Double.NaN : remote.e2eMs(), a.budgetMs(), a.atS());
+                seen ? remote.e2eMs() : Double.NaN, a.budgetMs(), a.atS());
     }
 
     private void decide(Trip t) {
@@ -351,11 +365,11 @@ final class FleetRun {
         if (ans.hint() != null) {
             t.answerHint = ans.hint().target();
             t.reasons = String.join("|", ans.hint().reasons());
-            if (policy == Policy.HINTS) {
+            if (policy == Policy.HINTS || policy == Policy.WATCH) {
                 t.d.onHint(ans.hint(), t.vt, t.key);
             }
         }
-        if (policy == Policy.HINTS && ans.retryAfterMs() != null) {
+        if ((policy == Policy.HINTS || policy == Policy.WATCH) && ans.retryAfterMs() != null) {
             t.d.stayLocalFor(ans.retryAfterMs(), t.vt);
         }
         if (ans.answered()) {

@@ -21,7 +21,14 @@ enum Policy {
      * the question only and stays local when {@code estimates.localQuality} is at or above the
      * threshold; otherwise offloads ({@code generate: always}).
      */
-    QUALITY("quality", "quality router only");
+    QUALITY("quality", "quality router only"),
+    /**
+     * Follow hints, but decide on the device: the gateway's state arrives by {@code Watch} (SSE
+     * {@code /v1/offload/watch}) and the device evaluates the gateway's own policy package
+     * ({@code offload.policy.LocalAdvisor}) instead of calling {@code /v1/offload/decide}; only
+     * without a valid snapshot does it ask the gateway.
+     */
+    WATCH("watch", "follow hints, local decisions (Watch)");
 
     final String wire;
     final String label;
@@ -37,6 +44,6 @@ enum Policy {
                 return p;
             }
         }
-        throw new IllegalArgumentException("a policy is hints, offload, local, oracle or quality: " + s);
+        throw new IllegalArgumentException("a policy is hints, offload, local, oracle, quality or watch: " + s);
     }
 }

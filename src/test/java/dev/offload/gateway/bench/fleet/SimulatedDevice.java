@@ -186,8 +186,8 @@ final class SimulatedDevice {
             // The question's estimate is per question: nothing held applies to the next one.
             return new Plan(Step.DECIDE, null, null, "decided");
         }
-        if (policy == Policy.ORACLE) {
-            throw new IllegalArgumentException("the oracle plans with what it knows: use planOracle");
+        if (policy == Policy.ORACLE || policy == Policy.WATCH) {
+            throw new IllegalArgumentException("the oracle and the watching device plan with planOracle / planWatched");
         }
         if (s < stayLocalUntilS) {
             return new Plan(Step.LOCAL, "retry-after", null, "held");
@@ -245,6 +245,25 @@ final class SimulatedDevice {
         }
         return h.localQuality() >= threshold ? new Plan(Step.LOCAL, "quality", null, "decided")
                 : new Plan(Step.QUERY, null, "always", "decided");
+    }
+
+    /**
+     * Follow hints, decided on the device: as {@code hints} (offline, restricted and a stay-local
+     * window first), but the hint comes from {@code local}, the gateway's policy evaluated over the
+     * pushed snapshot; only when that has none (no snapshot, or it ran out) does the device call
+     * decide. This is the one place where a watching device decides.
+     */
+    Plan planWatched(Conditions c, double s, boolean restricted, java.util.function.Supplier<java.util.Optional<Hint>> local) {
+        if (c.offline()) {
+            return new Plan(Step.LOCAL, "offline", null, "none");
+        }
+        if (restricted) {
+            return new Plan(Step.LOCAL, "restricted", null, "none");
+        }
+        if (s < stayLocalUntilS) {
+            return new Plan(Step.LOCAL, "retry-after", null, "held");
+        }
+        return local.get().map(h -> follow(h, "watched")).orElse(new Plan(Step.DECIDE, null, null, "decided"));
     }
 
     /** What a fresh or held hint says to do. */
