@@ -82,6 +82,17 @@ public class GatewayWatch {
         return feed().open(tenant, device, sink);
     }
 
+    /** Open watchers, both transports. */
+    public int watchers() {
+        return feed().watchers();
+    }
+
+    /** The last published snapshot. */
+    public GatewaySnapshot current() {
+        WatchFeed.Publication p = feed().current();
+        return p == null ? null : p.snapshot();
+    }
+
     /** Samples the state now (tests; the timer does it every interval). */
     public void tick() {
         feed().tick();

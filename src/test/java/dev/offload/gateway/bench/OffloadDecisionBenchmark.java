@@ -10,6 +10,8 @@ import dev.offload.gateway.offload.policy.OffloadHint;
 import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.offload.policy.Sensitivity;
 import dev.offload.gateway.offload.policy.PolicySettings;
+import dev.offload.gateway.offload.policy.GatewaySnapshot;
+import dev.offload.gateway.offload.policy.LocalAdvisor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,6 +23,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -48,6 +51,7 @@ public class OffloadDecisionBenchmark {
     private float[][] embeddings;
     private dev.offload.gateway.offload.policy.LocalQualityRouter router;
     private int next;
+    private LocalAdvisor[] advisors;
 
     @Setup
     public void setUp() {
@@ -83,6 +87,18 @@ public class OffloadDecisionBenchmark {
             inputs[i] = new OffloadPolicy.Input(d, QUERIES[i % QUERIES.length], rnd.nextInt(2000), 1000,
                     Sensitivity.values()[rnd.nextInt(3)], rnd.nextBoolean() ? null : 500L + rnd.nextInt(20_000), g);
         }
+        setUpDevices();
+    }
+
+    private void setUpDevices() {
+        // Sixteen gateway states as Watch would push them (the inputs' own views, not cached).
+        advisors = new LocalAdvisor[16];
+        for (int k = 0; k < advisors.length; k++) {
+            GatewayView g = inputs[k].gateway();
+            advisors[k] = new LocalAdvisor(router);
+            advisors[k].accept(new GatewaySnapshot(1, k, 0, 60_000, g.edge(), g.cloud(),
+                    new GatewaySnapshot.CacheState(true), PolicySettings.defaults()), 0);
+        }
     }
 
     @Benchmark
@@ -98,5 +114,18 @@ public class OffloadDecisionBenchmark {
         double q = router.estimate(in.query(), embeddings[i % QUERIES.length]);
         return policy.decide(new OffloadPolicy.Input(in.device(), in.query(), in.historyTokens(), in.contextTokens(),
                 in.sensitivity(), in.latencyBudgetMs(), in.gateway(), q));
+    }
+
+    /**
+     * The device's path: {@link LocalAdvisor#decide} over a held snapshot (as {@code Watch} pushes
+     * it) with the question's embedding — the estimate, the input and the policy, nothing else.
+     */
+    @Benchmark
+    public Optional<OffloadHint> deviceDecide() {
+        int i = next++ & (inputs.length - 1);
+        OffloadPolicy.Input in = inputs[i];
+        LocalAdvisor a = advisors[i & (advisors.length - 1)];
+        return a.decide(new LocalAdvisor.Question(in.device(), in.query(), embeddings[i % QUERIES.length],
+                in.historyTokens(), in.sensitivity(), in.latencyBudgetMs()), 1);
     }
 }
