@@ -15,7 +15,7 @@ import dev.offload.gateway.generation.Source;
 import dev.offload.gateway.generation.StreamFailedException;
 import dev.offload.gateway.generation.ToolCall;
 import dev.offload.gateway.offload.OffloadAdvisor;
-import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadHint;
 import dev.offload.gateway.privacy.PrivacyConfig;
 import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.HybridSearcher;

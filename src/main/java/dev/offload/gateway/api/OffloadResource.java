@@ -3,8 +3,8 @@ package dev.offload.gateway.api;
 import dev.offload.gateway.api.QueryApi.DecideRequest;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadConfig;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.Embedder;
 import dev.offload.gateway.retrieval.InvalidRequestException;
@@ -56,6 +56,6 @@ public class OffloadResource {
                 : advisor.localQuality(q.text(), embedder.embed(q.text()));
         return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
                 q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
-                sensitivity, request.latencyBudgetMs(), advisor.view(cached), localQuality));
+                OffloadAdvisor.level(sensitivity), request.latencyBudgetMs(), advisor.view(cached), localQuality));
     }
 }

@@ -17,8 +17,8 @@ import dev.offload.gateway.api.grpc.Timings;
 import dev.offload.gateway.api.grpc.Turn;
 import dev.offload.gateway.offload.OffloadAdvisor;
 import dev.offload.gateway.offload.OffloadConfig;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.pipeline.QueryFailedException;
 import dev.offload.gateway.pipeline.QueryPipeline;
 import dev.offload.gateway.retrieval.InvalidRequestException;
@@ -37,6 +37,8 @@ import java.util.List;
  */
 @GrpcService
 public class QueryGrpcService implements QueryService {
+    @Inject
+    dev.offload.gateway.offload.GatewayWatch gatewayWatch;
     @Inject
     QueryPipeline pipeline;
     @Inject
@@ -139,12 +141,38 @@ public class QueryGrpcService implements QueryService {
             return Uni.createFrom().item(() -> estimate ? advisor.localQuality(request.getText(), embedder.embed(request.getText())) : null)
                     .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
                     .map(quality -> hint(advisor.decide(new OffloadPolicy.Input(device, request.getText(),
-                            request.getHistoryTokens(), config.contextTokensEstimate(), sensitivity, finalBudget,
+                            request.getHistoryTokens(), config.contextTokensEstimate(), OffloadAdvisor.level(sensitivity), finalBudget,
                             advisor.view(cached), quality))))
                     .onFailure().transform(IndexGrpcService::toStatus);
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(IndexGrpcService.toStatus(e));
         }
+    }
+
+    /**
+     * The gateway's state, pushed ({@link dev.offload.gateway.offload.GatewayWatch}): the current
+     * snapshot at once, then on change and at the heartbeat. A slow reader gets the latest snapshot,
+     * never a backlog; a cancelled call closes its watcher.
+     */
+    @Override
+    public Multi<dev.offload.gateway.api.grpc.GatewayState> watch(dev.offload.gateway.api.grpc.WatchRequest request) {
+        dev.offload.gateway.security.Caller caller;
+        try {
+            caller = dev.offload.gateway.security.CurrentCaller.get();
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(IndexGrpcService.toStatus(e));
+        }
+        return Multi.createFrom().<dev.offload.gateway.api.grpc.GatewayState>emitter(em -> {
+            dev.offload.gateway.offload.WatchFeed.Watcher w;
+            try {
+                w = gatewayWatch.open(caller.tenant(), caller.device(), p -> em.emit(p.encoded(WatchMessages.PROTO)));
+            } catch (dev.offload.gateway.offload.WatchFeed.LimitExceeded e) {
+                dev.offload.gateway.security.SecurityMetrics.limitRejected("watchers_" + e.limit(), "grpc");
+                em.fail(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+                return;
+            }
+            em.onTermination(w::close);
+        }, io.smallrye.mutiny.subscription.BackPressureStrategy.LATEST);
     }
 
     private static Long remainingMillis() {

@@ -3,7 +3,14 @@ package dev.offload.gateway.offload;
 import dev.offload.gateway.generation.Tier;
 import dev.offload.gateway.generation.TierRegistry;
 import dev.offload.gateway.metrics.MetricNames;
-import dev.offload.gateway.offload.GatewayView.TierView;
+import dev.offload.gateway.offload.policy.DeviceTelemetry;
+import dev.offload.gateway.offload.policy.GatewayView;
+import dev.offload.gateway.offload.policy.GatewayView.TierView;
+import dev.offload.gateway.offload.policy.LocalQualityRouter;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
+import dev.offload.gateway.offload.policy.PolicySettings;
+import dev.offload.gateway.offload.policy.TierState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,8 +20,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Builds the gateway's view for the {@link OffloadPolicy} from live tier state, runs it and
- * counts the decisions. Cheap (no I/O, no blocking): call it from any thread, event loop included.
+ * The gateway's adapter to the device-independent policy package ({@code offload.policy}): turns
+ * {@link OffloadConfig} into {@link PolicySettings} and live tier state into the
+ * {@link GatewayView} the {@link OffloadPolicy} reads, runs it and counts the decisions. The
+ * decision code itself is the policy package's, the same a device runs.
+ * Cheap (no I/O, no blocking): call it from any thread, event loop included.
  */
 @ApplicationScoped
 public class OffloadAdvisor {
@@ -32,7 +42,7 @@ public class OffloadAdvisor {
     OffloadPolicy policy() {
         OffloadPolicy p = policy;
         if (p == null) {
-            p = policy = new OffloadPolicy(config);
+            p = policy = new OffloadPolicy(settingsOf(config));
         }
         return p;
     }
@@ -66,7 +76,33 @@ public class OffloadAdvisor {
             return null;
         }
         TierRegistry.Settings c = tiers.settings(t.name());
-        return new TierView(t.state(), c.maxContextTokens(), c.config().circuitDelay().toMillis());
+        return new TierView(state(t.state()), c.maxContextTokens(), c.config().circuitDelay().toMillis());
+    }
+
+    /** The policy's copy of a tier's live state (the policy package knows nothing of {@code generation}). */
+    public static TierState state(Tier.State s) {
+        return new TierState(s.name(), s.external(), s.replicas(), s.healthyReplicas(), s.slots(), s.inFlight(),
+                s.queueLength(), s.queueCapacity(), s.waitMillis(), s.ttftMillis(), s.tokensPerSecond(),
+                s.serviceMillis(), s.maxQueueWaitMillis());
+    }
+
+    /** The policy's level for the gateway's (same four names). */
+    public static dev.offload.gateway.offload.policy.Sensitivity level(dev.offload.gateway.privacy.Sensitivity s) {
+        return s == null ? null : dev.offload.gateway.offload.policy.Sensitivity.valueOf(s.name());
+    }
+
+    /** The thresholds the policy decides with, and that {@code Watch} sends to devices. */
+    public PolicySettings settings() {
+        return policy().settings();
+    }
+
+    /** {@code gateway.offload.*} as the policy's plain settings record. */
+    public static PolicySettings settingsOf(OffloadConfig c) {
+        return new PolicySettings(c.saturationUtil(), c.loadSlowdownWeight(), c.thermalSeriousFactor(), c.lowBatteryPct(),
+                c.minLocalMemoryMb(), c.localPrefillSpeedup(), c.defaultOutputTokens(), c.longOutputTokens(),
+                c.contextTokensEstimate(), c.localMaxOutputTokens(), c.localBias(), c.minLocalQuality(),
+                c.localQualityEnabled(), c.defaultRttMs(), c.priorTtftMs(), c.priorTokensPerSec(), c.slowNetworkShare(),
+                c.validity().toMillis(), c.unstableValidity().toMillis());
     }
 
     public OffloadHint decide(OffloadPolicy.Input input) {

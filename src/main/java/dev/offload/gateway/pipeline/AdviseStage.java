@@ -1,8 +1,8 @@
 package dev.offload.gateway.pipeline;
 
-import dev.offload.gateway.offload.GatewayView;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.GatewayView;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.privacy.Sensitivity;
 
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ final class AdviseStage {
             Double quality = ctx.vector == null || ctx.cacheHit != null || level == Sensitivity.RESTRICTED ? null
                     : localQuality.apply(q.text(), ctx.vector);
             ctx.hint = policy.apply(new OffloadPolicy.Input(q.device(), q.text(), ctx.historyTokens, ctx.contextTokens(),
-                    level, ctx.budgetMs, view.apply(ctx.cacheHit != null), quality));
+                    dev.offload.gateway.offload.OffloadAdvisor.level(level), ctx.budgetMs, view.apply(ctx.cacheHit != null), quality));
         }
         return ctx.hint;
     }

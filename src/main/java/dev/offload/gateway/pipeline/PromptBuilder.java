@@ -1,7 +1,7 @@
 package dev.offload.gateway.pipeline;
 
 import dev.offload.gateway.generation.ChatTurn;
-import dev.offload.gateway.offload.QueryComplexity;
+import dev.offload.gateway.offload.policy.QueryComplexity;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.offload.gateway.pipeline;
 
 import dev.offload.gateway.generation.ChatTurn;
 import dev.offload.gateway.generation.Priority;
-import dev.offload.gateway.offload.DeviceTelemetry;
+import dev.offload.gateway.offload.policy.DeviceTelemetry;
 import dev.offload.gateway.privacy.Sensitivity;
 
 import java.util.List;

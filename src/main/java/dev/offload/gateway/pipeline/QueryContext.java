@@ -2,8 +2,8 @@ package dev.offload.gateway.pipeline;
 
 import dev.offload.gateway.cache.CacheHit;
 import dev.offload.gateway.cache.CacheScope;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.QueryComplexity;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.QueryComplexity;
 import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 

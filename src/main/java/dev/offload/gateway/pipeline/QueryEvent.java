@@ -1,6 +1,6 @@
 package dev.offload.gateway.pipeline;
 
-import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadHint;
 
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.offload.gateway.pipeline;
 
-import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadHint;
 
 /**
  * A query that ended without an answer: refused before anything was generated (status 429 or

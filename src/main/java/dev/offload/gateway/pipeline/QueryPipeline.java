@@ -10,7 +10,7 @@ import dev.offload.gateway.generation.Tier;
 import dev.offload.gateway.generation.TierRegistry;
 import dev.offload.gateway.metrics.MetricNames;
 import dev.offload.gateway.offload.OffloadAdvisor;
-import dev.offload.gateway.offload.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadHint;
 import dev.offload.gateway.privacy.PrivacyConfig;
 import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.DocumentsChanged;

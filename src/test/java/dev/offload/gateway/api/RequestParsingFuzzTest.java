@@ -3,11 +3,10 @@ package dev.offload.gateway.api;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.offload.GatewayView;
+import dev.offload.gateway.offload.policy.GatewayView;
 import dev.offload.gateway.offload.OffloadConfig;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.pipeline.PromptBuilder;
 import dev.offload.gateway.pipeline.Query;
 import dev.offload.gateway.retrieval.InvalidRequestException;
@@ -30,12 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RequestParsingFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private static final OffloadPolicy POLICY = new OffloadPolicy(new SmallRyeConfigBuilder()
+    private static final OffloadPolicy POLICY = new OffloadPolicy(dev.offload.gateway.offload.OffloadAdvisor.settingsOf(new SmallRyeConfigBuilder()
             .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-            .withMapping(OffloadConfig.class).build().getConfigMapping(OffloadConfig.class));
+            .withMapping(OffloadConfig.class).build().getConfigMapping(OffloadConfig.class)));
     private static final GatewayView GATEWAY = new GatewayView(
-            new GatewayView.TierView(new Tier.State("edge", false, 2, 2, 16, 3, 0, 256, 0, 180, 40, 2000), 8192, 10_000),
-            new GatewayView.TierView(new Tier.State("cloud", true, 1, 1, 32, 0, 0, 256, 0, 600, 70, 3000), 32768, 10_000),
+            new GatewayView.TierView(new dev.offload.gateway.offload.policy.TierState("edge", false, 2, 2, 16, 3, 0, 256, 0, 180, 40, 2000), 8192, 10_000),
+            new GatewayView.TierView(new dev.offload.gateway.offload.policy.TierState("cloud", true, 1, 1, 32, 0, 0, 256, 0, 600, 70, 3000), 32768, 10_000),
             false);
 
     @FuzzTest(maxDuration = "60s")
@@ -63,7 +62,7 @@ class RequestParsingFuzzTest {
         try {
             OffloadHint h = POLICY.decide(new OffloadPolicy.Input(QueryApi.device(r.device()), r.query().text(),
                     r.query().historyTokens() == null ? 0 : Math.max(0, r.query().historyTokens()), 1000,
-                    QueryApi.sensitivity("query.sensitivity", r.query().sensitivity()),
+                    dev.offload.gateway.offload.OffloadAdvisor.level(QueryApi.sensitivity("query.sensitivity", r.query().sensitivity())),
                     r.latencyBudgetMs() == null || r.latencyBudgetMs() < 1 ? null : r.latencyBudgetMs(), GATEWAY));
             assertNotNull(h.target());
             assertTrue(h.validForMs() > 0);

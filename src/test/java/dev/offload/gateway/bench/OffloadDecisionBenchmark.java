@@ -1,17 +1,17 @@
 package dev.offload.gateway.bench;
 
-import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.offload.DeviceTelemetry;
-import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
-import dev.offload.gateway.offload.DeviceTelemetry.Network;
-import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
-import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
-import dev.offload.gateway.offload.GatewayView;
-import dev.offload.gateway.offload.OffloadConfig;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
-import dev.offload.gateway.privacy.Sensitivity;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import dev.offload.gateway.offload.policy.DeviceTelemetry;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Network;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.policy.GatewayView;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
+import dev.offload.gateway.offload.policy.Sensitivity;
+import dev.offload.gateway.offload.policy.PolicySettings;
+import dev.offload.gateway.offload.policy.GatewaySnapshot;
+import dev.offload.gateway.offload.policy.LocalAdvisor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.time.Duration;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -49,17 +49,16 @@ public class OffloadDecisionBenchmark {
     private OffloadPolicy policy;
     private OffloadPolicy.Input[] inputs;
     private float[][] embeddings;
-    private dev.offload.gateway.offload.LocalQualityRouter router;
+    private dev.offload.gateway.offload.policy.LocalQualityRouter router;
     private int next;
+    private LocalAdvisor[] advisors;
 
     @Setup
     public void setUp() {
-        OffloadConfig config = new SmallRyeConfigBuilder()
-                .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withMapping(OffloadConfig.class).build().getConfigMapping(OffloadConfig.class);
-        policy = new OffloadPolicy(config);
+        // The device-policy package alone, with the gateway's defaults.
+        policy = new OffloadPolicy(PolicySettings.defaults());
         Random rnd = new Random(42);
-        router = dev.offload.gateway.offload.LocalQualityRouter.bundled();
+        router = dev.offload.gateway.offload.policy.LocalQualityRouter.bundled();
         // Random unit vectors stand in for MiniLM's: the dot product costs the same.
         embeddings = new float[QUERIES.length][384];
         for (float[] v : embeddings) {
@@ -80,13 +79,25 @@ public class OffloadDecisionBenchmark {
                             500 + rnd.nextDouble() * 50_000, 200 + rnd.nextDouble() * 20_000),
                     new LocalModel("m", 5 + rnd.nextDouble() * 40, 2048 + rnd.nextInt(6000)));
             GatewayView g = new GatewayView(
-                    new GatewayView.TierView(new Tier.State("edge", false, 2, 1 + rnd.nextInt(2), 16, rnd.nextInt(16),
+                    new GatewayView.TierView(new dev.offload.gateway.offload.policy.TierState("edge", false, 2, 1 + rnd.nextInt(2), 16, rnd.nextInt(16),
                             rnd.nextInt(40), 256, rnd.nextDouble() * 3000, 100 + rnd.nextDouble() * 400,
                             20 + rnd.nextDouble() * 60, 2000), 8192, 10_000),
-                    new GatewayView.TierView(new Tier.State("cloud", true, 1, 1, 32, 3, 0, 256, 0, 600, 70, 3000),
+                    new GatewayView.TierView(new dev.offload.gateway.offload.policy.TierState("cloud", true, 1, 1, 32, 3, 0, 256, 0, 600, 70, 3000),
                             32768, 10_000), rnd.nextInt(20) == 0);
             inputs[i] = new OffloadPolicy.Input(d, QUERIES[i % QUERIES.length], rnd.nextInt(2000), 1000,
                     Sensitivity.values()[rnd.nextInt(3)], rnd.nextBoolean() ? null : 500L + rnd.nextInt(20_000), g);
+        }
+        setUpDevices();
+    }
+
+    private void setUpDevices() {
+        // Sixteen gateway states as Watch would push them (the inputs' own views, not cached).
+        advisors = new LocalAdvisor[16];
+        for (int k = 0; k < advisors.length; k++) {
+            GatewayView g = inputs[k].gateway();
+            advisors[k] = new LocalAdvisor(router);
+            advisors[k].accept(new GatewaySnapshot(1, k, 0, 60_000, g.edge(), g.cloud(),
+                    new GatewaySnapshot.CacheState(true), PolicySettings.defaults()), 0);
         }
     }
 
@@ -103,5 +114,18 @@ public class OffloadDecisionBenchmark {
         double q = router.estimate(in.query(), embeddings[i % QUERIES.length]);
         return policy.decide(new OffloadPolicy.Input(in.device(), in.query(), in.historyTokens(), in.contextTokens(),
                 in.sensitivity(), in.latencyBudgetMs(), in.gateway(), q));
+    }
+
+    /**
+     * The device's path: {@link LocalAdvisor#decide} over a held snapshot (as {@code Watch} pushes
+     * it) with the question's embedding — the estimate, the input and the policy, nothing else.
+     */
+    @Benchmark
+    public Optional<OffloadHint> deviceDecide() {
+        int i = next++ & (inputs.length - 1);
+        OffloadPolicy.Input in = inputs[i];
+        LocalAdvisor a = advisors[i & (advisors.length - 1)];
+        return a.decide(new LocalAdvisor.Question(in.device(), in.query(), embeddings[i % QUERIES.length],
+                in.historyTokens(), in.sensitivity(), in.latencyBudgetMs()), 1);
     }
 }

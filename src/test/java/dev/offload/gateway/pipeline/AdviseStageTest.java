@@ -1,8 +1,8 @@
 package dev.offload.gateway.pipeline;
 
-import dev.offload.gateway.offload.GatewayView;
-import dev.offload.gateway.offload.OffloadHint;
-import dev.offload.gateway.offload.OffloadPolicy;
+import dev.offload.gateway.offload.policy.GatewayView;
+import dev.offload.gateway.offload.policy.OffloadHint;
+import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.privacy.Sensitivity;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +33,7 @@ class AdviseStageTest {
         OffloadHint first = stage.decide(c);
         assertSame(first, stage.decide(c));
         assertEquals(1, inputs.size(), "one decision per query");
-        assertEquals(Sensitivity.CONFIDENTIAL, inputs.get(0).sensitivity(), "the effective level, not only the stated one");
+        assertEquals(dev.offload.gateway.offload.policy.Sensitivity.CONFIDENTIAL, inputs.get(0).sensitivity(), "the effective level, not only the stated one");
         assertEquals(800L, inputs.get(0).latencyBudgetMs());
         assertFalse(inputs.get(0).gateway().cacheHit());
         assertEquals(null, inputs.get(0).localQuality(), "no embedding yet (an early refusal): no estimate");

@@ -29,7 +29,7 @@ class RecordStageTest {
         c.hits = List.of(StageFixtures.chunk("manual", "The pump P-7 seal is changed every 2000 hours of running time.", null));
         c.level = Sensitivity.INTERNAL;
         c.prompt = new PromptBuilder("sys", "Context:", 1).build(question, List.of(), List.of(), 1000);
-        c.hint = new dev.offload.gateway.offload.OffloadHint(dev.offload.gateway.offload.OffloadHint.Target.EDGE,
+        c.hint = new dev.offload.gateway.offload.policy.OffloadHint(dev.offload.gateway.offload.policy.OffloadHint.Target.EDGE,
                 List.of(), null, 1000, null, null);
         f.now.addAndGet(TimeUnit.MILLISECONDS.toNanos(30));
         c.retrievedNanos = f.now.get();

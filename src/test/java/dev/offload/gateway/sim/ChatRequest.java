@@ -91,6 +91,11 @@ final class ChatRequest {
     }
 
     static ChatRequest parse(Buffer body, String defaultModel, int defaultMaxTokens) throws Invalid {
+        return parse(body, defaultModel, defaultMaxTokens, false);
+    }
+
+    /** @param hashTags tag answers by {@link #hashTagOf} instead of {@link #tagOf} */
+    static ChatRequest parse(Buffer body, String defaultModel, int defaultMaxTokens, boolean hashTags) throws Invalid {
         JsonObject json;
         try {
             json = new JsonObject(body);
@@ -170,7 +175,7 @@ final class ChatRequest {
             calls = plannedCalls(tools, toolChoice, parallel, lastUser != null ? lastUser : last);
         }
         return new ChatRequest(model, stream, includeUsage, maxTokens, words,
-                List.of(tagOf(lastUser != null ? lastUser : last)), n, List.of(), false, lp,
+                List.of(hashTags ? hashTagOf(lastUser != null ? lastUser : last) : tagOf(lastUser != null ? lastUser : last)), n, List.of(), false, lp,
                 top == null ? 0 : top.intValue(), false, false, calls);
     }
 
@@ -269,6 +274,20 @@ final class ChatRequest {
 
     static String token(String tag, int index) {
         return index == 0 ? tag + index : " " + tag + index;
+    }
+
+    /**
+     * {@code "h"} and 12 hex digits of the SHA-256 of the whole text (UTF-8): different questions
+     * get different answers, so a client can tell which question an answer was generated for.
+     */
+    static String hashTagOf(String text) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((text == null ? "" : text).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "h" + java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** First whitespace-separated word, lower-cased, letters and digits only, at most 16 chars. */

@@ -61,7 +61,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * digits 0-9 and cut to 16 characters; {@code "w"} if that leaves nothing. Token {@code i} (from
  * 0) is {@code tag + i}, preceded by one space except for token 0: prompt {@code "Hello there"}
  * gives {@code "hello0 hello1 hello2 ..."}. So a client can check that no token was lost,
- * duplicated or taken from another request; {@link #expectedContent} builds the text. The
+ * duplicated or taken from another request; {@link #expectedContent} builds the text. With
+ * {@link Builder#hashTags} the tag is {@code "h"} + 12 hex digits of the SHA-256 of the whole
+ * message instead, so every question gets its own answer. The
  * answer has {@code min(max_tokens, outputTokens)} tokens, {@code max_tokens} defaulting to
  * {@link Builder#defaultMaxTokens 16}. {@code prompt_tokens} is the number of whitespace-separated
  * words over all message contents (text parts of array contents included).
@@ -436,7 +438,7 @@ public final class SimulatedBackend implements AutoCloseable {
         ChatRequest chat;
         try {
             chat = legacy ? ChatRequest.parseCompletion(body, config.modelName, config.defaultMaxTokens)
-                    : ChatRequest.parse(body, config.modelName, config.defaultMaxTokens);
+                    : ChatRequest.parse(body, config.modelName, config.defaultMaxTokens, config.hashTags);
         } catch (ChatRequest.Invalid e) {
             failed(response, 400, e.getMessage(), "invalid_request_error", null);
             return;
@@ -572,8 +574,19 @@ public final class SimulatedBackend implements AutoCloseable {
         private long faultSeed = 42;
         private int recordLimit = 10_000;
         private int ioThreads = 1;
+        private boolean hashTags;
 
         private Builder() {
+        }
+
+        /**
+         * Tag each answer with a hash of the whole last user message instead of its first word
+         * ({@code "h" + 12 hex digits of its SHA-256}), so answers to different questions differ;
+         * default false.
+         */
+        public Builder hashTags(boolean hashTags) {
+            this.hashTags = hashTags;
+            return this;
         }
 
         /** Interface to bind; default {@code 127.0.0.1}. */
@@ -713,6 +726,7 @@ public final class SimulatedBackend implements AutoCloseable {
             b.faultSeed = faultSeed;
             b.recordLimit = recordLimit;
             b.ioThreads = ioThreads;
+            b.hashTags = hashTags;
             return b;
         }
     }

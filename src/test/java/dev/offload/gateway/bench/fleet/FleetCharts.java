@@ -158,6 +158,51 @@ final class FleetCharts {
         return save(chart, dir.resolve("gpu-occupancy.png"));
     }
 
+    /**
+     * The four axes side by side, one bar per policy: budgets met, answer quality, device energy
+     * per query, edge GPU-seconds per query (2 × 2 panels in one PNG).
+     */
+    static Path fourAxes(Path dir, List<Policy> policies, Map<Policy, FleetReport.Axes> med) throws IOException {
+        record Panel(String title, String unit, java.util.function.ToDoubleFunction<FleetReport.Axes> value) {
+        }
+        List<Panel> panels = List.of(
+                new Panel("Budgets met", "share of queries (%)", a -> a.met() * 100),
+                new Panel("Answer quality (correct)", "share of queries (%)", a -> a.quality() * 100),
+                new Panel("Device energy", "J per query", FleetReport.Axes::joules),
+                new Panel("Edge GPU time", "GPU-seconds per query", FleetReport.Axes::gpuS));
+        int w = WIDTH / 2 + 60;
+        int h = HEIGHT / 2 + 80;
+        java.awt.image.BufferedImage out = new java.awt.image.BufferedImage(2 * w, 2 * h,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = out.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, out.getWidth(), out.getHeight());
+            for (int i = 0; i < panels.size(); i++) {
+                Panel p = panels.get(i);
+                CategoryChart c = new CategoryChartBuilder().width(w).height(h).title(p.title()).yAxisTitle(p.unit())
+                        .build();
+                c.getStyler().setLegendVisible(false);
+                c.getStyler().setXAxisLabelRotation(20);
+                c.getStyler().setYAxisMin(0.0);
+                List<String> xs = new ArrayList<>();
+                List<Double> ys = new ArrayList<>();
+                for (Policy pol : policies) {
+                    double v = p.value().applyAsDouble(med.get(pol));
+                    xs.add(pol.label);
+                    ys.add(Double.isNaN(v) ? 0 : v);
+                }
+                c.addSeries(p.title(), xs, ys);
+                g.drawImage(BitmapEncoder.getBufferedImage(c), (i % 2) * w, (i / 2) * h, null);
+            }
+        } finally {
+            g.dispose();
+        }
+        Path file = dir.resolve("four-axes.png");
+        javax.imageio.ImageIO.write(out, "png", file.toFile());
+        return file;
+    }
+
     private static Path save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path file) throws IOException {
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
         return file;

@@ -60,7 +60,10 @@ public final class FleetDriver {
         System.setProperty("java.awt.headless", "true");
         FleetOptions o = new FleetOptions(args);
         Files.createDirectories(o.out);
-        QuestionPool pool = QuestionPool.load(o.paraphrases, o.paraphrasePairs, o.seed);
+        QuestionPool pool = o.questionsFile != null ? QuestionPool.labelled(o.questionsFile, o.questions, o.seed)
+                : QuestionPool.load(o.paraphrases, o.paraphrasePairs, o.seed);
+        AnswerQuality quality = new AnswerQuality();
+        Map<String, float[]> embeddings = new java.util.HashMap<>();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         List<FleetRun.Result> results = new ArrayList<>();
@@ -72,10 +75,17 @@ public final class FleetDriver {
                 if (rep == 0) {
                     workloadLine = FleetReport.describeCounts(w);
                 }
-                for (int i = 0; i < o.policies.size(); i++) {
-                    Policy p = o.policies.get((i + rep) % o.policies.size());
+                if (o.policies.contains(Policy.WATCH)) {
+                    embed(w, embeddings);
+                }
+                Map<Integer, RequestRecord> offloadOutcomes = new java.util.HashMap<>();
+                for (Policy p : order(o.policies, rep)) {
                     System.err.printf(Locale.ROOT, "[fleet] repetition %d, %s: %d queries%n", rep + 1, p.label, w.size());
-                    results.add(runOne(o, p, rep, w, vertx, ctx));
+                    FleetRun.Result r = runOne(o, p, rep, w, vertx, ctx, quality, offloadOutcomes, embeddings);
+                    if (p == Policy.OFFLOAD) {
+                        r.records().forEach(x -> offloadOutcomes.put(x.index(), x));
+                    }
+                    results.add(r);
                 }
             }
         } finally {
@@ -84,19 +94,39 @@ public final class FleetDriver {
         return FleetReport.write(o, setup(o, commandLine, pool, workloadLine), results);
     }
 
+    /**
+     * The policies of one repetition: rotated by the repetition, except the oracle, which runs
+     * last (it reads the always-offload run's outcomes).
+     */
+    static List<Policy> order(List<Policy> policies, int rep) {
+        List<Policy> rest = policies.stream().filter(p -> p != Policy.ORACLE).toList();
+        List<Policy> out = new ArrayList<>();
+        for (int i = 0; i < rest.size(); i++) {
+            out.add(rest.get((i + rep) % rest.size()));
+        }
+        if (policies.contains(Policy.ORACLE)) {
+            out.add(Policy.ORACLE);
+        }
+        return out;
+    }
+
     private static FleetRun.Result runOne(FleetOptions o, Policy p, int rep, List<Workload.Arrival> w, Vertx vertx,
-                                          Context ctx) throws Exception {
+                                          Context ctx, AnswerQuality quality, Map<Integer, RequestRecord> offloadOutcomes,
+                                          Map<String, float[]> embeddings)
+            throws Exception {
         SimulatedBackend sim = null;
         ChildProcess gateway = null;
         GatewayClient client = null;
         GatewayMetrics metrics = null;
+        WatchStream watch = null;
         try {
             URI base;
             int grpcPort = o.grpcPort;
             if (o.start && p != Policy.LOCAL) {
                 sim = SimulatedBackend.builder().maxBatchSize(o.maxBatch).stepBase(nanos(o.stepMs * 1e6))
                         .stepPerSequence(nanos(o.stepPerSeqMs * 1e6)).prefillPerToken(nanos(o.prefillUsPerToken * 1e3))
-                        .outputTokens(o.backendOutputTokens).defaultMaxTokens(o.backendOutputTokens).recordLimit(0).start();
+                        .outputTokens(o.backendOutputTokens).defaultMaxTokens(o.backendOutputTokens).recordLimit(0)
+                        .hashTags(true).start();
                 int port = ChildProcess.freePort();
                 grpcPort = ChildProcess.freePort();
                 Map<String, String> props = new LinkedHashMap<>();
@@ -118,9 +148,18 @@ public final class FleetDriver {
                         : new RestGatewayClient(vertx, base, o.transport.equals("sse"), key);
                 metrics = new GatewayMetrics(vertx, base, key);
                 warmUp(client, o);
+                if (p == Policy.WATCH) {
+                    watch = new WatchStream(vertx, base, key, embeddings);
+                    if (!watch.awaitFirst(30)) {
+                        System.err.println("[fleet] no Watch snapshot within 30 s: devices will ask decide");
+                    }
+                }
             }
-            return new FleetRun(o, p, rep, w, client, metrics, vertx, ctx).execute();
+            return new FleetRun(o, p, rep, w, client, metrics, vertx, ctx, quality, offloadOutcomes, watch).execute();
         } finally {
+            if (watch != null) {
+                watch.close();
+            }
             if (client != null) {
                 client.close();
             }
@@ -137,13 +176,31 @@ public final class FleetDriver {
     }
 
     /** A few queries before the measured run so the first ones do not pay for class loading and JIT. */
+    /**
+     * MiniLM embeddings of every question text of a workload (the watching devices' local-quality
+     * estimate needs them), computed before the run as a device would on its own CPU.
+     */
+    private static void embed(List<Workload.Arrival> w, Map<String, float[]> embeddings) {
+        List<String> texts = w.stream().map(Workload.Arrival::text).distinct().filter(t -> !embeddings.containsKey(t))
+                .toList();
+        if (texts.isEmpty()) {
+            return;
+        }
+        try (dev.offload.gateway.retrieval.MiniLmEmbedder e = new dev.offload.gateway.retrieval.MiniLmEmbedder(1)) {
+            List<float[]> v = e.embedAll(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                embeddings.put(texts.get(i), v.get(i));
+            }
+        }
+    }
+
     private static void warmUp(GatewayClient client, FleetOptions o) throws InterruptedException {
         if (o.warmupQueries == 0) {
             return;
         }
         CountDownLatch done = new CountDownLatch(o.warmupQueries);
         GatewayClient.DeviceReport device = new GatewayClient.DeviceReport(0.2, 0.05, 3000, 80, true, "nominal", "wifi",
-                12, 50_000, 20_000, o.localTps, SimulatedDevice.LOCAL_MAX_CONTEXT);
+                12, 50_000, 20_000, o.baseTps(), SimulatedDevice.LOCAL_MAX_CONTEXT);
         for (int i = 0; i < o.warmupQueries; i++) {
             GatewayClient.Ask ask = new GatewayClient.Ask("warm-up question " + i + " about batch occupancy",
                     List.of(), 0, "public", 30_000, device, "always", 16, 30_000);
@@ -188,10 +245,23 @@ public final class FleetDriver {
                         + " paraphrase); sensitivity %s%n", fmt(o.kindMix), java.util.Arrays.toString(o.outputTokens),
                 java.util.Arrays.toString(o.budgetsMs), trim(o.historyShare), trim(o.repeatShare),
                 trim(o.paraphraseShare), trim(o.zipf), pool.size(), pool.withParaphrase(), o.sensitivityMix));
+        s.append("- Questions: ").append(pool.source()).append('\n');
+        StringBuilder mix = new StringBuilder();
+        for (FleetOptions.DeviceClass c : o.deviceMix) {
+            mix.append(mix.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s × %.0f %% at %s W",
+                    c.label(), c.share() * 100, trim(c.watts())));
+        }
+        s.append("- Device mix (local decode speed, share, SoC power while the model runs): ").append(mix).append('\n');
+        s.append(String.format(Locale.ROOT, "- Cost model: edge GPU-seconds = edge prompt tokens / %s + output tokens /"
+                        + " %s (one replica's full-batch rates, capacity model), at %s $ per GPU-hour; cloud tokens at"
+                        + " %s $ per million; quality-router-only threshold %s%n", trim(o.gpuPrefillTokensPerSecond),
+                trim(o.gpuTokensPerSecond), trim(o.gpuPricePerHour), trim(o.cloudPricePerMillion),
+                trim(o.minLocalQuality)));
         s.append("- Workload of repetition 1: ").append(workloadLine).append('\n');
-        s.append(String.format(Locale.ROOT, "- Local model: %s tokens/s decode, %s tokens/s prefill (× device factor"
-                        + " 0.7–1.3, CPU load and thermal state), %d tokens of local context; charging share %s%n",
-                trim(o.localTps), trim(o.localPrefillTps), o.localContextTokens, trim(o.chargingShare)));
+        s.append(String.format(Locale.ROOT, "- Local model: the class's tokens/s decode, %s tokens/s prefill at %s tokens/s"
+                        + " decode and in proportion (× device factor 0.7–1.3, CPU load and thermal state), %d tokens of"
+                        + " local context; charging share %s%n", trim(o.localPrefillTps), trim(o.baseTps()),
+                o.localContextTokens, trim(o.chargingShare)));
         s.append("- Latency: from the query's scheduled arrival on the device to the last token the user sees,"
                 + " including simulated network legs and local queueing; budget met when ≤ the query's budget\n");
         return s.toString();

@@ -33,6 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(value = SimulatedBackendsResource.class, restrictToAnnotatedClass = true)
 class FleetDriverSmokeTest {
     private static final Set<String> ROUTES = Set.of("local", "edge", "cloud", "cache", "extractive", "cut-off");
+    private static final Set<String> VERDICTS = Set.of("correct", "wrong", "extractive", "cut-off", "unlabelled");
+    private static final List<String> LABELS = List.of("| follow hints |", "| always offload |", "| never offload |",
+            "| quality router only |", "| oracle |");
 
     @Inject
     SharedIndex index;
@@ -65,9 +68,9 @@ class FleetDriverSmokeTest {
     }
 
     @Test
-    void threePoliciesOverSseWriteCsvPlotsAndSummary(@TempDir Path out) throws Exception {
+    void everyPolicyOverSseWritesFourAxesCsvPlotsAndSummary(@TempDir Path out) throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
-        Path summary = FleetDriver.run(args(out, "sse", "hints,offload,local"), "smoke");
+        Path summary = FleetDriver.run(args(out, "sse", "hints,offload,local,quality,oracle"), "smoke");
 
         List<List<String>> rows = csv(out.resolve("requests.csv"));
         List<String> header = rows.get(0);
@@ -76,39 +79,83 @@ class FleetDriverSmokeTest {
         int route = header.indexOf("route");
         int policy = header.indexOf("policy");
         int e2e = header.indexOf("e2e_ms");
+        int verdict = header.indexOf("verdict");
+        int cacheOrigin = header.indexOf("cache_origin");
+        int localS = header.indexOf("local_s");
+        int localJ = header.indexOf("local_j");
+        int radioJ = header.indexOf("radio_j");
+        int network = header.indexOf("network");
+        int decides = header.indexOf("decide_calls");
+        int deviceClass = header.indexOf("device_class");
         for (List<String> r : rows.subList(1, rows.size())) {
             assertEquals(header.size(), r.size(), "fields in row " + r);
             assertTrue(ROUTES.contains(r.get(route)), "route " + r.get(route));
             assertTrue(Double.parseDouble(r.get(e2e)) >= 0);
+            assertTrue(VERDICTS.contains(r.get(verdict)), "verdict " + r.get(verdict));
+            if (r.get(route).equals("extractive") || r.get(route).equals("cut-off")) {
+                assertEquals(r.get(route), r.get(verdict), "extractive answers and cut-offs are counted apart");
+            }
+            assertEquals(r.get(route).equals("cache"), !r.get(cacheOrigin).isEmpty(), "cache_origin only for cached answers");
+            if (!r.get(cacheOrigin).isEmpty()) {
+                assertTrue(Set.of("same", "other", "unknown").contains(r.get(cacheOrigin)), r.get(cacheOrigin));
+                if (!r.get(cacheOrigin).equals("same")) {
+                    assertEquals("wrong", r.get(verdict), "another question's cached answer is never correct");
+                }
+            }
+            double ls = Double.parseDouble(r.get(localS));
+            double lj = Double.parseDouble(r.get(localJ));
+            double rj = Double.parseDouble(r.get(radioJ));
+            assertTrue(ls >= 0 && lj >= 0 && rj >= 0, "energy is never negative: " + r);
+            assertEquals(ls > 0, lj > 0, "local joules iff the local model ran");
+            if (r.get(route).equals("edge")) {
+                assertTrue(rj > 0, "an answer from the edge came over the radio");
+            }
+            if (r.get(network).equals("offline") || r.get(policy).equals("local")) {
+                assertEquals(0, rj, 1e-12, "no radio without an exchange");
+            }
+            assertTrue(Set.of("0", "1").contains(r.get(decides)));
+            assertEquals(400, Double.parseDouble(r.get(deviceClass)), 1e-9, "--local-tps sets a one-class mix");
         }
         assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(policy).equals("offload") && r.get(route).equals("edge")),
                 "always-offload devices online on wifi must get answers from the edge");
         assertTrue(rows.stream().skip(1).filter(r -> r.get(policy).equals("local"))
                 .allMatch(r -> r.get(route).equals("local") || r.get(route).equals("cut-off")));
         long perPolicy = rows.stream().skip(1).filter(r -> r.get(policy).equals("hints")).count();
-        assertEquals(perPolicy, rows.stream().skip(1).filter(r -> r.get(policy).equals("local")).count(),
-                "every policy replays the same workload");
+        for (String p : List.of("offload", "local", "quality", "oracle")) {
+            assertEquals(perPolicy, rows.stream().skip(1).filter(r -> r.get(policy).equals(p)).count(),
+                    "every policy replays the same workload: " + p);
+        }
 
         List<List<String>> occupancy = csv(out.resolve("occupancy.csv"));
         assertEquals(List.of("policy", "repeat", "t_s", "edge_occupancy", "edge_queue"), occupancy.get(0));
         assertTrue(occupancy.size() > 1, "the gateway's /q/metrics was never scraped");
 
         for (String png : List.of("latency-cdf.png", "routes-hints.png", "routes-offload.png", "routes-local.png",
-                "gpu-occupancy.png")) {
+                "routes-quality.png", "routes-oracle.png", "gpu-occupancy.png", "four-axes.png")) {
             BufferedImage img = ImageIO.read(out.resolve(png).toFile());
             assertNotNull(img, png + " does not decode");
             assertTrue(img.getWidth() > 100 && img.getHeight() > 100, png);
         }
 
         String md = Files.readString(summary);
-        for (String section : List.of("# Fleet replay", "## Setup", "## Results", "## Per phase", "## Per repetition",
-                "## Plots", "## Files")) {
+        for (String section : List.of("# Fleet replay", "## Setup", "## Four axes", "### Budgets met per phase (median over"
+                + " repetitions)", "### By device class (pooled over repetitions)", "### Targets (following hints)",
+                "## Results", "## Per phase", "## Per repetition", "## Plots", "## Files")) {
             assertTrue(md.contains("\n" + section + "\n") || md.startsWith(section + "\n"), "summary lacks " + section);
         }
-        for (String label : List.of("| follow hints |", "| always offload |", "| never offload |")) {
+        String axes = md.substring(md.indexOf("## Four axes"), md.indexOf("### Budgets met per phase"));
+        for (String label : LABELS) {
             assertTrue(md.contains(label), "summary lacks the row " + label);
+            String row = axes.lines().filter(l -> l.startsWith(label)).findFirst().orElseThrow();
+            assertEquals(16, row.split("\\|", -1).length, "four-axis row " + row);
         }
+        String never = axes.lines().filter(l -> l.startsWith("| never offload |")).findFirst().orElseThrow();
+        assertTrue(never.contains("| 0.0000 | 0.0000 |"), "never offload uses no GPU and costs nothing: " + never);
+        String targets = md.substring(md.indexOf("### Targets (following hints)"), md.indexOf("## Results"));
+        assertEquals(6, targets.lines().filter(l -> l.startsWith("- **met**") || l.startsWith("- **not met**")).count(),
+                targets);
         assertTrue(md.contains("![latency-cdf](latency-cdf.png)"));
+        assertTrue(md.contains("![four-axes](four-axes.png)"));
     }
 
     @Test
@@ -123,6 +170,22 @@ class FleetDriverSmokeTest {
         assertTrue(rows.size() > 1);
         assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(source).equals("decided")),
                 "a device without a hint calls Decide first");
+        assertFalse(rows.stream().skip(1).allMatch(r -> r.get(route).equals("cut-off")), "nothing was answered");
+    }
+
+    @Test
+    void watchingDevicesDecideWithThePolicyPackageInsteadOfCallingDecide(@TempDir Path out) throws Exception {
+        index.whenOpen().get(120, TimeUnit.SECONDS);
+        FleetDriver.run(args(out, "sse", "watch"), "smoke watch");
+        List<List<String>> rows = csv(out.resolve("requests.csv"));
+        int source = rows.get(0).indexOf("hint_source");
+        int decides = rows.get(0).indexOf("decide_calls");
+        int route = rows.get(0).indexOf("route");
+        assertTrue(rows.size() > 1);
+        assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(source).equals("watched")),
+                "with a pushed snapshot a device decides locally");
+        assertTrue(rows.stream().skip(1).filter(r -> r.get(source).equals("watched"))
+                .allMatch(r -> r.get(decides).equals("0")), "a local decision makes no decide call");
         assertFalse(rows.stream().skip(1).allMatch(r -> r.get(route).equals("cut-off")), "nothing was answered");
     }
 

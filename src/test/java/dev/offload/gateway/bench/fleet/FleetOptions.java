@@ -20,6 +20,18 @@ import java.util.Set;
  */
 final class FleetOptions {
     static final String DEFAULT_PARAPHRASES = "../shared/data/cache/gptcache-paraphrase-pairs.json";
+    static final String DEFAULT_QUESTIONS = "../shared/data/routing/routellm-mmlu.csv";
+
+    /**
+     * A class of devices: its local model's decode speed, its share of the fleet, and the power
+     * its SoC draws while the model runs.
+     */
+    record DeviceClass(double tokensPerSec, double share, double watts) {
+        String label() {
+            return (tokensPerSec == Math.rint(tokensPerSec) ? Long.toString((long) tokensPerSec) : Double.toString(tokensPerSec))
+                    + " tok/s";
+        }
+    }
 
     // target
     final String url;
@@ -54,7 +66,18 @@ final class FleetOptions {
     final Map<String, Double> sensitivityMix;
     final Path paraphrases;
     final int paraphrasePairs;
+    /** MMLU questions with quality labels; null: the corpus questions (no labels). */
+    final Path questionsFile;
+    final int questions;
     // devices
+    final List<DeviceClass> deviceMix;
+    /** The quality-router-only policy's threshold on {@code estimates.localQuality}. */
+    final double minLocalQuality;
+    // cost model
+    final double gpuTokensPerSecond;
+    final double gpuPrefillTokensPerSecond;
+    final double gpuPricePerHour;
+    final double cloudPricePerMillion;
     final double localTps;
     final double localPrefillTps;
     final int localContextTokens;
@@ -139,8 +162,24 @@ final class FleetOptions {
             }
         }
         paraphrasePairs = (int) nonNegative("paraphrase-pairs", 200);
+        String qf = str("questions-file", null);
+        if (qf == null) {
+            Path dflt = Path.of(DEFAULT_QUESTIONS);
+            questionsFile = Files.isReadable(dflt) ? dflt : null;
+        } else if (qf.equals("none")) {
+            questionsFile = null;
+        } else {
+            questionsFile = Path.of(qf);
+            if (!Files.isReadable(questionsFile)) {
+                throw new IllegalArgumentException("--questions-file: cannot read " + qf);
+            }
+        }
+        questions = positive("questions", 300);
 
+        boolean explicitTps = raw.containsKey("local-tps");
         localTps = positiveNumber("local-tps", 25);
+        deviceMix = deviceMix(str("device-mix", explicitTps ? localTps + ":1:5" : "25:0.7:5,60:0.3:3"));
+        minLocalQuality = fraction("min-local-quality", 0.78);
         localPrefillTps = positiveNumber("local-prefill-tps", 400);
         localContextTokens = (int) nonNegative("local-context-tokens", 300);
         chargingShare = fraction("charging-share", 0.3);
@@ -154,6 +193,17 @@ final class FleetOptions {
         java = str("java", GatewayLauncher.currentJava());
         gatewayJvmOpts = str("gateway-jvm-opts", "");
         gatewayProps = props(str("gateway-props", ""));
+        // The capacity model's service rates of one replica at full batch (capacity.md): R = b / step(b).
+        gpuTokensPerSecond = positiveNumber("gpu-tokens-per-second",
+                maxBatch / ((stepMs + stepPerSeqMs * maxBatch) / 1000));
+        gpuPrefillTokensPerSecond = positiveNumber("gpu-prefill-tokens-per-second",
+                prefillUsPerToken > 0 ? 1e6 / prefillUsPerToken : 1e9);
+        gpuPricePerHour = nonNegative("gpu-price-per-hour", 2.40);
+        cloudPricePerMillion = nonNegative("cloud-price-per-million", 0.50);
+        if (policies.contains(Policy.ORACLE) && !policies.contains(Policy.OFFLOAD)) {
+            throw new IllegalArgumentException("--policies: the oracle needs offload in the same run (it reads each"
+                    + " query's true remote outcome from the always-offload run of its repetition)");
+        }
 
         Set<String> unknown = new HashSet<>(raw.keySet());
         unknown.removeAll(used);
@@ -294,6 +344,51 @@ final class FleetOptions {
         double total = sum;
         out.replaceAll((k, w) -> w / total);
         return out;
+    }
+
+    /** {@code tps:share[:watts]} entries, comma-separated; shares normalised. */
+    private static List<DeviceClass> deviceMix(String spec) {
+        List<DeviceClass> out = new ArrayList<>();
+        double sum = 0;
+        for (String e : spec.split(",")) {
+            if (e.isBlank()) {
+                continue;
+            }
+            String[] f = e.strip().split(":");
+            if (f.length < 2 || f.length > 3) {
+                throw new IllegalArgumentException("--device-mix entries are tokensPerSec:share[:watts]: " + e);
+            }
+            double tps = Double.parseDouble(f[0]);
+            double share = Double.parseDouble(f[1]);
+            double watts = f.length == 3 ? Double.parseDouble(f[2]) : 4;
+            if (!(tps > 0) || share < 0 || watts < 0) {
+                throw new IllegalArgumentException("--device-mix needs tokensPerSec > 0, share >= 0, watts >= 0: " + e);
+            }
+            out.add(new DeviceClass(tps, share, watts));
+            sum += share;
+        }
+        if (!(sum > 0)) {
+            throw new IllegalArgumentException("--device-mix needs a positive share");
+        }
+        double total = sum;
+        return out.stream().map(c -> new DeviceClass(c.tokensPerSec(), c.share() / total, c.watts())).toList();
+    }
+
+    /** The device class of device {@code d} (a seeded draw by the mix's shares). */
+    DeviceClass deviceClass(long seed, int d) {
+        double u = new java.util.Random(Seeds.mix(seed, 7, d)).nextDouble();
+        for (DeviceClass c : deviceMix) {
+            u -= c.share();
+            if (u < 0) {
+                return c;
+            }
+        }
+        return deviceMix.get(deviceMix.size() - 1);
+    }
+
+    /** The slowest class's speed: prefill speeds scale from it ({@code --local-prefill-tps} is for that class). */
+    double baseTps() {
+        return deviceMix.stream().mapToDouble(DeviceClass::tokensPerSec).min().orElse(localTps);
     }
 
     private static Map<String, String> props(String spec) {

@@ -27,7 +27,205 @@ final class FleetReport {
                    double refused, double decides, double occupancy) {
     }
 
+    /**
+     * The four axes of one policy in one repetition (or their medians): budgets, answer quality,
+     * device energy, GPU and cost.
+     *
+     * @param quality     share of all queries answered correctly
+     * @param wrong       share answered wrongly (local or remote model wrong, or a cached answer of another question)
+     * @param extractive  share answered extractively (never correct, counted apart)
+     * @param cut         share cut off (never correct, counted apart)
+     * @param cacheOther  share of all queries answered from the cache with an answer not generated for
+     *                    their question (another question's, or one whose origin is unknown)
+     * @param joules      device energy per query (local inference + radio)
+     * @param gpuS        edge GPU-seconds per query (capacity model's full-batch rates)
+     * @param dollarsPerK edge GPU time plus cloud tokens, $ per 1,000 queries
+     * @param decides     decide calls per query
+     */
+    record Axes(int queries, double met, double quality, double wrong, double extractive, double cut,
+                double cacheOther, double joules, double localJ, double radioJ, double gpuS, double dollarsPerK,
+                double decides, double p50, double unlabelled) {
+    }
+
     private FleetReport() {
+    }
+
+    /** The four axes of one run. */
+    static Axes axes(FleetOptions o, FleetRun.Result r) {
+        List<RequestRecord> rs = r.records();
+        int n = rs.size();
+        Function<Predicate<RequestRecord>, Double> share = p -> n == 0 ? Double.NaN
+                : rs.stream().filter(p).count() / (double) n;
+        Function<java.util.function.ToDoubleFunction<RequestRecord>, Double> mean = f -> n == 0 ? Double.NaN
+                : rs.stream().mapToDouble(f).sum() / n;
+        double gpu = Double.NaN;
+        double dollars = Double.NaN;
+        if (r.policy() == Policy.LOCAL) {
+            gpu = 0;
+            dollars = 0;
+        } else if (!r.tokens().isEmpty()) {
+            double edgeGpuS = gpuSeconds(o, r.tokens().getOrDefault("edge/in", 0.0), r.tokens().getOrDefault("edge/out", 0.0));
+            double cloudTokens = r.tokens().getOrDefault("cloud/in", 0.0) + r.tokens().getOrDefault("cloud/out", 0.0);
+            gpu = n == 0 ? Double.NaN : edgeGpuS / n;
+            dollars = n == 0 ? Double.NaN : dollars(o, edgeGpuS, cloudTokens) * 1000 / n;
+        }
+        Histogram e2e = new Histogram(3_600_000_000L, 3);
+        rs.forEach(x -> e2e.recordValue(micros(x.e2eMs())));
+        return new Axes(n, share.apply(RequestRecord::metBudget), share.apply(RequestRecord::correct),
+                share.apply(x -> x.verdict().equals("wrong")), share.apply(x -> x.verdict().equals("extractive")),
+                share.apply(x -> x.verdict().equals("cut-off")),
+                share.apply(x -> x.route().equals("cache") && !x.cacheOrigin().equals("same")),
+                mean.apply(RequestRecord::deviceJ), mean.apply(RequestRecord::localJ), mean.apply(RequestRecord::radioJ),
+                gpu, dollars, mean.apply(x -> x.decideCalls()), pctl(e2e, 50),
+                share.apply(x -> x.verdict().equals("unlabelled")));
+    }
+
+    /** The capacity model's GPU time for these tokens: prompt / prefill rate + output / decode rate at full batch. */
+    static double gpuSeconds(FleetOptions o, double promptTokens, double outputTokens) {
+        return promptTokens / o.gpuPrefillTokensPerSecond + outputTokens / o.gpuTokensPerSecond;
+    }
+
+    /** Edge GPU time at the GPU-hour price plus cloud tokens at the per-million price. */
+    static double dollars(FleetOptions o, double edgeGpuSeconds, double cloudTokens) {
+        return edgeGpuSeconds * o.gpuPricePerHour / 3600 + cloudTokens * o.cloudPricePerMillion / 1e6;
+    }
+
+    static Axes medianAxes(List<Axes> reps) {
+        if (reps.size() == 1) {
+            return reps.get(0);
+        }
+        java.util.function.BiFunction<List<Axes>, Function<Axes, Double>, Double> m = FleetReport::medianOf;
+        return new Axes((int) Math.round(m.apply(reps, a -> (double) a.queries())), m.apply(reps, Axes::met),
+                m.apply(reps, Axes::quality), m.apply(reps, Axes::wrong), m.apply(reps, Axes::extractive),
+                m.apply(reps, Axes::cut), m.apply(reps, Axes::cacheOther), m.apply(reps, Axes::joules),
+                m.apply(reps, Axes::localJ), m.apply(reps, Axes::radioJ), m.apply(reps, Axes::gpuS),
+                m.apply(reps, Axes::dollarsPerK), m.apply(reps, Axes::decides), m.apply(reps, Axes::p50),
+                m.apply(reps, Axes::unlabelled));
+    }
+
+    private static <T> double medianOf(List<T> reps, Function<T, Double> f) {
+        double[] v = reps.stream().map(f).mapToDouble(Double::doubleValue).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** Median over repetitions of the share of budgets met in one phase. */
+    private static double phaseMet(List<FleetRun.Result> results, Policy p, Scenario.Phase ph) {
+        List<Double> v = new ArrayList<>();
+        for (FleetRun.Result r : results) {
+            if (r.policy() != p) {
+                continue;
+            }
+            List<RequestRecord> rs = r.records().stream()
+                    .filter(x -> x.arrivalS() >= ph.startS() && x.arrivalS() < ph.endS()).toList();
+            if (!rs.isEmpty()) {
+                v.add(rs.stream().filter(RequestRecord::metBudget).count() / (double) rs.size());
+            }
+        }
+        return medianOf(v, x -> x);
+    }
+
+    private static String fourAxes(FleetOptions o, List<FleetRun.Result> results, Map<Policy, Axes> med) {
+        StringBuilder md = new StringBuilder();
+        md.append("## Four axes\n\n");
+        md.append(o.repeats > 1 ? "Medians over " + o.repeats + " repetitions (each figure's own median).\n\n"
+                : "One repetition.\n\n");
+        md.append("| policy | queries | met budget | quality (correct) | wrong | extractive | cut off | cached, not its"
+                + " question | device J/query | of which local / radio | edge GPU-s/query | $ per 1,000 queries |"
+                + " decide calls/query | e2e p50 (ms) |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Policy p : o.policies) {
+            Axes a = med.get(p);
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |%n",
+                    p.label, a.queries(), pct(a.met()), pct(a.quality()), pct(a.wrong()), pct(a.extractive()),
+                    pct(a.cut()), pct(a.cacheOther()), num(a.joules(), 2), num(a.localJ(), 2), num(a.radioJ(), 2),
+                    num(a.gpuS(), 4), num(a.dollarsPerK(), 4), num(a.decides(), 2), ms(a.p50())));
+        }
+        md.append("\nQuality: a local answer is correct iff the device's model (RouteLLM's weak model) answered the"
+                + " question correctly, an edge or cloud answer iff the gateway's (strong) did; a cached answer only"
+                + " when it was generated for the same question (its origin, whatever the wording) — another"
+                + " question's answer is wrong; extractive answers and cut-offs are never correct and counted apart."
+                + " Device energy: local inference (class watts × seconds) plus radio (Huang et al. 2012 power model"
+                + " per network type: promotion, connected time, bytes, tail cut by the next exchange). GPU-seconds:"
+                + " the edge's prompt and output tokens (`gateway_generation_tokens_total`) at one replica's"
+                + " full-batch rates; cost: those at the GPU-hour price plus cloud tokens.\n\n");
+        if (med.values().stream().anyMatch(a -> a.unlabelled() > 0)) {
+            md.append("Some questions carry no quality labels (corpus questions): quality is not meaningful here.\n\n");
+        }
+
+        md.append("### Budgets met per phase (median over repetitions)\n\n| phase |");
+        for (Policy p : o.policies) {
+            md.append(' ').append(p.label).append(" |");
+        }
+        md.append("\n|---|").append("---|".repeat(o.policies.size())).append('\n');
+        for (Scenario.Phase ph : o.scenario.phases()) {
+            md.append("| ").append(ph.name()).append(" |");
+            for (Policy p : o.policies) {
+                md.append(' ').append(pct(phaseMet(results, p, ph))).append(" |");
+            }
+            md.append('\n');
+        }
+
+        md.append("\n### By device class (pooled over repetitions)\n\n| policy | class | queries | met budget | quality |"
+                + " device J/query | local share |\n|---|---|---|---|---|---|---|\n");
+        for (Policy p : o.policies) {
+            for (FleetOptions.DeviceClass c : o.deviceMix) {
+                List<RequestRecord> rs = results.stream().filter(r -> r.policy() == p).flatMap(r -> r.records().stream())
+                        .filter(x -> x.deviceClass() == c.tokensPerSec()).toList();
+                int n = rs.size();
+                md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s |%n", p.label, c.label(), n,
+                        pct(n == 0 ? Double.NaN : rs.stream().filter(RequestRecord::metBudget).count() / (double) n),
+                        pct(n == 0 ? Double.NaN : rs.stream().filter(RequestRecord::correct).count() / (double) n),
+                        num(n == 0 ? Double.NaN : rs.stream().mapToDouble(RequestRecord::deviceJ).sum() / n, 2),
+                        pct(n == 0 ? Double.NaN : rs.stream().filter(x -> x.route().equals("local")).count() / (double) n)));
+            }
+        }
+        md.append('\n').append(targets(o, results, med));
+        return md.toString();
+    }
+
+    /** The targets for following hints, each said to be met or not, from the figures above. */
+    static String targets(FleetOptions o, List<FleetRun.Result> results, Map<Policy, Axes> med) {
+        StringBuilder md = new StringBuilder("### Targets (following hints)\n\n");
+        Axes h = med.get(Policy.HINTS);
+        Axes off = med.get(Policy.OFFLOAD);
+        Axes loc = med.get(Policy.LOCAL);
+        if (h == null || off == null || loc == null) {
+            return md.append("Needs the policies hints, offload and local in the run.\n\n").toString();
+        }
+        List<String> worse = new ArrayList<>();
+        for (Scenario.Phase ph : o.scenario.phases()) {
+            double a = phaseMet(results, Policy.HINTS, ph);
+            double b = phaseMet(results, Policy.OFFLOAD, ph);
+            if (a < b) {
+                worse.add(String.format(Locale.ROOT, "%s %s vs %s", ph.name(), pct(a), pct(b)));
+            }
+        }
+        line(md, worse.isEmpty(), "budgets met ≥ always-offload in every phase",
+                worse.isEmpty() ? "every phase" : "fewer in " + String.join("; ", worse));
+        line(md, h.quality() >= off.quality() - 0.01, "quality within 1 point of always-offload",
+                pct(h.quality()) + " vs " + pct(off.quality()));
+        double saved = off.gpuS() > 0 ? 1 - h.gpuS() / off.gpuS() : Double.NaN;
+        line(md, saved >= 0.25, "≥ 25 % fewer GPU-seconds than always-offload",
+                num(h.gpuS(), 4) + " vs " + num(off.gpuS(), 4) + " GPU-s/query (" + pct(saved) + " fewer)");
+        line(md, h.met() >= loc.met() + 0.20, "≥ 20 points more budgets met than never-offload",
+                pct(h.met()) + " vs " + pct(loc.met()));
+        line(md, h.quality() > loc.quality(), "higher quality than never-offload",
+                pct(h.quality()) + " vs " + pct(loc.quality()));
+        line(md, h.joules() < loc.joules(), "less device energy than never-offload",
+                num(h.joules(), 2) + " vs " + num(loc.joules(), 2) + " J/query");
+        return md.append('\n').toString();
+    }
+
+    private static void line(StringBuilder md, boolean met, String target, String figures) {
+        md.append("- ").append(met ? "**met**" : "**not met**").append(": ").append(target).append(" — ")
+                .append(figures).append('\n');
+    }
+
+    private static String num(double v, int decimals) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 
     static Path write(FleetOptions o, String setup, List<FleetRun.Result> results) throws IOException {
@@ -72,8 +270,21 @@ final class FleetReport {
         }
         plots.add(FleetCharts.occupancy(o.out, samples, o.bucketS, o.scenario));
 
+        Map<Policy, Axes> med = new EnumMap<>(Policy.class);
+        for (Policy p : o.policies) {
+            List<Axes> reps = new ArrayList<>();
+            for (FleetRun.Result r : results) {
+                if (r.policy() == p) {
+                    reps.add(axes(o, r));
+                }
+            }
+            med.put(p, medianAxes(reps));
+        }
+        plots.add(FleetCharts.fourAxes(o.out, o.policies, med));
+
         StringBuilder md = new StringBuilder();
         md.append("# Fleet replay\n\n## Setup\n\n").append(setup).append('\n');
+        md.append(fourAxes(o, results, med));
         md.append("## Results\n\n");
         md.append(o.repeats > 1 ? "Medians over " + o.repeats + " repetitions (each figure's own median).\n\n"
                 : "One repetition.\n\n");
@@ -116,9 +327,10 @@ final class FleetReport {
         }
 
         md.append("\n## Per repetition\n\n");
-        md.append("| repetition | policy | queries | e2e p50 (ms) | p95 | p99 | met budget | local | offloaded | cached"
-                + " | GPU occupancy | gateway decisions | load average after | wall (s) |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| repetition | policy | queries | e2e p50 (ms) | p95 | p99 | met budget | quality | device J/query"
+                + " | edge GPU-s/query | local | offloaded | cached | GPU occupancy | gateway decisions | load average after"
+                + " | wall (s) |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (FleetRun.Result r : results) {
             Figures f = figures(r.records(), r.samples(), o.scenario.durationS(), x -> true);
             StringBuilder d = new StringBuilder();
@@ -127,9 +339,10 @@ final class FleetReport {
                     d.append(d.length() == 0 ? "" : " ").append(k).append('=').append(Math.round(v));
                 }
             });
-            md.append(String.format(Locale.ROOT, "| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |%n",
+            Axes ax = axes(o, r);
+            md.append(String.format(Locale.ROOT, "| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |%n",
                     r.repeat() + 1, r.policy().label, f.queries(), ms(f.p50()), ms(f.p95()), ms(f.p99()), pct(f.met()),
-                    pct(f.local()), pct(f.offloaded()), pct(f.cached()), occ(f.occupancy()),
+                    pct(ax.quality()), num(ax.joules(), 2), num(ax.gpuS(), 4), pct(f.local()), pct(f.offloaded()), pct(f.cached()), occ(f.occupancy()),
                     d.length() == 0 ? "–" : d, r.loadAverage(), r.wallS()));
         }
 

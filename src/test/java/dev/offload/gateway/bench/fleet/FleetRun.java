@@ -40,8 +40,12 @@ final class FleetRun {
     record Sample(double atS, double occupancy, double queue) {
     }
 
+    /**
+     * @param tokens the gateway's {@code gateway_generation_tokens_total} during the run, by
+     *               {@code tier/direction} (empty when not scraped)
+     */
     record Result(Policy policy, int repeat, List<RequestRecord> records, List<Sample> samples,
-                  Map<String, Double> decisions, String loadAverage, double wallS) {
+                  Map<String, Double> decisions, Map<String, Double> tokens, String loadAverage, double wallS) {
     }
 
     private final FleetOptions o;
@@ -53,16 +57,30 @@ final class FleetRun {
     private final Vertx vertx;
     private final Context ctx;
     private final List<SimulatedDevice> devices = new ArrayList<>();
-    private final List<RequestRecord> records = new ArrayList<>();
+    private final List<Trip> finished = new ArrayList<>();
+    private final AnswerQuality quality;
+    /** The always-offload run of this repetition by arrival index (the oracle's knowledge); empty otherwise. */
+    private final Map<Integer, RequestRecord> offloadOutcomes;
+    /** For the watching policy: the pushed state and the policy package; null otherwise. */
+    private final WatchStream watch;
     private final List<Sample> samples = new ArrayList<>();
     private final Set<Trip> open = new LinkedHashSet<>();
     private final AtomicInteger outstanding = new AtomicInteger();
     private long t0;
     private long sampler = -1;
 
-    /** @param client null for the never-offload policy; {@code metrics} null when not scraped */
+    /**
+     * @param client          null for the never-offload policy; {@code metrics} null when not scraped
+     * @param quality         the driver's registry of generated answers (shared by every run, since
+     *                        a gateway given by {@code --url} keeps its cache between runs)
+     * @param offloadOutcomes for the oracle: the always-offload records of this repetition
+     */
     FleetRun(FleetOptions o, Policy policy, int repeat, List<Arrival> arrivals, GatewayClient client,
-             GatewayMetrics metrics, Vertx vertx, Context ctx) {
+             GatewayMetrics metrics, Vertx vertx, Context ctx, AnswerQuality quality,
+             Map<Integer, RequestRecord> offloadOutcomes, WatchStream watch) {
+        this.watch = watch;
+        this.quality = quality;
+        this.offloadOutcomes = offloadOutcomes;
         this.o = o;
         this.policy = policy;
         this.repeat = repeat;
@@ -72,8 +90,9 @@ final class FleetRun {
         this.vertx = vertx;
         this.ctx = ctx;
         for (int d = 0; d < o.devices; d++) {
+            FleetOptions.DeviceClass dc = o.deviceClass(o.seed + repeat, d);
             devices.add(new SimulatedDevice(d, Seeds.mix(o.seed, repeat, d), o.staggerS, o.chargingShare,
-                    o.localTps, o.localPrefillTps));
+                    o.localPrefillTps * dc.tokensPerSec() / o.baseTps(), dc));
         }
     }
 
@@ -94,6 +113,15 @@ final class FleetRun {
         int status;
         String error;
         boolean done;
+        double localQuality = Double.NaN;
+        int decideCalls;
+        int localDecisions;
+        double localS;
+        String answerTag;
+        String route;
+        String why;
+        double endS;
+        final List<DeviceEnergy.Exchange> exchanges = new ArrayList<>();
 
         Trip(Arrival a, SimulatedDevice d, Conditions c, DeviceReport report) {
             this.a = a;
@@ -106,7 +134,7 @@ final class FleetRun {
     }
 
     Result execute() throws InterruptedException {
-        Map<String, Double> before = decisions();
+        GatewayMetrics.Snapshot before = snapshot();
         outstanding.set(arrivals.size());
         long wallStart = System.nanoTime();
         CompletableFuture<Void> scheduled = new CompletableFuture<>();
@@ -139,27 +167,78 @@ final class FleetRun {
                 t.error = "cut off at the end of the run";
                 finish(t, "cut-off", "", s);
             }
-            copy.complete(List.copyOf(records));
+            copy.complete(records(s));
         });
         List<RequestRecord> out = await(copy);
-        Map<String, Double> after = decisions();
-        Map<String, Double> delta = new HashMap<>();
-        after.forEach((k, v) -> delta.put(k, v - before.getOrDefault(k, 0.0)));
+        GatewayMetrics.Snapshot after = snapshot();
         CompletableFuture<List<Sample>> s = new CompletableFuture<>();
         ctx.runOnContext(v -> s.complete(List.copyOf(samples)));
-        return new Result(policy, repeat, out, await(s), delta, Hardware.loadAverage(),
-                (System.nanoTime() - wallStart) / 1e9);
+        return new Result(policy, repeat, out, await(s), delta(before.decisions(), after.decisions()),
+                delta(before.tokens(), after.tokens()), Hardware.loadAverage(), (System.nanoTime() - wallStart) / 1e9);
     }
 
-    private Map<String, Double> decisions() {
+    private static Map<String, Double> delta(Map<String, Double> before, Map<String, Double> after) {
+        Map<String, Double> d = new HashMap<>();
+        after.forEach((k, v) -> d.put(k, v - before.getOrDefault(k, 0.0)));
+        return d;
+    }
+
+    private GatewayMetrics.Snapshot snapshot() {
+        GatewayMetrics.Snapshot none = new GatewayMetrics.Snapshot(Double.NaN, Double.NaN, Map.of(), Map.of());
         if (metrics == null) {
-            return Map.of();
+            return none;
         }
         try {
-            return metrics.scrape().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).decisions();
+            return metrics.scrape().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            return Map.of();
+            return none;
         }
+    }
+
+    /**
+     * The records, once every trip has finished: answer verdicts (a cached answer's origin is
+     * known only once the answer it copies has been seen, which may be after the hit) and radio
+     * energy (a tail is cut by the device's next exchange).
+     */
+    private List<RequestRecord> records(double untilS) {
+        Map<Integer, List<DeviceEnergy.Exchange>> byDevice = new HashMap<>();
+        for (Trip t : finished) {
+            byDevice.computeIfAbsent(t.a.device(), k -> new ArrayList<>()).addAll(t.exchanges);
+        }
+        double[] radio = new double[arrivals.size()];
+        byDevice.forEach((d, ex) -> {
+            double[] j = DeviceEnergy.radioJoules(ex, arrivals.size(), untilS);
+            for (int i = 0; i < j.length; i++) {
+                radio[i] += j[i];
+            }
+        });
+        List<RequestRecord> out = new ArrayList<>(finished.size());
+        for (Trip t : finished) {
+            Arrival a = t.a;
+            DeviceReport r = t.report;
+            boolean cut = t.route.equals("cut-off");
+            double e2e = (t.endS - a.atS()) * 1000;
+            AnswerQuality.Verdict v = quality.judge(t.route, a.question(), t.answerTag);
+            String cacheOrigin = t.route.equals("cache") && a.question() != null
+                    ? quality.cacheOrigin(t.answerTag, a.question()).wire() : "";
+            long up = 0;
+            long down = 0;
+            for (DeviceEnergy.Exchange x : t.exchanges) {
+                up += x.upBytes();
+                down += x.downBytes();
+            }
+            out.add(new RequestRecord(policy.wire, repeat, a.device(), a.index(), o.scenario.phaseAt(a.atS()).name(),
+                    a.atS(), a.kind().name().toLowerCase(java.util.Locale.ROOT), a.origin(), a.sensitivity(),
+                    r.network(), r.rttMs(), r.thermal(), r.batteryPct(), r.charging(), r.cpuUtil(), t.hintSource,
+                    t.hintTarget, t.answerHint, t.reasons, t.route, t.why, t.status, t.decideMs,
+                    cut ? Double.NaN : t.ttftS * 1000, e2e, a.budgetMs(), !cut && e2e <= a.budgetMs(),
+                    a.outputTokens(), t.error, a.question() == null ? "" : a.question().origin(),
+                    t.d.deviceClass().tokensPerSec(), t.localQuality, v.wire(), cacheOrigin, t.decideCalls, t.localS,
+                    DeviceEnergy.localJoules(t.d.deviceClass().watts(), t.localS), radio[a.index()], up, down,
+                    t.answerTag));
+        }
+        out.sort(java.util.Comparator.comparingInt(RequestRecord::index));
+        return out;
     }
 
     // ---------------------------------------------------------------- the device protocol, on the context
@@ -171,7 +250,16 @@ final class FleetRun {
         Conditions c = d.conditions(o.scenario, s);
         Trip t = new Trip(a, d, c, d.report(c, s));
         open.add(t);
-        Plan p = d.plan(policy, c, s, t.key, a.sensitivity().equals("restricted"));
+        boolean restricted = a.sensitivity().equals("restricted");
+        Plan p = switch (policy) {
+            case ORACLE -> SimulatedDevice.planOracle(knowledge(a, d, s), c, restricted);
+            case WATCH -> d.planWatched(c, s, restricted, () -> watch.decide(a.text(), historyTokens(a),
+                    a.sensitivity(), a.budgetMs(), t.report));
+            default -> d.plan(policy, c, s, t.key, restricted);
+        };
+        if (p.hintSource().equals("watched")) {
+            t.localDecisions++;
+        }
         t.hintSource = p.hintSource();
         if (p.hintSource().equals("held") && d.hint(t.key) != null) {
             t.hintTarget = d.hint(t.key).target();
@@ -183,31 +271,59 @@ final class FleetRun {
         }
     }
 
+    /** What the oracle knows about a query at its arrival: labels, its true local end, the always-offload outcome. */
+    private SimulatedDevice.Knowledge knowledge(Arrival a, SimulatedDevice d, double s) {
+        QuestionPool.Question q = a.question();
+        RequestRecord remote = offloadOutcomes.get(a.index());
+        int prompt = tokens(a.text()) + historyTokens(a) + o.localContextTokens;
+        boolean localCorrect = q != null && Boolean.TRUE.equals(q.weakCorrect());
+        // The always-offload run's answer to this query, unless that run answered it locally or cut it
+        // off (then only the label is known, and no remote latency).
+        boolean seen = remote != null && !remote.route().equals("local") && !remote.route().equals("cut-off");
+        boolean remoteCorrect = seen ? remote.correct() : q != null && Boolean.TRUE.equals(q.strongCorrect());
+        return new SimulatedDevice.Knowledge(localCorrect, d.localEndIfRun(s, prompt, a.outputTokens()), remoteCorrect,
+                seen ? remote.e2eMs() : Double.NaN, a.budgetMs(), a.atS());
+    }
+
     private void decide(Trip t) {
         double up = t.c.uplinkMs(requestBytes(t.a)) / 1000;
-        Ask ask = ask(t, null);
+        // The quality-router-only device sends the question alone, no telemetry.
+        Ask ask = policy == Policy.QUALITY ? new Ask(t.a.text(), t.a.history(), historyTokens(t.a), t.a.sensitivity(),
+                t.a.budgetMs(), null, null, t.a.outputTokens(), Math.round(o.requestTimeoutS * 1000)) : ask(t, null);
+        double startS = t.vt;
         at(t.vt + up, () -> {
             long sent = System.nanoTime();
-            client.decide(ask, dec -> ctx.runOnContext(v -> onDecision(t, dec, sent, up)));
+            client.decide(ask, dec -> ctx.runOnContext(v -> onDecision(t, dec, sent, up, startS)));
         });
     }
 
-    private void onDecision(Trip t, Decision dec, long sent, double up) {
+    private void onDecision(Trip t, Decision dec, long sent, double up, double startS) {
         if (t.done) {
             return;
         }
         double taken = up + (System.nanoTime() - sent) / 1e9 + t.c.downlinkMs(dec.bytesReceived()) / 1000;
         t.vt += taken;
         t.decideMs = taken * 1000;
+        t.decideCalls++;
+        t.exchanges.add(new DeviceEnergy.Exchange(t.a.index(), startS, t.vt, dec.bytesSent(), dec.bytesReceived(),
+                t.c.profile().type()));
         if (dec.status() != 200 || dec.hint() == null) {
             t.error = dec.error();
             at(t.vt, () -> local(t, "decide-failed"));
             return;
         }
-        t.d.onHint(dec.hint(), t.vt, t.key);
+        if (dec.hint().localQuality() != null) {
+            t.localQuality = dec.hint().localQuality();
+        }
         t.hintTarget = dec.hint().target();
         t.reasons = String.join("|", dec.hint().reasons());
-        Plan p = SimulatedDevice.follow(dec.hint(), "decided");
+        Plan p;
+        if (policy == Policy.QUALITY) {
+            p = SimulatedDevice.followQuality(dec.hint(), o.minLocalQuality);
+        } else {
+            t.d.onHint(dec.hint(), t.vt, t.key);
+            p = SimulatedDevice.follow(dec.hint(), "decided");
+        }
         at(t.vt, () -> {
             if (p.step() == SimulatedDevice.Step.LOCAL) {
                 local(t, p.why());
@@ -220,16 +336,17 @@ final class FleetRun {
     private void query(Trip t, String generate) {
         double up = t.c.uplinkMs(requestBytes(t.a)) / 1000;
         Ask ask = ask(t, generate);
+        double startS = t.vt;
         at(t.vt + up, () -> {
             if (t.done) {
                 return;
             }
             long sent = System.nanoTime();
-            client.query(ask, ans -> ctx.runOnContext(v -> onAnswer(t, ans, sent, up)));
+            client.query(ask, ans -> ctx.runOnContext(v -> onAnswer(t, ans, sent, up, startS)));
         });
     }
 
-    private void onAnswer(Trip t, Answer ans, long sent, double up) {
+    private void onAnswer(Trip t, Answer ans, long sent, double up, double startS) {
         if (t.done) {
             return;
         }
@@ -238,19 +355,28 @@ final class FleetRun {
                     + t.c.downlinkMs(ans.bytesBeforeFirstToken()) / 1000 - t.a.atS();
         }
         t.vt += up + (ans.endNanos() - sent) / 1e9 + t.c.downlinkMs(ans.bytesReceived()) / 1000;
+        t.exchanges.add(new DeviceEnergy.Exchange(t.a.index(), startS, t.vt, ans.bytesSent(), ans.bytesReceived(),
+                t.c.profile().type()));
         t.status = ans.status();
         t.error = ans.error();
+        if (ans.hint() != null && ans.hint().localQuality() != null) {
+            t.localQuality = ans.hint().localQuality();
+        }
         if (ans.hint() != null) {
             t.answerHint = ans.hint().target();
             t.reasons = String.join("|", ans.hint().reasons());
-            if (policy == Policy.HINTS) {
+            if (policy == Policy.HINTS || policy == Policy.WATCH) {
                 t.d.onHint(ans.hint(), t.vt, t.key);
             }
         }
-        if (policy == Policy.HINTS && ans.retryAfterMs() != null) {
+        if ((policy == Policy.HINTS || policy == Policy.WATCH) && ans.retryAfterMs() != null) {
             t.d.stayLocalFor(ans.retryAfterMs(), t.vt);
         }
         if (ans.answered()) {
+            t.answerTag = AnswerQuality.tagOf(ans.firstWord());
+            if (!ans.servedBy().equals("cache") && !ans.servedBy().equals("extractive") && t.a.question() != null) {
+                quality.generated(t.answerTag, t.a.question().origin());
+            }
             at(t.vt, () -> finish(t, ans.servedBy(), "", t.vt));
             return;
         }
@@ -267,6 +393,7 @@ final class FleetRun {
         int prompt = tokens(t.a.text()) + historyTokens(t.a) + o.localContextTokens;
         LocalRun r = t.d.runLocal(t.vt, prompt, t.a.outputTokens());
         t.ttftS = r.firstTokenS() - t.a.atS();
+        t.localS = r.endS() - r.startS();
         at(r.endS(), () -> finish(t, "local", why, r.endS()));
     }
 
@@ -276,15 +403,10 @@ final class FleetRun {
         }
         t.done = true;
         open.remove(t);
-        Arrival a = t.a;
-        double e2e = (endS - a.atS()) * 1000;
-        boolean cut = route.equals("cut-off");
-        DeviceReport r = t.report;
-        records.add(new RequestRecord(policy.wire, repeat, a.device(), a.index(), o.scenario.phaseAt(a.atS()).name(),
-                a.atS(), a.kind().name().toLowerCase(java.util.Locale.ROOT), a.origin(), a.sensitivity(), r.network(),
-                r.rttMs(), r.thermal(), r.batteryPct(), r.charging(), r.cpuUtil(), t.hintSource, t.hintTarget,
-                t.answerHint, t.reasons, route, why, t.status, t.decideMs, cut ? Double.NaN : t.ttftS * 1000, e2e, a.budgetMs(),
-                !cut && e2e <= a.budgetMs(), a.outputTokens(), t.error));
+        t.route = route;
+        t.why = why;
+        t.endS = endS;
+        finished.add(t);
         outstanding.decrementAndGet();
     }
 

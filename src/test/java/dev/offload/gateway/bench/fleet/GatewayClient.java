@@ -17,11 +17,17 @@ interface GatewayClient extends AutoCloseable {
                         double localTokensPerSec, int localMaxContextTokens) {
     }
 
-    /** An offload hint as the device keeps it. */
-    record Hint(String target, long validForMs, Long retryAfterMs, List<String> reasons) {
+    /** An offload hint as the device keeps it; {@code localQuality} is {@code estimates.localQuality} (null when absent). */
+    record Hint(String target, long validForMs, Long retryAfterMs, List<String> reasons, Double localQuality) {
+        Hint(String target, long validForMs, Long retryAfterMs, List<String> reasons) {
+            this(target, validForMs, retryAfterMs, reasons, null);
+        }
     }
 
-    /** One query as the device sends it; {@code generate} is {@code always} or {@code unless-local}. */
+    /**
+     * One query as the device sends it; {@code generate} is {@code always} or {@code unless-local};
+     * {@code device} null sends no telemetry.
+     */
     record Ask(String text, List<Workload.Turn> history, int historyTokens, String sensitivity, long budgetMs,
                DeviceReport device, String generate, int maxTokens, long timeoutMs) {
     }
@@ -34,10 +40,12 @@ interface GatewayClient extends AutoCloseable {
      * The outcome of a query. {@code status}: the HTTP status (for gRPC the status REST would have
      * answered: 200, or the error event's), 0 for a transport failure. {@code servedBy} is null
      * unless the query ended with a final answer. {@code firstTokenNanos} is 0 when no token
-     * arrived or the transport does not stream.
+     * arrived or the transport does not stream. {@code firstWord} is the answer's first word (null
+     * when no text came), which tells which question a generated answer was made for.
      */
     record Answer(int status, String servedBy, Hint hint, Long retryAfterMs, long firstTokenNanos, long endNanos,
-                  int tokens, int bytesSent, int bytesBeforeFirstToken, int bytesReceived, String error) {
+                  int tokens, int bytesSent, int bytesBeforeFirstToken, int bytesReceived, String error,
+                  String firstWord) {
         boolean answered() {
             return status == 200 && error == null && servedBy != null && !servedBy.equals("none");
         }

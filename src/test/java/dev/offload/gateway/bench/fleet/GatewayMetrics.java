@@ -19,8 +19,11 @@ import java.util.concurrent.TimeUnit;
  * scrape yields NaN, never an exception.
  */
 final class GatewayMetrics implements AutoCloseable {
-    /** One scrape: occupancy 0..1 and queue length of the edge tier (NaN when not exported). */
-    record Snapshot(double edgeOccupancy, double edgeQueue, Map<String, Double> decisions) {
+    /**
+     * One scrape: occupancy 0..1 and queue length of the edge tier (NaN when not exported), offload
+     * decisions by target, and generated tokens by {@code tier/direction} ({@code edge/in}, …).
+     */
+    record Snapshot(double edgeOccupancy, double edgeQueue, Map<String, Double> decisions, Map<String, Double> tokens) {
     }
 
     private final HttpClient http;
@@ -45,7 +48,7 @@ final class GatewayMetrics implements AutoCloseable {
         }
         return http.request(o).compose(r -> r.send()).compose(r -> r.body())
                 .map(b -> parse(b.toString()))
-                .otherwise(e -> new Snapshot(Double.NaN, Double.NaN, Map.of()));
+                .otherwise(e -> new Snapshot(Double.NaN, Double.NaN, Map.of(), Map.of()));
     }
 
     static Snapshot parse(String text) {
@@ -53,6 +56,7 @@ final class GatewayMetrics implements AutoCloseable {
         int occN = 0;
         double queue = Double.NaN;
         Map<String, Double> decisions = new LinkedHashMap<>();
+        Map<String, Double> tokens = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
             if (line.startsWith("#") || line.isBlank()) {
                 continue;
@@ -83,12 +87,14 @@ final class GatewayMetrics implements AutoCloseable {
                     }
                 }
                 case "gateway_offload_decisions_total" -> decisions.merge(label(labels, "target"), value, Double::sum);
+                case "gateway_generation_tokens_total" -> tokens.merge(label(labels, "tier") + "/"
+                        + label(labels, "direction"), value, Double::sum);
                 default -> {
                     // not needed
                 }
             }
         }
-        return new Snapshot(occN == 0 ? Double.NaN : occSum / occN, queue, decisions);
+        return new Snapshot(occN == 0 ? Double.NaN : occSum / occN, queue, decisions, tokens);
     }
 
     private static String label(String labels, String key) {

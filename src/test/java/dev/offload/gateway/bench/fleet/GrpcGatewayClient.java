@@ -48,9 +48,13 @@ final class GrpcGatewayClient implements GatewayClient {
 
     @Override
     public void decide(Ask ask, Consumer<Decision> done) {
-        DecideRequest req = DecideRequest.newBuilder().setDevice(device(ask.device())).setText(ask.text())
+        DecideRequest.Builder db = DecideRequest.newBuilder().setText(ask.text())
                 .setHistoryTokens(ask.historyTokens()).setSensitivity(ask.sensitivity())
-                .setLatencyBudgetMs(ask.budgetMs()).build();
+                .setLatencyBudgetMs(ask.budgetMs());
+        if (ask.device() != null) {
+            db.setDevice(device(ask.device()));
+        }
+        DecideRequest req = db.build();
         int sent = req.getSerializedSize();
         stub.withDeadlineAfter(ask.timeoutMs(), TimeUnit.MILLISECONDS).decide(req, new StreamObserver<>() {
             private dev.offload.gateway.api.grpc.Hint hint;
@@ -75,8 +79,10 @@ final class GrpcGatewayClient implements GatewayClient {
     @Override
     public void query(Ask ask, Consumer<Answer> done) {
         QueryRequest.Builder b = QueryRequest.newBuilder().setQuery(ask.text()).setSensitivity(ask.sensitivity())
-                .setLatencyBudgetMs(ask.budgetMs()).setDevice(device(ask.device())).setGenerate(ask.generate())
-                .setMaxTokens(ask.maxTokens());
+                .setLatencyBudgetMs(ask.budgetMs()).setGenerate(ask.generate()).setMaxTokens(ask.maxTokens());
+        if (ask.device() != null) {
+            b.setDevice(device(ask.device()));
+        }
         for (Workload.Turn t : ask.history()) {
             b.addHistory(Turn.newBuilder().setRole(t.role()).setContent(t.content()));
         }
@@ -87,7 +93,7 @@ final class GrpcGatewayClient implements GatewayClient {
             public void onNext(QueryEvent e) {
                 tally.bytes(e.getSerializedSize());
                 switch (e.getEventCase()) {
-                    case TOKEN -> tally.token();
+                    case TOKEN -> tally.token(e.getToken().getText());
                     case FINAL -> tally.completed(e.getFinal().getServedBy(),
                             e.getFinal().hasHint() ? hint(e.getFinal().getHint()) : null);
                     case ERROR -> tally.failed(e.getError().getHttpStatus(), e.getError().getReason(),
@@ -142,7 +148,8 @@ final class GrpcGatewayClient implements GatewayClient {
         List<String> reasons = new ArrayList<>();
         h.getReasonsList().forEach(r -> reasons.add(r.getCode()));
         String target = h.getTarget().name().replace("TARGET_", "").toUpperCase(Locale.ROOT);
-        return new Hint(target, h.getValidForMs(), h.hasRetryAfterMs() ? h.getRetryAfterMs() : null, reasons);
+        Double q = h.hasEstimates() && h.getEstimates().hasLocalQuality() ? h.getEstimates().getLocalQuality() : null;
+        return new Hint(target, h.getValidForMs(), h.hasRetryAfterMs() ? h.getRetryAfterMs() : null, reasons, q);
     }
 
     @Override

@@ -9,7 +9,26 @@ enum Policy {
     /** Send every query to the gateway while online; answer locally only what comes back unanswered. */
     OFFLOAD("offload", "always offload"),
     /** Never contact the gateway. */
-    LOCAL("local", "never offload");
+    LOCAL("local", "never offload"),
+    /**
+     * The upper bound: knows each query's quality labels, its true local latency (the device's
+     * model, queue included) and its true remote outcome (latency and answer, from the
+     * always-offload run of the same repetition), and picks the better of the two.
+     */
+    ORACLE("oracle", "oracle"),
+    /**
+     * Ablation: the local-quality router alone, no telemetry. Asks {@code /v1/offload/decide} with
+     * the question only and stays local when {@code estimates.localQuality} is at or above the
+     * threshold; otherwise offloads ({@code generate: always}).
+     */
+    QUALITY("quality", "quality router only"),
+    /**
+     * Follow hints, but decide on the device: the gateway's state arrives by {@code Watch} (SSE
+     * {@code /v1/offload/watch}) and the device evaluates the gateway's own policy package
+     * ({@code offload.policy.LocalAdvisor}) instead of calling {@code /v1/offload/decide}; only
+     * without a valid snapshot does it ask the gateway.
+     */
+    WATCH("watch", "follow hints, local decisions (Watch)");
 
     final String wire;
     final String label;
@@ -25,6 +44,6 @@ enum Policy {
                 return p;
             }
         }
-        throw new IllegalArgumentException("a policy is hints, offload or local: " + s);
+        throw new IllegalArgumentException("a policy is hints, offload, local, oracle, quality or watch: " + s);
     }
 }

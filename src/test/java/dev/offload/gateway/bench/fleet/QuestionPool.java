@@ -18,10 +18,20 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The questions a fleet asks, by kind. Built from the titles of the gateway's own sample corpus
- * (so retrieval finds something) and, when a file of paraphrase pairs is given, from its
- * {@code origin} sentences, each remembering its {@code similar} paraphrase. Immutable after
- * {@link #load}; any thread.
+ * The questions a fleet asks, by kind. Two sources:
+ * <ul>
+ * <li><b>Labelled (the default when the file is readable)</b>: MMLU questions of the routing data
+ * ({@code ../shared/data/routing/routellm-mmlu.csv}, RouteLLM's labels: did the weak model, which
+ * stands for the device's, and the strong one, the gateway's, answer correctly). A seeded draw
+ * of {@code count} questions asked as they are (short), the next third of that many with
+ * "Explain your reasoning step by step" before them (long: a worked answer), and pairs of the
+ * next ones joined as one query (multi-hop: correct only when both parts are). Each short and
+ * long question knows a paraphrase (the same question with another lead-in and without the
+ * trailing "Answer:"), so the shared cache sees paraphrases of the question itself.</li>
+ * <li>Otherwise the titles of the gateway's sample corpus and, when a file of paraphrase pairs is
+ * given, its {@code origin} sentences; these carry no quality labels.</li>
+ * </ul>
+ * Immutable after {@link #load}; any thread.
  */
 final class QuestionPool {
     enum Kind {
@@ -33,14 +43,117 @@ final class QuestionPool {
         MULTI_HOP
     }
 
-    /** @param paraphrase another wording of the same question, null when none is known */
-    record Question(String text, Kind kind, String paraphrase) {
+    /**
+     * @param paraphrase    another wording of the same question, null when none is known
+     * @param origin        what the question is, whatever its wording ({@code mmlu:<row>},
+     *                      {@code mmlu:<row>+<row>} for a pair; the text itself for unlabelled ones): a
+     *                      cached answer is correct only for a query of the same origin
+     * @param weakCorrect   whether the device's model answers it correctly; null when unlabelled
+     * @param strongCorrect whether the gateway's model answers it correctly; null when unlabelled
+     */
+    record Question(String text, Kind kind, String paraphrase, String origin, Boolean weakCorrect,
+                    Boolean strongCorrect) {
+        Question(String text, Kind kind, String paraphrase) {
+            this(text, kind, paraphrase, text, null, null);
+        }
+
+        boolean labelled() {
+            return weakCorrect != null && strongCorrect != null;
+        }
     }
 
     private final Map<Kind, List<Question>> byKind;
+    private final Map<String, Question> byOrigin = new java.util.HashMap<>();
+    private final String source;
 
-    private QuestionPool(Map<Kind, List<Question>> byKind) {
+    private QuestionPool(Map<Kind, List<Question>> byKind, String source) {
         this.byKind = byKind;
+        this.source = source;
+        for (List<Question> l : byKind.values()) {
+            for (Question q : l) {
+                byOrigin.putIfAbsent(q.origin(), q);
+            }
+        }
+    }
+
+    /** Where the questions came from, for the report. */
+    String source() {
+        return source;
+    }
+
+    boolean labelled() {
+        return byKind.values().stream().flatMap(List::stream).allMatch(Question::labelled);
+    }
+
+    /** The question of an origin; null when unknown. */
+    Question byOrigin(String origin) {
+        return byOrigin.get(origin);
+    }
+
+    /**
+     * Labelled MMLU questions (see the class comment).
+     *
+     * @param count how many are asked as short questions; a third as many long ones and as many
+     *              multi-hop pairs come on top
+     */
+    static QuestionPool labelled(Path routing, int count, long seed) {
+        List<dev.offload.gateway.bench.routing.RouterTraining.Question> all;
+        try {
+            all = dev.offload.gateway.bench.routing.RouterTraining.readCsv(routing);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the routing data " + routing, e);
+        }
+        List<Integer> rows = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            rows.add(i);
+        }
+        Collections.shuffle(rows, new Random(seed));
+        int third = Math.max(1, count / 3);
+        if (count + 3 * third > rows.size()) {
+            throw new IllegalArgumentException("--questions: the routing data holds " + rows.size() + " questions");
+        }
+        Map<Kind, List<Question>> byKind = new EnumMap<>(Kind.class);
+        for (Kind k : Kind.values()) {
+            byKind.put(k, new ArrayList<>());
+        }
+        int next = 0;
+        for (int i = 0; i < count; i++, next++) {
+            int row = rows.get(next);
+            var q = all.get(row);
+            byKind.get(Kind.SHORT).add(new Question(q.prompt(), Kind.SHORT, paraphrase(q.prompt()), "mmlu:" + row,
+                    q.weak(), q.strong()));
+        }
+        for (int i = 0; i < third; i++, next++) {
+            int row = rows.get(next);
+            var q = all.get(row);
+            String text = "Explain your reasoning step by step, then give the letter of the answer.\n" + q.prompt();
+            byKind.get(Kind.LONG).add(new Question(text, Kind.LONG,
+                    "Work through this step by step and say which option is right.\n" + strip(q.prompt()),
+                    "mmlu:" + row, q.weak(), q.strong()));
+        }
+        for (int i = 0; i < third; i++, next += 2) {
+            int a = rows.get(next);
+            int b = rows.get(next + 1);
+            var qa = all.get(a);
+            var qb = all.get(b);
+            String text = "Answer both questions.\n\n1. " + strip(qa.prompt()) + "\n\n2. " + strip(qb.prompt())
+                    + "\n\nAnswers:";
+            byKind.get(Kind.MULTI_HOP).add(new Question(text, Kind.MULTI_HOP, null, "mmlu:" + a + "+" + b,
+                    qa.weak() && qb.weak(), qa.strong() && qb.strong()));
+        }
+        return new QuestionPool(byKind, String.format(Locale.ROOT, "%s: %d of its %d MMLU questions drawn by seed %d"
+                + " (%d short, %d long, %d multi-hop pairs)", routing, count + 3 * third, all.size(), seed, count,
+                third, third));
+    }
+
+    /** The same question with another lead-in and without the trailing "Answer:". */
+    static String paraphrase(String prompt) {
+        return "Please answer this multiple-choice question.\n" + strip(prompt);
+    }
+
+    private static String strip(String prompt) {
+        String p = prompt.strip();
+        return p.endsWith("Answer:") ? p.substring(0, p.length() - "Answer:".length()).strip() : p;
     }
 
     List<Question> of(Kind kind) {
@@ -95,7 +208,9 @@ final class QuestionPool {
         for (List<Question> l : byKind.values()) {
             Collections.shuffle(l, r);
         }
-        return new QuestionPool(byKind);
+        return new QuestionPool(byKind, "the sample corpus' titles" + (paraphrases == null ? ""
+                : " and " + Math.min(maxPairs, byKind.get(Kind.SHORT).size()) + " paraphrase pairs of " + paraphrases)
+                + " (no quality labels)");
     }
 
     /** Titles of the documents under {@code sample-corpus/} on the class path, in index order. */

@@ -55,7 +55,9 @@ final class RestGatewayClient implements GatewayClient {
         query.put("historyTokens", ask.historyTokens());
         query.put("sensitivity", ask.sensitivity());
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("device", device(ask.device()));
+        if (ask.device() != null) {
+            body.put("device", device(ask.device()));
+        }
         body.put("query", query);
         body.put("latencyBudgetMs", ask.budgetMs());
         Buffer payload = Buffer.buffer(write(body));
@@ -79,7 +81,9 @@ final class RestGatewayClient implements GatewayClient {
         }
         body.put("sensitivity", ask.sensitivity());
         body.put("latencyBudgetMs", ask.budgetMs());
-        body.put("device", device(ask.device()));
+        if (ask.device() != null) {
+            body.put("device", device(ask.device()));
+        }
         body.put("generate", ask.generate());
         body.put("maxTokens", ask.maxTokens());
         Buffer payload = Buffer.buffer(write(body));
@@ -113,17 +117,17 @@ final class RestGatewayClient implements GatewayClient {
         int status = resp.statusCode();
         if (status == 200) {
             String answer = n.path("answer").asText("");
-            int tokens = answer.isBlank() ? 0 : answer.strip().split("\\s+").length;
-            return new Answer(200, n.path("servedBy").asText(null), hint(n.path("hint")), null, 0, end, tokens, sent,
-                    0, b.length(), null);
+            String[] words = answer.isBlank() ? new String[0] : answer.strip().split("\\s+");
+            return new Answer(200, n.path("servedBy").asText(null), hint(n.path("hint")), null, 0, end, words.length,
+                    sent, 0, b.length(), null, words.length == 0 ? null : words[0]);
         }
         Long retry = n.hasNonNull("retryAfterMs") ? n.get("retryAfterMs").asLong() : null;
         return new Answer(status, null, hint(n.path("hint")), retry, 0, end, 0, sent, 0, b.length(),
-                "status " + status + (n.hasNonNull("reason") ? " " + n.get("reason").asText() : ""));
+                "status " + status + (n.hasNonNull("reason") ? " " + n.get("reason").asText() : ""), null);
     }
 
     private static Answer failed(int sent, int received, Throwable e) {
-        return new Answer(0, null, null, null, 0, System.nanoTime(), 0, sent, 0, received, String.valueOf(e));
+        return new Answer(0, null, null, null, 0, System.nanoTime(), 0, sent, 0, received, String.valueOf(e), null);
     }
 
     /** Reads one SSE response; every handler runs on the connection's event loop. */
@@ -169,7 +173,7 @@ final class RestGatewayClient implements GatewayClient {
                 return;
             }
             switch (name) {
-                case "token" -> tally.token();
+                case "token" -> tally.token(read(data).path("text").asText(null));
                 case "final" -> {
                     JsonNode n = read(data);
                     tally.completed(n.path("servedBy").asText(null), hint(n.path("hint")));
@@ -229,8 +233,10 @@ final class RestGatewayClient implements GatewayClient {
         }
         List<String> reasons = new ArrayList<>();
         n.path("reasons").forEach(r -> reasons.add(r.path("code").asText()));
+        JsonNode q = n.path("estimates").path("localQuality");
         return new Hint(n.get("target").asText(), n.path("validForMs").asLong(0),
-                n.hasNonNull("retryAfterMs") ? n.get("retryAfterMs").asLong() : null, reasons);
+                n.hasNonNull("retryAfterMs") ? n.get("retryAfterMs").asLong() : null, reasons,
+                q.isNumber() ? q.asDouble() : null);
     }
 
     private static JsonNode read(Buffer b) {

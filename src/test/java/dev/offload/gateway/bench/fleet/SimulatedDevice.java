@@ -98,6 +98,7 @@ final class SimulatedDevice {
     private final double loadMean;
     private final double localTps;
     private final double localPrefillTps;
+    private final FleetOptions.DeviceClass deviceClass;
     private double battery;
     private boolean charging;
     private double heat;
@@ -108,6 +109,14 @@ final class SimulatedDevice {
     private double stayLocalUntilS = Double.NEGATIVE_INFINITY;
 
     SimulatedDevice(int id, long seed, double staggerMaxS, double chargingShare, double localTps, double localPrefillTps) {
+        this(id, seed, staggerMaxS, chargingShare, localPrefillTps, new FleetOptions.DeviceClass(localTps, 1, 4));
+    }
+
+    /** @param localPrefillTps this device class's prefill speed */
+    SimulatedDevice(int id, long seed, double staggerMaxS, double chargingShare, double localPrefillTps,
+                    FleetOptions.DeviceClass deviceClass) {
+        double localTps = deviceClass.tokensPerSec();
+        this.deviceClass = deviceClass;
         this.id = id;
         this.random = new Random(seed);
         this.speedFactor = 0.7 + 0.6 * random.nextDouble();
@@ -173,6 +182,13 @@ final class SimulatedDevice {
         if (restricted) {
             return new Plan(Step.LOCAL, "restricted", null, "none");
         }
+        if (policy == Policy.QUALITY) {
+            // The question's estimate is per question: nothing held applies to the next one.
+            return new Plan(Step.DECIDE, null, null, "decided");
+        }
+        if (policy == Policy.ORACLE || policy == Policy.WATCH) {
+            throw new IllegalArgumentException("the oracle and the watching device plan with planOracle / planWatched");
+        }
         if (s < stayLocalUntilS) {
             return new Plan(Step.LOCAL, "retry-after", null, "held");
         }
@@ -181,6 +197,73 @@ final class SimulatedDevice {
             return follow(h.hint(), "held");
         }
         return new Plan(Step.DECIDE, null, null, "decided");
+    }
+
+    /**
+     * What the oracle knows about one query, and what it would get either way.
+     *
+     * @param localCorrect  the device's model answers it correctly
+     * @param localEndS     when a local answer would be complete (run seconds, the model's queue included)
+     * @param remoteCorrect the always-offload run's answer to this query was correct
+     * @param remoteE2eMs   that run's end-to-end latency for it; NaN when unknown
+     * @param budgetMs      the query's budget
+     * @param arrivalS      its arrival
+     */
+    record Knowledge(boolean localCorrect, double localEndS, boolean remoteCorrect, double remoteE2eMs,
+                     long budgetMs, double arrivalS) {
+    }
+
+    /**
+     * The oracle's choice: each option scores 2 for a correct answer plus 1 for meeting the
+     * budget; the higher wins, a tie stays local (it spares the GPU). Offline and restricted
+     * queries run locally, as under every policy.
+     */
+    static Plan planOracle(Knowledge k, Conditions c, boolean restricted) {
+        if (c.offline()) {
+            return new Plan(Step.LOCAL, "offline", null, "none");
+        }
+        if (restricted) {
+            return new Plan(Step.LOCAL, "restricted", null, "none");
+        }
+        double localMs = (k.localEndS() - k.arrivalS()) * 1000;
+        int local = (k.localCorrect() ? 2 : 0) + (localMs <= k.budgetMs() ? 1 : 0);
+        int remote = (k.remoteCorrect() ? 2 : 0)
+                + (!Double.isNaN(k.remoteE2eMs()) && k.remoteE2eMs() <= k.budgetMs() ? 1 : 0);
+        return remote > local ? new Plan(Step.QUERY, null, "always", "oracle")
+                : new Plan(Step.LOCAL, "oracle", null, "oracle");
+    }
+
+    /**
+     * The quality-router-only device: local when the gateway's estimate is at or above
+     * {@code threshold}, otherwise the gateway generates ({@code generate: always}). A hint
+     * without an estimate (a cached question, restricted data) is followed as it is.
+     */
+    static Plan followQuality(Hint h, double threshold) {
+        if (h.localQuality() == null) {
+            return h.target().equals("LOCAL") ? new Plan(Step.LOCAL, "hint", null, "decided")
+                    : new Plan(Step.QUERY, null, "always", "decided");
+        }
+        return h.localQuality() >= threshold ? new Plan(Step.LOCAL, "quality", null, "decided")
+                : new Plan(Step.QUERY, null, "always", "decided");
+    }
+
+    /**
+     * Follow hints, decided on the device: as {@code hints} (offline, restricted and a stay-local
+     * window first), but the hint comes from {@code local}, the gateway's policy evaluated over the
+     * pushed snapshot; only when that has none (no snapshot, or it ran out) does the device call
+     * decide. This is the one place where a watching device decides.
+     */
+    Plan planWatched(Conditions c, double s, boolean restricted, java.util.function.Supplier<java.util.Optional<Hint>> local) {
+        if (c.offline()) {
+            return new Plan(Step.LOCAL, "offline", null, "none");
+        }
+        if (restricted) {
+            return new Plan(Step.LOCAL, "restricted", null, "none");
+        }
+        if (s < stayLocalUntilS) {
+            return new Plan(Step.LOCAL, "retry-after", null, "held");
+        }
+        return local.get().map(h -> follow(h, "watched")).orElse(new Plan(Step.DECIDE, null, null, "decided"));
     }
 
     /** What a fresh or held hint says to do. */
@@ -232,6 +315,20 @@ final class SimulatedDevice {
         heat += HEAT_PER_LOCAL_S * total;
         battery = Math.max(1, battery - LOCAL_DRAIN_PCT_S * total);
         return new LocalRun(start, start + prefillS, start + total, thermal, decodeTps);
+    }
+
+    /**
+     * When a local inference asked for at {@code s} would end, without booking it (the oracle's
+     * "true local latency"): same arithmetic as {@link #runLocal}, state as it is now.
+     */
+    double localEndIfRun(double s, int promptTokens, int outputTokens) {
+        double start = Math.max(s, localBusyUntilS);
+        double factor = speedFactor * (1 - 0.5 * load) * thermalFactor(thermal());
+        return start + promptTokens / (localPrefillTps * factor) + outputTokens / (localTps * factor);
+    }
+
+    FleetOptions.DeviceClass deviceClass() {
+        return deviceClass;
     }
 
     String thermal() {

@@ -119,4 +119,49 @@ class SimulatedDeviceTest {
         assertTrue(d.conditions(WIFI_THEN_OFFLINE, 150).offline());
         assertTrue(d.conditions(WIFI_THEN_OFFLINE, 1).downlinkMs(10_000) > d.conditions(WIFI_THEN_OFFLINE, 1).rttMs() / 2);
     }
+
+    @Test
+    void theOracleTakesWhicheverOptionIsCorrectAndInBudgetAndStaysLocalOnATie() {
+        Conditions c = device().conditions(WIFI_THEN_OFFLINE, 10);
+        // local: 3 s, correct; remote: 1 s, correct → a tie on both counts: local (spares the GPU)
+        assertEquals(Step.LOCAL, SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(true, 13, true, 1000, 6000, 10),
+                c, false).step());
+        // local wrong, remote right and in budget → remote
+        assertEquals(Step.QUERY, SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(false, 13, true, 1000, 6000, 10),
+                c, false).step());
+        // both right, local over budget, remote in it → remote
+        assertEquals(Step.QUERY, SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(true, 20, true, 1000, 6000, 10),
+                c, false).step());
+        // remote right but over budget, local wrong but in budget: correctness weighs more
+        assertEquals(Step.QUERY, SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(false, 12, true, 9000, 6000, 10),
+                c, false).step());
+        // restricted and offline stay local whatever it knows
+        assertEquals(Step.LOCAL, SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(false, 13, true, 1000, 6000, 10),
+                c, true).step());
+        Conditions off = device().conditions(WIFI_THEN_OFFLINE, 150);
+        assertEquals("offline", SimulatedDevice.planOracle(new SimulatedDevice.Knowledge(false, 13, true, 1000, 6000, 150),
+                off, false).why());
+    }
+
+    @Test
+    void theQualityRouterOnlyDeviceComparesTheEstimateWithItsThreshold() {
+        Hint high = new Hint("EDGE", 30_000, null, List.of("LOCAL_QUALITY_OK"), 0.9);
+        Hint low = new Hint("LOCAL", 30_000, null, List.of("LOCAL_QUALITY_LOW"), 0.5);
+        assertEquals(Step.LOCAL, SimulatedDevice.followQuality(high, 0.78).step(), "the gateway's target is ignored");
+        Plan remote = SimulatedDevice.followQuality(low, 0.78);
+        assertEquals(Step.QUERY, remote.step());
+        assertEquals("always", remote.generate());
+        assertEquals(Step.QUERY, SimulatedDevice.followQuality(hint("CACHE", 1000, null), 0.78).step(),
+                "no estimate (a cached question): follow the hint");
+    }
+
+    @Test
+    void theOraclesLocalEstimateIsWhatRunningLocallyThenTakes() {
+        SimulatedDevice d = device();
+        d.advanceTo(5);
+        double predicted = d.localEndIfRun(5, 300, 40);
+        LocalRun r = d.runLocal(5, 300, 40);
+        assertEquals(r.endS(), predicted, 1e-9);
+        assertTrue(d.localEndIfRun(5, 300, 40) > predicted, "a second query waits for the first");
+    }
 }

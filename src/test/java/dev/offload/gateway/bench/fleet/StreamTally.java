@@ -20,6 +20,8 @@ final class StreamTally {
     private int status = 200;
     private String error;
     private boolean finished;
+    private final StringBuilder firstWord = new StringBuilder();
+    private boolean firstWordDone;
 
     StreamTally(int sent) {
         this.sent = sent;
@@ -27,6 +29,21 @@ final class StreamTally {
 
     void bytes(int n) {
         received += n;
+    }
+
+    /** A token event with its text (null when the transport did not give it). */
+    void token(String text) {
+        if (text != null && !firstWordDone) {
+            for (int i = 0; i < text.length() && !firstWordDone; i++) {
+                char c = text.charAt(i);
+                if (Character.isWhitespace(c)) {
+                    firstWordDone = firstWord.length() > 0;
+                } else {
+                    firstWord.append(c);
+                }
+            }
+        }
+        token();
     }
 
     void token() {
@@ -64,6 +81,6 @@ final class StreamTally {
                 : servedBy == null ? "stream ended without final" : null;
         int s = error != null ? status : e != null ? failureStatus : 200;
         return new Answer(s, e == null ? servedBy : null, hint, retryAfter, firstToken, System.nanoTime(), tokens, sent,
-                beforeFirst, received, e);
+                beforeFirst, received, e, firstWord.length() == 0 ? null : firstWord.toString());
     }
 }

@@ -33,9 +33,10 @@ final class Workload {
     /**
      * @param origin {@code first} (never asked before in this run), {@code fleet-repeat} (the same
      *               text was asked by some device before), {@code own-repeat}, {@code paraphrase}
+     * @param question the question asked (its origin and quality labels), whatever the wording
      */
     record Arrival(int index, int device, double atS, String text, Kind kind, String origin, String sensitivity,
-                   List<Turn> history, int outputTokens, long budgetMs) {
+                   List<Turn> history, int outputTokens, long budgetMs, Question question) {
     }
 
     private Workload() {
@@ -122,7 +123,7 @@ final class Workload {
             mine.add(q);
             int kind = q.kind().ordinal();
             out.add(new Arrival(out.size(), slot.device(), slot.atS(), text, q.kind(), origin,
-                    levels[pick(levelWeights, r)], List.copyOf(history), o.outputTokens[kind], o.budgetsMs[kind]));
+                    levels[pick(levelWeights, r)], List.copyOf(history), o.outputTokens[kind], o.budgetsMs[kind], q));
         }
         return out;
     }

@@ -1,7 +1,7 @@
 package dev.offload.gateway.bench.routing;
 
-import dev.offload.gateway.offload.LocalQualityRouter;
-import dev.offload.gateway.offload.QueryFeatures;
+import dev.offload.gateway.offload.policy.LocalQualityRouter;
+import dev.offload.gateway.offload.policy.QueryFeatures;
 import org.tribuo.Example;
 import org.tribuo.ImmutableFeatureMap;
 import org.tribuo.MutableDataset;

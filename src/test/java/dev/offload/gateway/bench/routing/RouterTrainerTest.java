@@ -2,7 +2,7 @@ package dev.offload.gateway.bench.routing;
 
 import dev.offload.gateway.bench.routing.RouterTrainer.Params;
 import dev.offload.gateway.bench.routing.RouterTrainer.Sample;
-import dev.offload.gateway.offload.LocalQualityRouter;
+import dev.offload.gateway.offload.policy.LocalQualityRouter;
 import org.junit.jupiter.api.Test;
 
 import java.io.StringReader;

@@ -4,9 +4,9 @@ import dev.offload.gateway.bench.Args;
 import dev.offload.gateway.bench.Hardware;
 import dev.offload.gateway.bench.routing.RouterTrainer.Params;
 import dev.offload.gateway.bench.routing.RouterTrainer.Sample;
-import dev.offload.gateway.offload.LocalQualityRouter;
-import dev.offload.gateway.offload.QueryComplexity;
-import dev.offload.gateway.offload.QueryFeatures;
+import dev.offload.gateway.offload.policy.LocalQualityRouter;
+import dev.offload.gateway.offload.policy.QueryComplexity;
+import dev.offload.gateway.offload.policy.QueryFeatures;
 import dev.offload.gateway.retrieval.MiniLmEmbedder;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -51,7 +51,8 @@ public final class RouterTraining {
     private RouterTraining() {
     }
 
-    record Question(String subject, String prompt, boolean weak, boolean strong) {
+    /** One labelled MMLU question of the routing data. */
+    public record Question(String subject, String prompt, boolean weak, boolean strong) {
     }
 
     public static void main(String[] argv) throws Exception {
@@ -335,7 +336,7 @@ public final class RouterTraining {
     }
 
     /** RFC 4180: quoted fields may hold commas, line breaks and doubled quotes. */
-    static List<Question> readCsv(Path file) throws IOException {
+    public static List<Question> readCsv(Path file) throws IOException {
         String s = Files.readString(file);
         List<List<String>> rows = new ArrayList<>();
         List<String> row = new ArrayList<>();

@@ -1,13 +1,11 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
-import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
-import dev.offload.gateway.offload.DeviceTelemetry.Network;
-import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
-import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
-import dev.offload.gateway.offload.GatewayView.TierView;
-import dev.offload.gateway.offload.OffloadHint.Target;
-import dev.offload.gateway.privacy.Sensitivity;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Network;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.policy.GatewayView.TierView;
+import dev.offload.gateway.offload.policy.OffloadHint.Target;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -85,7 +83,7 @@ class OffloadPolicyPropertyTest {
         int healthy = rnd.nextInt(5) == 0 ? 0 : 1 + rnd.nextInt(replicas);
         int capacity = 64;
         int queue = rnd.nextInt(4) == 0 ? capacity : rnd.nextInt(capacity);
-        return new TierView(new Tier.State(name, external, replicas, healthy, healthy * 8, rnd.nextInt(16), queue, capacity,
+        return new TierView(new TierState(name, external, replicas, healthy, healthy * 8, rnd.nextInt(16), queue, capacity,
                 queue == 0 ? 0 : rnd.nextDouble() * 10_000, rnd.nextBoolean() ? 0 : rnd.nextDouble() * 2000,
                 rnd.nextBoolean() ? 0 : 1 + rnd.nextDouble() * 100, 0), 4096, 10_000);
     }

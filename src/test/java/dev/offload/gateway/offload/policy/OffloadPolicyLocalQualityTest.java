@@ -1,19 +1,18 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
-import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
-import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
-import dev.offload.gateway.offload.OffloadHint.Target;
-import dev.offload.gateway.privacy.Sensitivity;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.policy.OffloadHint.Target;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.offload.gateway.offload.OffloadPolicyTest.BOTH;
-import static dev.offload.gateway.offload.OffloadPolicyTest.CONFIG;
-import static dev.offload.gateway.offload.OffloadPolicyTest.PHONE;
-import static dev.offload.gateway.offload.OffloadPolicyTest.POLICY;
-import static dev.offload.gateway.offload.OffloadPolicyTest.SIMPLE;
-import static dev.offload.gateway.offload.OffloadPolicyTest.device;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.BOTH;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.CONFIG;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.PHONE;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.POLICY;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.SIMPLE;
+import static dev.offload.gateway.offload.policy.OffloadPolicyTest.device;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

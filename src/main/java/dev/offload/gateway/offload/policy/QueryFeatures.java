@@ -1,4 +1,4 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
 /**
  * Cheap surface features of a question for the {@link LocalQualityRouter}, beside its embedding:

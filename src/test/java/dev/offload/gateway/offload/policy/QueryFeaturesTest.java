@@ -1,4 +1,4 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,14 +1,12 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
-import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
-import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
-import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
-import dev.offload.gateway.offload.GatewayView.TierView;
-import dev.offload.gateway.offload.OffloadHint.Estimates;
-import dev.offload.gateway.offload.OffloadHint.Reason;
-import dev.offload.gateway.offload.OffloadHint.Target;
-import dev.offload.gateway.privacy.Sensitivity;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.policy.GatewayView.TierView;
+import dev.offload.gateway.offload.policy.OffloadHint.Estimates;
+import dev.offload.gateway.offload.policy.OffloadHint.Reason;
+import dev.offload.gateway.offload.policy.OffloadHint.Target;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,13 +36,21 @@ import java.util.Objects;
  *       gateway's retry time.</li>
  * </ol>
  *
- * <p>A plain object: no I/O, no clock, no shared mutable state; safe from any thread.
+ * <p>A plain object: no I/O, no clock, no shared mutable state; safe from any thread. It uses
+ * nothing but {@code java.*}: the gateway runs it behind {@code OffloadAdvisor}, a device runs
+ * the same class from the {@code device-policy} jar over the state {@code Watch} pushes
+ * ({@link LocalAdvisor}).
  */
 public final class OffloadPolicy {
-    private final OffloadConfig config;
+    private final PolicySettings settings;
 
-    public OffloadPolicy(OffloadConfig config) {
-        this.config = Objects.requireNonNull(config);
+    public OffloadPolicy(PolicySettings settings) {
+        this.settings = Objects.requireNonNull(settings);
+    }
+
+    /** The thresholds this policy decides with. */
+    public PolicySettings settings() {
+        return settings;
     }
 
     /**
@@ -93,9 +99,9 @@ public final class OffloadPolicy {
         // threshold, as efficient per gateway call at the default (offload.md). The long-output
         // rule stays: it is about answer length, which MMLU cannot measure.
         boolean multiHop = quality == null && QueryComplexity.multiHop(in.query());
-        boolean qualityLow = quality != null && quality < config.minLocalQuality();
+        boolean qualityLow = quality != null && quality < settings.minLocalQuality();
         boolean longOutput = QueryComplexity.longOutput(in.query());
-        int outTokens = longOutput ? config.longOutputTokens() : config.defaultOutputTokens();
+        int outTokens = longOutput ? settings.longOutputTokens() : settings.defaultOutputTokens();
         int promptTokens = QueryComplexity.tokens(in.query()) + in.historyTokens() + in.contextTokens();
         LocalModel lm = d.localModel();
         Integer localWindow = lm == null ? null : lm.maxContextTokens();
@@ -104,22 +110,22 @@ public final class OffloadPolicy {
         if (in.sensitivity() == Sensitivity.RESTRICTED) {
             reasons.add(new Reason("SENSITIVITY_RESTRICTED", "restricted data never leaves the device"));
             return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null, quality),
-                    config.validity().toMillis(), localWindow, null);
+                    settings.validityMs(), localWindow, null);
         }
         if (d.offline()) {
             reasons.add(new Reason("NETWORK_OFFLINE", "the device reports no network"));
             return new OffloadHint(Target.LOCAL, reasons, new Estimates(localMs, null, null, quality),
-                    config.unstableValidity().toMillis(), localWindow, null);
+                    settings.unstableValidityMs(), localWindow, null);
         }
         if (in.gateway().cacheHit()) {
             reasons.add(new Reason("CACHE_HIT", "the gateway holds an answer to this question"));
             return new OffloadHint(Target.CACHE, reasons, new Estimates(localMs, null, null, quality),
-                    config.validity().toMillis(), null, null);
+                    settings.validityMs(), null, null);
         }
 
         // The device.
         Option local = null;
-        boolean lessCapableLocally = multiHop || qualityLow || longOutput && outTokens > config.localMaxOutputTokens();
+        boolean lessCapableLocally = multiHop || qualityLow || longOutput && outTokens > settings.localMaxOutputTokens();
         if (localMs == null) {
             reasons.add(new Reason("LOCAL_MODEL_MISSING", "the device reports no usable local model"));
         } else {
@@ -127,14 +133,14 @@ public final class OffloadPolicy {
             reasons.addAll(blocks);
             if (d.thermal() == Thermal.SERIOUS) {
                 reasons.add(new Reason("THERMAL_SERIOUS", "the device throttles; local decode slowed to "
-                        + Math.round(config.thermalSeriousFactor() * 100) + "%"));
+                        + Math.round(settings.thermalSeriousFactor() * 100) + "%"));
                 unstable = true;
             }
             unstable |= !blocks.isEmpty();
             if (multiHop) {
                 reasons.add(new Reason("MULTI_HOP", "the question combines several facts; a larger model answers it better"));
             }
-            if (longOutput && outTokens > config.localMaxOutputTokens()) {
+            if (longOutput && outTokens > settings.localMaxOutputTokens()) {
                 reasons.add(new Reason("LONG_OUTPUT", "about " + outTokens + " output tokens expected"));
             }
             if (blocks.isEmpty()) {
@@ -145,7 +151,7 @@ public final class OffloadPolicy {
         // Also for a device that reported no model: it may have one it did not describe.
         if (qualityLow) {
             reasons.add(new Reason("LOCAL_QUALITY_LOW", "a small local model answers this as well as the gateway's with "
-                    + "probability " + percent(quality) + ", below " + percent(config.minLocalQuality())
+                    + "probability " + percent(quality) + ", below " + percent(settings.minLocalQuality())
                     + "; the larger model is needed"));
         } else if (quality != null) {
             reasons.add(new Reason("LOCAL_QUALITY_OK", "a small local model answers this as well as the gateway's with "
@@ -164,11 +170,11 @@ public final class OffloadPolicy {
                 continue;
             }
             configured++;
-            Tier.State s = v.state();
+            TierState s = v.state();
             String name = s.name();
             double transfer = transferMillis(d, promptTokens, outTokens);
-            double ttft = s.ttftMillis() > 0 ? s.ttftMillis() : config.priorTtftMs();
-            double tps = s.tokensPerSecond() > 0 ? s.tokensPerSecond() : config.priorTokensPerSec();
+            double ttft = s.ttftMillis() > 0 ? s.ttftMillis() : settings.priorTtftMs();
+            double tps = s.tokensPerSecond() > 0 ? s.tokensPerSecond() : settings.priorTokensPerSec();
             double ms = transfer + s.waitMillis() + ttft + outTokens * 1000.0 / tps;
             if (t == Target.EDGE) {
                 edgeMs = round(ms);
@@ -208,14 +214,14 @@ public final class OffloadPolicy {
                         + " ms; the budget is " + in.latencyBudgetMs() + " ms"));
                 retryAfter = min(retryAfter, Math.max(1000, round(s.waitMillis())));
             }
-            if (transfer > config.slowNetworkShare() * ms) {
+            if (transfer > settings.slowNetworkShare() * ms) {
                 reasons.add(new Reason("NETWORK_SLOW", "moving the prompt and answer takes about " + round(transfer)
                         + " ms of the " + round(ms) + " ms estimate for " + name));
             }
             remote.add(new Option(t, ms, 2, v.maxContextTokens()));
         }
         Estimates estimates = new Estimates(localMs, edgeMs, cloudMs, quality);
-        long validity = (unstable ? config.unstableValidity() : config.validity()).toMillis();
+        long validity = unstable ? settings.unstableValidityMs() : settings.validityMs();
 
         List<Option> options = new ArrayList<>(remote);
         if (local != null) {
@@ -224,8 +230,8 @@ public final class OffloadPolicy {
         if (options.isEmpty()) {
             reasons.add(new Reason("NO_HEALTHY_TIER", configured == 0 ? "the gateway has no generation tier"
                     : "no tier of the gateway can take the query now"));
-            return new OffloadHint(Target.LOCAL, reasons, estimates, config.unstableValidity().toMillis(), localWindow,
-                    configured == 0 ? null : retryAfter == null ? config.unstableValidity().toMillis() : retryAfter);
+            return new OffloadHint(Target.LOCAL, reasons, estimates, settings.unstableValidityMs(), localWindow,
+                    configured == 0 ? null : retryAfter == null ? settings.unstableValidityMs() : retryAfter);
         }
         Long budget = in.latencyBudgetMs();
         List<Option> fitting = options.stream().filter(o -> budget == null || o.ms() <= budget).toList();
@@ -244,9 +250,9 @@ public final class OffloadPolicy {
             Option preferred = edge != null ? edge : fastest;
             chosen = preferred;
             if (local != null && capable.contains(local) && preferred != local
-                    && local.ms() <= config.localBias() * preferred.ms()) {
+                    && local.ms() <= settings.localBias() * preferred.ms()) {
                 chosen = local;
-                reasons.add(new Reason("LOCAL_PREFERRED", "the device is within " + config.localBias()
+                reasons.add(new Reason("LOCAL_PREFERRED", "the device is within " + settings.localBias()
                         + "× of the " + preferred.target().name().toLowerCase() + " estimate"));
             } else if (fitting.stream().anyMatch(o -> o.capability() < best && o.ms() < preferred.ms())) {
                 reasons.add(new Reason("MORE_CAPABLE", "a faster option fits but is less capable for this question"));
@@ -254,7 +260,7 @@ public final class OffloadPolicy {
             reasons.add(new Reason("FITS_BUDGET", chosen.target().name().toLowerCase() + " answers in about "
                     + round(chosen.ms()) + " ms" + (budget == null ? "" : " of the " + budget + " ms budget")));
             if (budget != null && chosen.ms() > 0.8 * budget) {
-                validity = config.unstableValidity().toMillis();
+                validity = settings.unstableValidityMs();
             }
         }
         Long retry = chosen.target() == Target.LOCAL && remote.isEmpty() ? retryAfter : null;
@@ -271,7 +277,7 @@ public final class OffloadPolicy {
         basis.reasons().stream().filter(r -> !r.code().equals("FITS_BUDGET")).forEach(reasons::add);
         LocalModel lm = device == null ? null : device.localModel();
         return new OffloadHint(Target.LOCAL, reasons, basis.estimates(),
-                Math.max(1000, Math.min(config.unstableValidity().toMillis(), retryAfterMs)),
+                Math.max(1000, Math.min(settings.unstableValidityMs(), retryAfterMs)),
                 lm == null ? null : lm.maxContextTokens(), retryAfterMs);
     }
 
@@ -280,13 +286,13 @@ public final class OffloadPolicy {
         if (d.thermal() == Thermal.CRITICAL) {
             r.add(new Reason("THERMAL_CRITICAL", "the device is critically hot"));
         }
-        if (d.batteryPct() != null && d.batteryPct() < config.lowBatteryPct() && !Boolean.TRUE.equals(d.charging())) {
+        if (d.batteryPct() != null && d.batteryPct() < settings.lowBatteryPct() && !Boolean.TRUE.equals(d.charging())) {
             r.add(new Reason("BATTERY_LOW", "battery at " + Math.round(d.batteryPct()) + "% and not charging"));
         }
-        if (d.load() >= config.saturationUtil()) {
+        if (d.load() >= settings.saturationUtil()) {
             r.add(new Reason("DEVICE_SATURATED", "device utilisation " + Math.round(d.load() * 100) + "%"));
         }
-        if (d.memAvailableMb() != null && d.memAvailableMb() < config.minLocalMemoryMb()) {
+        if (d.memAvailableMb() != null && d.memAvailableMb() < settings.minLocalMemoryMb()) {
             r.add(new Reason("MEMORY_LOW", d.memAvailableMb() + " MiB free"));
         }
         if (lm.maxContextTokens() != null && promptTokens + outTokens > lm.maxContextTokens()) {
@@ -297,17 +303,17 @@ public final class OffloadPolicy {
     }
 
     private double localMillis(DeviceTelemetry d, int promptTokens, int outTokens) {
-        double tps = d.localModel().tokensPerSec() * Math.max(0.05, 1 - config.loadSlowdownWeight() * d.load());
+        double tps = d.localModel().tokensPerSec() * Math.max(0.05, 1 - settings.loadSlowdownWeight() * d.load());
         if (d.thermal() == Thermal.SERIOUS) {
-            tps *= config.thermalSeriousFactor();
+            tps *= settings.thermalSeriousFactor();
         }
-        return (promptTokens / config.localPrefillSpeedup() + outTokens) * 1000.0 / tps;
+        return (promptTokens / settings.localPrefillSpeedup() + outTokens) * 1000.0 / tps;
     }
 
     /** RTT plus the prompt up and the answer down at the reported bandwidth (≈ 4 bytes per token). */
     private double transferMillis(DeviceTelemetry d, int promptTokens, int outTokens) {
         var n = d.network();
-        double rtt = n == null || n.rttMs() == null ? config.defaultRttMs() : n.rttMs();
+        double rtt = n == null || n.rttMs() == null ? settings.defaultRttMs() : n.rttMs();
         double ms = rtt;
         if (n != null && n.uplinkKbps() != null && n.uplinkKbps() > 0) {
             ms += promptTokens * 4 * 8 / n.uplinkKbps();
@@ -316,7 +322,7 @@ public final class OffloadPolicy {
             ms += outTokens * 4 * 8 / n.downlinkKbps();
         }
         if (n != null && n.type() == NetworkType.THREE_G && (n.rttMs() == null)) {
-            ms += 2 * config.defaultRttMs(); // 3G without a measured RTT: assume worse than the default
+            ms += 2 * settings.defaultRttMs(); // 3G without a measured RTT: assume worse than the default
         }
         return ms;
     }

@@ -1,14 +1,11 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
-import dev.offload.gateway.generation.Tier;
-import dev.offload.gateway.offload.DeviceTelemetry.LocalModel;
-import dev.offload.gateway.offload.DeviceTelemetry.Network;
-import dev.offload.gateway.offload.DeviceTelemetry.NetworkType;
-import dev.offload.gateway.offload.DeviceTelemetry.Thermal;
-import dev.offload.gateway.offload.GatewayView.TierView;
-import dev.offload.gateway.offload.OffloadHint.Target;
-import dev.offload.gateway.privacy.Sensitivity;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.LocalModel;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Network;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.NetworkType;
+import dev.offload.gateway.offload.policy.DeviceTelemetry.Thermal;
+import dev.offload.gateway.offload.policy.GatewayView.TierView;
+import dev.offload.gateway.offload.policy.OffloadHint.Target;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -25,17 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One table row per trigger of the policy, plus combinations. */
 class OffloadPolicyTest {
-    static final OffloadConfig CONFIG = new SmallRyeConfigBuilder()
-            .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-            .withMapping(OffloadConfig.class).build()
-            .getConfigMapping(OffloadConfig.class);
+    static final PolicySettings CONFIG = PolicySettings.defaults();
     static final OffloadPolicy POLICY = new OffloadPolicy(CONFIG);
 
     static final DeviceTelemetry PHONE = new DeviceTelemetry(0.2, 0.1, 4000, 80.0, false, Thermal.NOMINAL,
             new Network(NetworkType.WIFI, 20.0, 50_000.0, 20_000.0), new LocalModel("phi-mini", 15.0, 4096));
 
-    static Tier.State tier(String name, boolean external, int healthy, int queue, double waitMs, double ttftMs, double tps) {
-        return new Tier.State(name, external, 2, healthy, healthy * 8, 0, queue, 64, waitMs, ttftMs, tps, 0);
+    static TierState tier(String name, boolean external, int healthy, int queue, double waitMs, double ttftMs, double tps) {
+        return new TierState(name, external, 2, healthy, healthy * 8, 0, queue, 64, waitMs, ttftMs, tps, 0);
     }
 
     static final TierView EDGE = new TierView(tier("edge", false, 2, 0, 0, 150, 50), 8192, 10_000);
@@ -99,12 +93,12 @@ class OffloadPolicyTest {
                         Target.CLOUD, "QUEUE_WAIT"),
                 new Row("edge wait over the gateway's limit: admission would refuse, cloud takes it",
                         device(0.2, 4000, 80.0, false, Thermal.NOMINAL, PHONE.network(), null), SIMPLE, 0, null, null,
-                        new GatewayView(new TierView(new Tier.State("edge", false, 2, 2, 16, 16, 40, 256, 6000, 150, 50, 2400, 5000),
+                        new GatewayView(new TierView(new TierState("edge", false, 2, 2, 16, 16, 40, 256, 6000, 150, 50, 2400, 5000),
                                 8192, 10_000), CLOUD, false), Target.CLOUD, "QUEUE_FULL"),
                 new Row("edge wait plus a call breaks the budget: admission would refuse, the device answers",
                         device(0.2, 4000, 80.0, false, Thermal.NOMINAL, PHONE.network(), new LocalModel("slow", 5.0, 4096)),
                         SIMPLE, 0, null, 3000L,
-                        new GatewayView(new TierView(new Tier.State("edge", false, 2, 2, 16, 16, 10, 256, 1500, 150, 50, 2400, 5000),
+                        new GatewayView(new TierView(new TierState("edge", false, 2, 2, 16, 16, 10, 256, 1500, 150, 50, 2400, 5000),
                                 8192, 10_000), null, false), Target.LOCAL, "QUEUE_WAIT"),
                 new Row("nothing fits the budget: the fastest (cloud decodes faster here)", PHONE,
                         "explain the whole maintenance procedure", 0, null, 50L, BOTH, Target.CLOUD, "BUDGET_UNREACHABLE"),
@@ -170,13 +164,13 @@ class OffloadPolicyTest {
         OffloadHint edge = POLICY.decide(new OffloadPolicy.Input(device(0.2, 4000, 80.0, false, Thermal.NOMINAL, PHONE.network(), null),
                 SIMPLE, 0, 500, null, null, BOTH));
         assertEquals(8192, edge.maxContextTokens());
-        assertEquals(CONFIG.validity().toMillis(), edge.validForMs());
+        assertEquals(CONFIG.validityMs(), edge.validForMs());
         assertNull(edge.retryAfterMs());
         OffloadHint local = POLICY.decide(new OffloadPolicy.Input(PHONE, SIMPLE, 0, 500, null, null,
                 new GatewayView(new TierView(tier("edge", false, 0, 0, 0, 150, 50), 8192, 7000), null, false)));
         assertEquals(4096, local.maxContextTokens());
         assertEquals(7000L, local.retryAfterMs());
-        assertEquals(CONFIG.unstableValidity().toMillis(), local.validForMs());
+        assertEquals(CONFIG.unstableValidityMs(), local.validForMs());
     }
 
     @Test

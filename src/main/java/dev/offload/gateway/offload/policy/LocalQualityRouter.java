@@ -1,4 +1,4 @@
-package dev.offload.gateway.offload;
+package dev.offload.gateway.offload.policy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +23,7 @@ import java.util.Properties;
  */
 public final class LocalQualityRouter {
     /** Classpath resource the gateway ships (written by {@code ./mvnw -q test-compile exec:exec@router}). */
-    public static final String RESOURCE = "/dev/offload/gateway/offload/local-quality-router.properties";
+    public static final String RESOURCE = "/dev/offload/gateway/offload/policy/local-quality-router.properties";
     public static final String FORMAT = "local-quality-router/1";
 
     private final float[] embeddingWeights;

@@ -1,0 +1,95 @@
+package dev.offload.gateway.offload.policy;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The device's side of {@code Watch}: holds the latest {@link GatewaySnapshot} and decides a
+ * query with the gateway's own {@link OffloadPolicy} and settings, without a request — the same
+ * hint {@code /v1/offload/decide} would give for the same question (when the gateway has no
+ * cached answer to it) as long as the snapshot is the gateway's current state.
+ *
+ * <p>{@link #decide} answers empty when there is no snapshot or the last one ran out
+ * ({@code validForMs} after receipt, on the caller's clock): the stream is gone, ask the gateway.
+ *
+ * <p>Thread-safe: {@link #accept} from the stream's thread, {@link #decide} from any other.
+ */
+public final class LocalAdvisor {
+    private final LocalQualityRouter router;
+    private volatile Held held;
+
+    private record Held(GatewaySnapshot snapshot, OffloadPolicy policy, long receivedAtMs) {
+    }
+
+    /**
+     * A query as the device knows it.
+     *
+     * @param embedding     the question's MiniLM (all-MiniLM-L6-v2) embedding, unit length, for the
+     *                      local-quality estimate; null for none (the policy then uses its lexical cues)
+     * @param historyTokens tokens of earlier turns the prompt will carry
+     * @param sensitivity   null for internal
+     * @param latencyBudgetMs null for no budget
+     */
+    public record Question(DeviceTelemetry device, String text, float[] embedding, int historyTokens,
+                           Sensitivity sensitivity, Long latencyBudgetMs) {
+        public Question {
+            Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /** @param router the local-quality model, null to decide without estimates */
+    public LocalAdvisor(LocalQualityRouter router) {
+        this.router = router;
+    }
+
+    /** With the router the jar ships (the gateway's). */
+    public static LocalAdvisor withBundledRouter() {
+        return new LocalAdvisor(LocalQualityRouter.bundled());
+    }
+
+    /**
+     * Takes a pushed snapshot; one older than the held one (same epoch, lower version) is ignored.
+     *
+     * @param nowMs the device's clock (any millisecond clock, the same one {@link #decide} gets)
+     */
+    public void accept(GatewaySnapshot s, long nowMs) {
+        Objects.requireNonNull(s, "snapshot");
+        synchronized (this) {
+            Held h = held;
+            if (h != null && h.snapshot().epoch() == s.epoch() && s.version() < h.snapshot().version()) {
+                return;
+            }
+            OffloadPolicy policy = h != null && h.policy().settings().equals(s.settings()) ? h.policy()
+                    : new OffloadPolicy(s.settings());
+            held = new Held(s, policy, nowMs);
+        }
+    }
+
+    /** The held snapshot while it is valid. */
+    public Optional<GatewaySnapshot> current(long nowMs) {
+        Held h = held;
+        return h == null || nowMs - h.receivedAtMs() > h.snapshot().validForMs() ? Optional.empty()
+                : Optional.of(h.snapshot());
+    }
+
+    /** The hint for {@code q} from the held snapshot; empty when there is none or it ran out. */
+    public Optional<OffloadHint> decide(Question q, long nowMs) {
+        Held h = held;
+        if (h == null || nowMs - h.receivedAtMs() > h.snapshot().validForMs()) {
+            return Optional.empty();
+        }
+        return Optional.of(h.policy().decide(input(q, h.snapshot())));
+    }
+
+    /**
+     * The policy's input as {@code /v1/offload/decide} builds it: the gateway's context estimate,
+     * the local-quality estimate unless the question is restricted or the gateway has the router off.
+     */
+    public OffloadPolicy.Input input(Question q, GatewaySnapshot s) {
+        PolicySettings p = s.settings();
+        Double quality = router == null || q.embedding() == null || !p.localQualityEnabled()
+                || q.sensitivity() == Sensitivity.RESTRICTED ? null : router.estimate(q.text(), q.embedding());
+        return new OffloadPolicy.Input(q.device(), q.text(), q.historyTokens(), p.contextTokensEstimate(),
+                q.sensitivity(), q.latencyBudgetMs(), s.view(), quality);
+    }
+}
