@@ -165,7 +165,7 @@ public class QueryGrpcService implements QueryService {
         return Multi.createFrom().<dev.offload.gateway.api.grpc.GatewayState>emitter(em -> {
             dev.offload.gateway.offload.WatchFeed.Watcher w;
             try {
-                w = gatewayWatch.open(caller.tenant(), caller.device(), p -> em.emit(p.encoded(WatchMessages.PROTO)));
+                w = gatewayWatch.open(caller.tenant(), caller.device(), dev.offload.gateway.offload.GatewayWatch.GRPC, p -> em.emit(p.encoded(WatchMessages.PROTO)));
             } catch (dev.offload.gateway.offload.WatchFeed.LimitExceeded e) {
                 dev.offload.gateway.security.SecurityMetrics.limitRejected("watchers_" + e.limit(), "grpc");
                 em.fail(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());

@@ -56,7 +56,7 @@ public class WatchRoute {
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no");
         try {
-            w = watch.open(caller.tenant(), caller.device(), stream::publish);
+            w = watch.open(caller.tenant(), caller.device(), GatewayWatch.SSE, stream::publish);
         } catch (WatchFeed.LimitExceeded e) {
             SecurityMetrics.limitRejected("watchers_" + e.limit(), SecurityMetrics.HTTP);
             response.headers().remove("Cache-Control").remove("X-Accel-Buffering");

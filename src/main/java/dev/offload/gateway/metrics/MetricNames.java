@@ -84,7 +84,7 @@ public final class MetricNames {
     public static final String OFFLOAD_DECISIONS = "gateway.offload.decisions";
     /** Counter: reasons behind the hints, tags {@code target, reason} (one hint counts each of its reasons). */
     public static final String OFFLOAD_REASONS = "gateway.offload.reasons";
-    /** Gauge: devices watching the gateway's state (gRPC {@code Watch} and SSE {@code /v1/offload/watch} together). */
+    /** Gauge: devices watching the gateway's state, tag {@code transport=grpc|sse} (gRPC {@code Watch}, SSE {@code /v1/offload/watch}). */
     public static final String OFFLOAD_WATCHERS = "gateway.offload.watchers";
     /** Counter: queries answered on {@code /v1/query} and gRPC Query, tag {@code served_by=edge|cloud|extractive|cache|none}. */
     public static final String QUERIES = "gateway.query.requests";

@@ -13,6 +13,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -37,13 +40,20 @@ public class GatewayWatch {
 
     /** This run of the gateway: devices restart their version count when it changes. */
     private final long epoch = System.currentTimeMillis();
+    public static final String GRPC = "grpc";
+    public static final String SSE = "sse";
+    private final Map<String, AtomicInteger> openByTransport = new ConcurrentHashMap<>();
     private volatile WatchFeed feed;
     private long timer = -1;
 
     void onStart(@Observes StartupEvent e) {
         feed();
         timer = vertx.setPeriodic(config.interval().toMillis(), id -> feed.tick());
-        Gauge.builder(MetricNames.OFFLOAD_WATCHERS, this, w -> w.feed().watchers()).register(registry);
+        for (String transport : new String[]{GRPC, SSE}) {
+            AtomicInteger n = new AtomicInteger();
+            openByTransport.put(transport, n);
+            Gauge.builder(MetricNames.OFFLOAD_WATCHERS, n, AtomicInteger::get).tag("transport", transport).register(registry);
+        }
     }
 
     void onStop(@Observes ShutdownEvent e) {
@@ -76,10 +86,15 @@ public class GatewayWatch {
     /**
      * Opens a watch; the current snapshot reaches {@code sink} before this returns.
      *
+     * @param transport {@link #GRPC} or {@link #SSE}, the gauge's tag
+     *
      * @throws WatchFeed.LimitExceeded beyond the per-device or per-tenant limit
      */
-    public WatchFeed.Watcher open(String tenant, String device, Consumer<WatchFeed.Publication> sink) {
-        return feed().open(tenant, device, sink);
+    public WatchFeed.Watcher open(String tenant, String device, String transport, Consumer<WatchFeed.Publication> sink) {
+        AtomicInteger n = openByTransport.computeIfAbsent(transport, t -> new AtomicInteger());
+        WatchFeed.Watcher w = feed().open(tenant, device, sink, n::decrementAndGet);
+        n.incrementAndGet();
+        return w;
     }
 
     /** Open watchers, both transports. */

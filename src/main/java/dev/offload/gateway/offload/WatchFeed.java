@@ -113,12 +113,14 @@ public final class WatchFeed {
         private final String tenant;
         private final String device;
         private final Consumer<Publication> sink;
+        private final Runnable onClose;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        private Watcher(String tenant, String device, Consumer<Publication> sink) {
+        private Watcher(String tenant, String device, Consumer<Publication> sink, Runnable onClose) {
             this.tenant = tenant;
             this.device = device;
             this.sink = sink;
+            this.onClose = onClose;
         }
 
         /** Stops the deliveries and frees the watcher's place; idempotent. */
@@ -130,6 +132,7 @@ public final class WatchFeed {
                     decrement(perDevice, tenant + '\u0000' + device);
                     decrement(perTenant, tenant);
                 }
+                onClose.run();
             }
         }
 
@@ -144,7 +147,13 @@ public final class WatchFeed {
      * @throws LimitExceeded over {@code maxPerDevice} or {@code maxPerTenant}
      */
     public Watcher open(String tenant, String device, Consumer<Publication> sink) {
+        return open(tenant, device, sink, () -> { });
+    }
+
+    /** {@link #open}, and {@code onClose} runs once when the watcher closes (whoever closes it). */
+    public Watcher open(String tenant, String device, Consumer<Publication> sink, Runnable onClose) {
         Objects.requireNonNull(sink);
+        Objects.requireNonNull(onClose);
         synchronized (this) {
             String key = tenant + '\u0000' + device;
             if (perDevice.getOrDefault(key, 0) >= maxPerDevice) {
@@ -155,7 +164,7 @@ public final class WatchFeed {
                 throw new LimitExceeded("tenant", "this tenant already has " + maxPerTenant
                         + " watches open (gateway.watch.max-per-tenant)");
             }
-            Watcher w = new Watcher(tenant, device, sink);
+            Watcher w = new Watcher(tenant, device, sink, onClose);
             perDevice.merge(key, 1, Integer::sum);
             perTenant.merge(tenant, 1, Integer::sum);
             refresh(false);
