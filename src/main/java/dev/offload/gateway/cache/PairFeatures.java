@@ -31,7 +31,8 @@ import java.util.TreeSet;
  *   <li>{@code opposite_action}: 1 when one text holds one side of an opposite pair (on/off,
  *       enable/disable, increase/decrease, upload/download, …) that the other turns around;</li>
  *   <li>{@code model_mismatch}: 1 when the tokens mixing letters and digits (device models,
- *       versions: {@code G-2}, {@code v2.10.0}, {@code gpt2}, {@code RTX4090}) differ;</li>
+ *       versions: {@code G-2}, {@code v2.10.0}, {@code gpt2}, {@code RTX4090}) or the code
+ *       identifiers ({@code `drop`}, {@code num_rows}, {@code set_verbosity()}) differ;</li>
  *   <li>{@code length_ratio}: shorter word count over the longer.</li>
  * </ol>
  *
@@ -112,7 +113,8 @@ public final class PairFeatures {
                 {"enough", "insufficient"}, {"cheap", "expensive"}, {"full", "empty"}, {"long", "short"},
                 {"longer", "shorter"}, {"wide", "narrow"}, {"begin", "end"}, {"win", "lose"}, {"gain", "lose"},
                 {"pass", "fail"}, {"include", "omit"}, {"grant", "revoke"}, {"approve", "reject"}, {"approved", "rejected"},
-                {"enter", "exit"}, {"arrive", "depart"}, {"inbound", "outbound"}, {"import", "export"}};
+                {"enter", "exit"}, {"arrive", "depart"}, {"inbound", "outbound"}, {"get", "set"}, {"row", "column"},
+                {"rows", "columns"}, {"train", "test"}, {"training", "inference"}, {"encoder", "decoder"}};
         for (int i = 0; i < opposites.length; i++) {
             for (int side = 0; side < 2; side++) {
                 OPPOSITES.merge(opposites[i][side], i + ":" + side, (a, b) -> a + "," + b);
@@ -206,6 +208,9 @@ public final class PairFeatures {
             boolean answerWord = wordCount == 1 && "no".equals(lower) && raw.endsWith(",");
             if (!answerWord && (NEGATIONS.contains(lower) || lower.endsWith("n't") || lower.endsWith("n’t"))) {
                 negations++;
+            }
+            if (isCode(raw)) {
+                models.add(codeName(lower)); // num_rows, `drop`, set_verbosity(), Table.to_batches
             }
             boolean digit = hasDigit(lower);
             boolean letter = hasLetter(lower);
@@ -345,6 +350,19 @@ public final class PairFeatures {
             }
         }
         return null;
+    }
+
+    /** A code identifier: in backticks, or with an underscore, a call's parentheses or a dotted member. */
+    private static boolean isCode(String raw) {
+        return raw.indexOf('`') >= 0 || raw.indexOf('_') > 0 || raw.contains("()")
+                || raw.matches(".*[a-z][.][a-z_]+\\(.*");
+    }
+
+    /** The identifier without quoting, call parentheses and trailing punctuation. */
+    private static String codeName(String lower) {
+        String t = lower.replace("`", "");
+        int paren = t.indexOf('(');
+        return paren > 0 ? t.substring(0, paren) : t;
     }
 
     private static boolean hasDigit(String t) {

@@ -68,6 +68,9 @@ class PairFeaturesTest {
         assertEquals(1, feature("model_mismatch", "Does the G-2 gearbox need oil?", "Does the G-3 gearbox need oil?"));
         assertEquals(1, feature("model_mismatch", "Is it fixed in v2.10.0?", "Is it fixed in v2.11.0?"));
         assertEquals(0, feature("model_mismatch", "Does gpt2 support it?", "Is it supported by gpt2?"));
+        assertEquals(1, feature("model_mismatch", "The `num_rows` method gives the rows.", "The `num_columns` method gives the columns."));
+        assertEquals(1, feature("model_mismatch", "Use logging.set_verbosity() here.", "Use logging.get_verbosity() here."));
+        assertEquals(0, feature("model_mismatch", "The `to_batches` method converts a table.", "A table is converted by to_batches()."));
         assertEquals(1, feature("name_mismatch", "Does it work with PyTorch?", "Does it work with TensorFlow?"));
         assertEquals(0, feature("name_mismatch", "Does it work with PyTorch?", "Can I use it with pytorch?"),
                 "a name is found in the other's words whatever its case");
