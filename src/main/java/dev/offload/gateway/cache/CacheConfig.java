@@ -29,6 +29,13 @@ public interface CacheConfig {
     @WithDefault("0.02")
     double ambiguityMargin();
 
+    /** Check every semantic hit with the shipped duplicate verifier (negation, numbers, units, names, models, opposite actions); a failed check is a miss. */
+    @WithDefault("true")
+    boolean verify();
+
+    /** Minimum duplicate probability the verifier accepts; empty: the threshold shipped with its weights. */
+    java.util.OptionalDouble verifierThreshold();
+
     /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */
     @WithDefault("5")
     int candidates();

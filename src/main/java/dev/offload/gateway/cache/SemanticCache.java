@@ -35,6 +35,9 @@ import java.util.function.Supplier;
  * query is ambiguous between two cached answers, and guessing would hand one device another's
  * answer). The threshold gates the winner only: ranking and the ambiguity test do not depend on
  * it. Threshold, weights and margin defaults were chosen by measurement (see {@code cache.md}).
+ * With a {@link DuplicateVerifier}, the winner must then pass it: the verifier weighs the cosine,
+ * surface overlap, negation, numbers, units, names, model tokens, question type and opposite
+ * actions ({@link PairFeatures}); a failed check is a miss (counted as {@code unverified}).
  *
  * <p>Entries expire after {@code ttl} (by the injected clock) and are evicted least recently used
  * first when the cache would exceed {@code maxEntries} or {@code maxBytes} (an estimate of heap
@@ -97,6 +100,8 @@ public final class SemanticCache {
         final long[] trigrams;
         /** What the stored question names in particular; a candidate must name the same. */
         final QueryIdentifiers identifiers;
+        /** The stored question's side of the verifier's features; null without a verifier. */
+        final PairFeatures.Profile profile;
         final String answer;
         final List<CachedSource> sources;
         final long storedAt;
@@ -104,7 +109,7 @@ public final class SemanticCache {
         volatile boolean live = true;
 
         Entry(PartitionKey key, String query, String normalized, float[] vector, int[] terms, long[] trigrams,
-              String answer, List<CachedSource> sources, long storedAt) {
+              PairFeatures.Profile profile, String answer, List<CachedSource> sources, long storedAt) {
             this.key = key;
             this.query = query;
             this.normalized = normalized;
@@ -112,6 +117,7 @@ public final class SemanticCache {
             this.terms = terms;
             this.trigrams = trigrams;
             this.identifiers = QueryIdentifiers.of(query);
+            this.profile = profile;
             this.answer = answer;
             this.sources = sources;
             this.storedAt = storedAt;
@@ -125,7 +131,8 @@ public final class SemanticCache {
         private long estimateBytes() {
             long n = key.scope().estimatedBytes() + 160 + 16 + 4L * vector.length + 16 + 4L * terms.length
                     + 16 + 8L * trigrams.length
-                    + 2L * (query.length() + normalized.length() + answer.length()) + 3 * 40;
+                    + 2L * (query.length() + normalized.length() + answer.length()) + 3 * 40
+                    + (profile == null ? 0 : profile.estimatedBytes());
             for (CachedSource s : sources) {
                 n += 64 + 2L * (s.documentId().length() + len(s.chunkId()) + len(s.title()) + len(s.snippet()));
             }
@@ -150,6 +157,8 @@ public final class SemanticCache {
     private static final int MAX_INVALIDATION_RECORDS = 100_000;
 
     private final Settings settings;
+    /** Null: no verification (semantic hits are decided by threshold and margin alone). */
+    private final DuplicateVerifier verifier;
     private final LongSupplier nanoClock;
     private final long ttlNanos;
     private final ConcurrentHashMap<PartitionKey, Partition> partitions = new ConcurrentHashMap<>();
@@ -169,6 +178,7 @@ public final class SemanticCache {
     private final LongAdder misses = new LongAdder();
     private final LongAdder ambiguous = new LongAdder();
     private final LongAdder identifierMismatches = new LongAdder();
+    private final LongAdder unverified = new LongAdder();
     private final LongAdder stored = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder evictions = new LongAdder();
@@ -180,7 +190,16 @@ public final class SemanticCache {
      * @param nanoClock monotonic time in nanoseconds ({@code System::nanoTime}); tests pass their own
      */
     public SemanticCache(Settings settings, LongSupplier nanoClock) {
+        this(settings, null, nanoClock);
+    }
+
+    /**
+     * @param verifier  the check every semantic hit must pass ({@link DuplicateVerifier}); null for none
+     * @param nanoClock monotonic time in nanoseconds ({@code System::nanoTime}); tests pass their own
+     */
+    public SemanticCache(Settings settings, DuplicateVerifier verifier, LongSupplier nanoClock) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.verifier = verifier;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.ttlNanos = settings.ttl().toNanos();
     }
@@ -325,6 +344,15 @@ public final class SemanticCache {
                 return miss(record, true);
             }
         }
+        // Verify: the nearest question must be the same question (not its negation, another
+        // number, unit, model or the opposite action); a failed or uncertain check is a miss.
+        if (verifier != null && !verifier.accepts(PairFeatures.of(topCos[best], PairFeatures.profile(query),
+                top[best].profile))) {
+            if (record) {
+                unverified.increment(); // and a miss, counted below
+            }
+            return miss(record, false);
+        }
         return hit(top[best], Math.min(1.0, topCos[best]), false, now, record);
     }
 
@@ -391,7 +419,7 @@ public final class SemanticCache {
         Entry entry = new Entry(key, query, normalized, unit(embedding),
                 settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : NO_TERMS,
                 settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : NO_TRIGRAMS,
-                answer, src, nanoClock.getAsLong());
+                verifier == null ? null : PairFeatures.profile(query), answer, src, nanoClock.getAsLong());
         if (entry.bytes > settings.maxBytes()) {
             rejected.increment();
             return false;
@@ -626,7 +654,7 @@ public final class SemanticCache {
             lock.unlock();
         }
         return new CacheStats(exactHits.sum(), semanticHits.sum(), misses.sum(), ambiguous.sum(), identifierMismatches.sum(),
-                stored.sum(),
+                unverified.sum(), stored.sum(),
                 rejected.sum(), evictions.sum(), expirations.sum(), invalidations.sum(), replaced.sum(), entries, held);
     }
 

@@ -9,7 +9,14 @@ public class SemanticCacheProducer {
     @Produces
     @ApplicationScoped
     SemanticCache semanticCache(CacheConfig config) {
-        return new SemanticCache(settings(config), System::nanoTime);
+        DuplicateVerifier verifier = null;
+        if (config.verify()) {
+            verifier = DuplicateVerifier.bundled();
+            if (config.verifierThreshold().isPresent()) {
+                verifier = verifier.withThreshold(config.verifierThreshold().getAsDouble());
+            }
+        }
+        return new SemanticCache(settings(config), verifier, System::nanoTime);
     }
 
     static SemanticCache.Settings settings(CacheConfig c) {

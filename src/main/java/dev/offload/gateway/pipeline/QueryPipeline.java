@@ -120,6 +120,7 @@ public class QueryPipeline {
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().misses()).tag("result", "miss").register(registry));
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().ambiguous()).tag("result", "ambiguous").register(registry));
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().identifierMismatches()).tag("result", "identifier_mismatch").register(registry));
+        cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_LOOKUPS, cache, c -> c.stats().unverified()).tag("result", "unverified").register(registry));
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_PUTS, cache, c -> c.stats().stored()).tag("result", "stored").register(registry));
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_PUTS, cache, c -> c.stats().rejected()).tag("result", "rejected").register(registry));
         cacheMeters.add(FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, cache, c -> c.stats().evictions()).tag("reason", "capacity").register(registry));

@@ -217,4 +217,22 @@ class CacheAndPrivacyTest {
                     .then().statusCode(200).body("servedBy", equalTo("edge"));
         }
     }
+
+    /**
+     * The duplicate verifier through the API: a paraphrase of a cached question is served from the
+     * cache, its opposite (the other action, a negation) is not, however close their embeddings.
+     */
+    @Test
+    void anOppositeQuestionIsNotServedFromTheCacheWhileAParaphraseIs() {
+        query("{\"query\":\"How do I turn on the heater in the control room?\",\"k\":1}", false)
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        query("{\"query\":\"How can I turn on the heater in the control room?\",\"k\":1}", false)
+                .then().statusCode(200).body("servedBy", equalTo("cache"));
+        query("{\"query\":\"How do I turn off the heater in the control room?\",\"k\":1}", false)
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        query("{\"query\":\"How do I not turn on the heater in the control room?\",\"k\":1}", false)
+                .then().statusCode(200).body("servedBy", equalTo("edge"));
+        String metrics = given().when().get("/q/metrics").asString();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("gateway_cache_lookups_total") && l.contains("result=\"unverified\"") && !l.endsWith(" 0.0")), "refusals counted");
+    }
 }

@@ -79,7 +79,7 @@ class SemanticCacheTest {
         assertFalse(near.get().exact());
         assertEquals(0.95, near.get().similarity(), 1e-6);
         assertTrue(c.lookup("t1", CacheScope.NONE, "router reboot?", at(0.85)).isEmpty());
-        assertEquals(new CacheStats(0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, c.stats().bytes()), c.stats());
+        assertEquals(new CacheStats(0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, c.stats().bytes()), c.stats());
     }
 
     @Test

@@ -1,0 +1,423 @@
+package dev.offload.gateway.bench.verifier;
+
+import dev.offload.gateway.bench.Args;
+import dev.offload.gateway.bench.Hardware;
+import dev.offload.gateway.bench.verifier.CachePairs.Group;
+import dev.offload.gateway.bench.verifier.CachePairs.Half;
+import dev.offload.gateway.bench.verifier.NegativeQuestions.Negative;
+import dev.offload.gateway.bench.verifier.VerifierTrainer.Params;
+import dev.offload.gateway.bench.verifier.VerifierTrainer.Sample;
+import dev.offload.gateway.cache.CacheHit;
+import dev.offload.gateway.cache.CacheScope;
+import dev.offload.gateway.cache.DuplicateVerifier;
+import dev.offload.gateway.cache.PairFeatures;
+import dev.offload.gateway.cache.SemanticCache;
+import dev.offload.gateway.retrieval.MiniLmEmbedder;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Trains the cache's {@link DuplicateVerifier} on the training half of the GPTCache pairs
+ * ({@link CachePairs}) and writes the gateway's resource. Nothing of the held-out half is read.
+ *
+ * <p>Samples (one per pair of texts; features from {@link PairFeatures} with MiniLM cosines):
+ * <ul>
+ *   <li>duplicates: every paraphrase with its own origin;</li>
+ *   <li>hard negatives mined from the pairs: every paraphrase with the {@code --mined} (5) nearest
+ *       origins of other groups, every origin with its 3 nearest other origins — exactly the
+ *       candidates the cache's nearest-neighbour step puts before the verifier;</li>
+ *   <li>the training part of the negatives set ({@link NegativeQuestions}): each opposite with the
+ *       origin it was made from, each unrelated question with its nearest origin.</li>
+ * </ul>
+ *
+ * <p>The acceptance threshold is chosen on the training half too, without in-sample optimism:
+ * the samples are split by group into {@code --folds} (5) seeded folds; a question is judged by
+ * the model trained without its fold. The cache (shipped settings, verifier off) holds the
+ * training half's cached origins; each paraphrase, withheld paraphrase and training negative is
+ * looked up, and the candidate it would be answered with is scored. The threshold (grid 0.05,
+ * 0.075 … 0.95) maximises correct hits minus {@code --false-hit-cost} (5) × false hits (wrong
+ * answers, hits on withheld questions and on negatives): one answer to the wrong question costs
+ * as much as five misses. Then the final model is trained on all samples,
+ * twice, to show that the seed fixes it, and written.
+ *
+ * <pre>./mvnw -q test-compile exec:exec@verifier -Dbench.args="--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json"</pre>
+ * Options: {@code --seed} 20, {@code --epochs} 30, {@code --lr} 0.1, {@code --no-write}.
+ */
+public final class VerifierTraining {
+    static final String TENANT = "train";
+    static final Path OUT = Path.of("src/main/resources/dev/offload/gateway/cache/duplicate-verifier.properties");
+
+    private record Keyed(int group, Sample sample) {
+    }
+
+    /** A question of the tuning simulation: what it is, and the group whose answer would be right (-1: none). */
+    private record Question(String text, String kind, int expected, int foldGroup) {
+    }
+
+    private VerifierTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = Args.parse(args);
+        Path dataset = Path.of(a.getOrDefault("dataset", "../shared/data/cache/gptcache-paraphrase-pairs.json"));
+        long seed = Long.parseLong(a.getOrDefault("seed", "20"));
+        int folds = Integer.parseInt(a.getOrDefault("folds", "5"));
+        int mined = Integer.parseInt(a.getOrDefault("mined", "5"));
+        double cost = Double.parseDouble(a.getOrDefault("false-hit-cost", "5"));
+        // The opposites are few beside the mined negatives, and unlike them they are near copies: without
+        // more weight the model learns "high cosine = duplicate" and lets them through.
+        double opposites = Double.parseDouble(a.getOrDefault("opposite-weight", "10"));
+        Params params = new Params(Integer.parseInt(a.getOrDefault("epochs", "30")),
+                Double.parseDouble(a.getOrDefault("lr", "0.1")), seed);
+
+        CachePairs pairs = CachePairs.read(dataset);
+        List<Group> train = pairs.half(Half.TRAIN);
+        List<Negative> negatives = NegativeQuestions.load().stream().filter(n -> !n.heldOut()).toList();
+        System.out.printf(Locale.ROOT, "# Duplicate verifier: training half of %s%n%s%n%n", dataset, Hardware.describe());
+        System.out.printf(Locale.ROOT, "%d training groups (%d withheld), %d training negatives%n", train.size(),
+                train.stream().filter(Group::withheld).count(), negatives.size());
+
+        Set<String> texts = new LinkedHashSet<>();
+        for (Group g : train) {
+            texts.add(g.origin());
+            texts.addAll(g.paraphrases());
+        }
+        negatives.forEach(n -> texts.add(n.question()));
+        Map<String, float[]> vec = embed(new ArrayList<>(texts));
+
+        List<String> neutralTexts = new ArrayList<>();
+        Map<String, Integer> groupOfOrigin = new HashMap<>();
+        train.forEach(g -> groupOfOrigin.put(g.origin(), g.id()));
+        List<Keyed> samples = new ArrayList<>();
+        for (Group g : train) {
+            for (String p : g.paraphrases()) {
+                samples.add(new Keyed(g.id(), sample(p, g.origin(), vec, true)));
+                for (Group other : nearest(p, train, g.id(), mined, vec)) {
+                    samples.add(new Keyed(g.id(), sample(p, other.origin(), vec, false)));
+                }
+            }
+            for (Group other : nearest(g.origin(), train, g.id(), 3, vec)) {
+                samples.add(new Keyed(g.id(), sample(g.origin(), other.origin(), vec, false)));
+            }
+        }
+        // Near copies that keep the meaning (a synonym, a contraction): without them every near copy
+        // in the training data would be an opposite, and the model would learn "near copy = different".
+        int neutral = 0;
+        for (Group g : train) {
+            for (String copy : neutralEdits(g.origin())) {
+                neutralTexts.add(copy);
+                neutral++;
+            }
+        }
+        vec.putAll(embed(neutralTexts.stream().filter(t -> !vec.containsKey(t)).toList()));
+        for (Group g : train) {
+            for (String copy : neutralEdits(g.origin())) {
+                samples.add(new Keyed(g.id(), sample(copy, g.origin(), vec, true, opposites)));
+            }
+        }
+        for (Negative n : negatives) {
+            if (n.origin() != null) {
+                samples.add(new Keyed(groupOfOrigin.get(n.origin()), sample(n.question(), n.origin(), vec, false, opposites)));
+            } else {
+                int self = groupOfOrigin.get(n.question());
+                for (Group other : nearest(n.question(), train, self, 1, vec)) {
+                    samples.add(new Keyed(self, sample(n.question(), other.origin(), vec, false)));
+                }
+            }
+        }
+        long positives = samples.stream().filter(k -> k.sample().duplicate()).count();
+        System.out.printf(Locale.ROOT, "%d samples: %d duplicates (%d of them meaning-keeping near copies), %d different "
+                        + "(near copies weighted %.1f)%n%n", samples.size(), positives, neutral, samples.size() - positives, opposites);
+        System.out.println("| feature | mean: duplicates | mined negatives | opposites |\n|---|---|---|---|");
+        for (int f = 0; f < PairFeatures.count(); f++) {
+            int ff = f;
+            System.out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", PairFeatures.NAMES[f],
+                    samples.stream().filter(k -> k.sample().duplicate()).mapToDouble(k -> k.sample().features()[ff]).average().orElse(0),
+                    samples.stream().filter(k -> !k.sample().duplicate() && k.sample().weight() == 1).mapToDouble(k -> k.sample().features()[ff]).average().orElse(0),
+                    samples.stream().filter(k -> !k.sample().duplicate() && k.sample().weight() != 1).mapToDouble(k -> k.sample().features()[ff]).average().orElse(0));
+        }
+        System.out.println();
+
+        // Out-of-fold models: folds of whole groups.
+        List<Integer> ids = new ArrayList<>(train.stream().map(Group::id).toList());
+        Collections.shuffle(ids, new Random(seed));
+        Map<Integer, Integer> foldOf = new HashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+            foldOf.put(ids.get(i), i % folds);
+        }
+        DuplicateVerifier[] oof = new DuplicateVerifier[folds];
+        for (int f = 0; f < folds; f++) {
+            int fold = f;
+            oof[f] = VerifierTrainer.train(samples.stream().filter(k -> foldOf.get(k.group()) != fold).map(Keyed::sample)
+                    .toList(), params, 0);
+        }
+
+        // The tuning simulation: the training half's cached origins, the shipped ranking, no verifier.
+        SemanticCache cache = new SemanticCache(shippedSettings(), System::nanoTime);
+        for (Group g : train) {
+            if (!g.withheld()) {
+                cache.put(cache.ticket(), TENANT, CacheScope.NONE, g.origin(), vec.get(g.origin()), "g" + g.id(), List.of());
+            }
+        }
+        List<Question> questions = new ArrayList<>();
+        for (Group g : train) {
+            if (g.withheld()) {
+                questions.add(new Question(g.paraphrases().get(0), "withheld", -1, g.id()));
+            } else {
+                g.paraphrases().forEach(p -> questions.add(new Question(p, "paraphrase", g.id(), g.id())));
+            }
+        }
+        for (Negative n : negatives) {
+            int gid = groupOfOrigin.get(n.origin() != null ? n.origin() : n.question());
+            questions.add(new Question(n.question(), "negative", -1, gid));
+        }
+        Map<String, String> ruleOf = new HashMap<>();
+        negatives.forEach(n -> ruleOf.put(n.question(), n.rule()));
+        int m = questions.size();
+        double[] prob = new double[m];
+        int[] winner = new int[m];
+        for (int i = 0; i < m; i++) {
+            Question q = questions.get(i);
+            Optional<CacheHit> hit = cache.lookup(TENANT, CacheScope.NONE, q.text(), vec.get(q.text()));
+            if (hit.isEmpty()) {
+                winner[i] = Integer.MIN_VALUE;
+                continue;
+            }
+            winner[i] = Integer.parseInt(hit.get().answer().substring(1));
+            prob[i] = hit.get().exact() ? 1 : oof[foldOf.get(q.foldGroup())].probability(
+                    PairFeatures.of(hit.get().similarity(), q.text(), hit.get().cachedQuery()));
+        }
+        System.out.println("## Threshold on the training half (out-of-fold probabilities)\n");
+        System.out.println("| threshold | correct hits | wrong hits | share of hits wrong | withheld: hits | negatives: hits |");
+        System.out.println("|---|---|---|---|---|---|");
+        double chosen = Double.NaN;
+        double bestValue = Double.NEGATIVE_INFINITY;
+        double[] grid = grid();
+        for (double t : grid) {
+            int correct = 0;
+            int wrong = 0;
+            int paraphrases = 0;
+            int withheld = 0;
+            int withheldHits = 0;
+            int negs = 0;
+            int negHits = 0;
+            for (int i = 0; i < m; i++) {
+                boolean hit = winner[i] != Integer.MIN_VALUE && prob[i] >= t;
+                switch (questions.get(i).kind()) {
+                    case "paraphrase" -> {
+                        paraphrases++;
+                        if (hit && winner[i] == questions.get(i).expected()) {
+                            correct++;
+                        } else if (hit) {
+                            wrong++;
+                        }
+                    }
+                    case "withheld" -> {
+                        withheld++;
+                        withheldHits += hit ? 1 : 0;
+                    }
+                    default -> {
+                        negs++;
+                        negHits += hit ? 1 : 0;
+                    }
+                }
+            }
+            double wrongShare = correct + wrong == 0 ? 0 : (double) wrong / (correct + wrong);
+            double negShare = (double) negHits / negs;
+            double value = correct - cost * (wrong + withheldHits + negHits);
+            if (value > bestValue) {
+                bestValue = value;
+                chosen = t;
+            }
+            System.out.printf(Locale.ROOT, "| %.3f | %d of %d (%.1f%%) | %d | %.2f%% | %d of %d (%.1f%%) | %d of %d (%.1f%%) |%n", t,
+                    correct, paraphrases, 100.0 * correct / paraphrases, wrong, 100 * wrongShare, withheldHits, withheld,
+                    100.0 * withheldHits / withheld, negHits, negs, 100 * negShare);
+        }
+        Map<String, int[]> byRule = new java.util.TreeMap<>();
+        double shown = Double.parseDouble(a.getOrDefault("show-at", Double.toString(chosen)));
+        for (int i = 0; i < m; i++) {
+            Question q = questions.get(i);
+            if (q.kind().equals("negative")) {
+                int[] c = byRule.computeIfAbsent(ruleOf.get(q.text()), r -> new int[2]);
+                c[1]++;
+                if (winner[i] != Integer.MIN_VALUE && prob[i] >= shown) {
+                    c[0]++;
+                    if (a.containsKey("verbose")) {
+                        System.out.printf(Locale.ROOT, "  hit %.2f [%s] %s%n", prob[i], ruleOf.get(q.text()), q.text());
+                    }
+                }
+            }
+        }
+        System.out.println("\ntraining negatives hit at " + shown + ", by rule: " + byRule.entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue()[0] + "/" + e.getValue()[1]).toList());
+        System.out.printf(Locale.ROOT, "%n**chosen threshold %.3f** (most correct hits minus %.0f × false hits: wrong, "
+                + "withheld and negatives)%n%n", chosen, cost);
+
+        List<Sample> all = samples.stream().map(Keyed::sample).toList();
+        long t0 = System.nanoTime();
+        DuplicateVerifier model = VerifierTrainer.train(all, params, chosen);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        DuplicateVerifier again = VerifierTrainer.train(all, params, chosen);
+        String body = model.write("");
+        System.out.printf(Locale.ROOT, "final model: %.2f s to train; same seed twice: %s; sha256 %s%n%s%n", seconds,
+                model.equals(again) && body.equals(again.write("")) ? "identical" : "DIFFERENT",
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8))),
+                model);
+        if (!a.containsKey("no-write")) {
+            String header = "The semantic cache's duplicate verifier (cache.md), written by\n"
+                    + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json\"\n"
+                    + "Tribuo LinearSGDTrainer (log loss, AdaGrad " + params.learningRate() + " with parameter averaging, "
+                    + params.epochs() + " epochs, seed " + seed + ") on " + all.size() + " pairs of the training half\n"
+                    + "(" + positives + " duplicates); standardisation folded into the weights; threshold chosen out of fold.\n";
+            Files.writeString(OUT, model.write(header));
+            System.out.println("written " + OUT);
+        }
+    }
+
+    private static final String[][] SYNONYMS = {{"use", "utilize"}, {"allows", "lets"}, {"allow", "let"}, {"create", "make"},
+            {"build", "construct"}, {"tool", "utility"}, {"platform", "service"}, {"provides", "offers"}, {"provide", "offer"},
+            {"method", "function"}, {"library", "package"}, {"need", "have"}, {"quickly", "rapidly"}, {"easily", "simply"},
+            {"help", "assist"}, {"shows", "displays"}, {"show", "display"}, {"get", "obtain"}, {"find", "locate"},
+            {"change", "modify"}, {"large", "big"}, {"start", "begin"}, {"select", "choose"}, {"contains", "includes"},
+            {"files", "documents"}, {"data", "information"}, {"example", "instance"}, {"way", "manner"}, {"returns", "gives back"},
+            {"specify", "indicate"}, {"automatically", "by itself"}, {"each", "every"}, {"also", "as well"}, {"various", "different"}};
+    private static final String[][] CONTRACTIONS = {{"does not", "doesn't"}, {"do not", "don't"}, {"is not", "isn't"},
+            {"are not", "aren't"}, {"cannot", "can't"}, {"will not", "won't"}, {"it is", "it's"}, {"you are", "you're"},
+            {"there is", "there's"}};
+
+    /**
+     * Meaning-keeping edits of a cached question, for training only: the first word with a
+     * synonym in {@link #SYNONYMS} replaced by it, and the first contraction in either direction.
+     */
+    static List<String> neutralEdits(String origin) {
+        List<String> out = new ArrayList<>();
+        for (String[] syn : SYNONYMS) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b" + syn[0] + "\\b").matcher(origin);
+            if (m.find()) {
+                out.add(origin.substring(0, m.start()) + syn[1] + origin.substring(m.end()));
+                break;
+            }
+        }
+        for (String[] c : CONTRACTIONS) {
+            for (int side = 0; side < 2; side++) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(c[side]) + "(?![\\w'])")
+                        .matcher(origin);
+                if (m.find()) {
+                    out.add(origin.substring(0, m.start()) + c[1 - side] + origin.substring(m.end()));
+                    return out;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The cache's shipped ranking settings (CacheConfig's defaults), without a verifier. */
+    static SemanticCache.Settings shippedSettings() {
+        return new SemanticCache.Settings(true, 0.76, 0, 0.3, 0.02, 5, Duration.ofDays(1), 1_000_000, Long.MAX_VALUE);
+    }
+
+    static double[] grid() {
+        List<Double> g = new ArrayList<>();
+        for (int t = 2; t <= 38; t++) {
+            g.add(t / 40.0); // 0.05, 0.075 … 0.95
+        }
+        return g.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** Unit MiniLM vectors of the texts; cached in target/verifier-cache by the texts' digest (the model is fixed). */
+    static Map<String, float[]> embed(List<String> texts) throws Exception {
+        Map<String, float[]> out = new HashMap<>();
+        if (texts.isEmpty()) {
+            return out;
+        }
+        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(String.join("\u0000", texts).getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        Path file = Path.of("target/verifier-cache/minilm-" + digest + ".bin");
+        if (Files.exists(file)) {
+            try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+                int dim = in.readInt();
+                for (String t : texts) {
+                    float[] v = new float[dim];
+                    for (int j = 0; j < dim; j++) {
+                        v[j] = in.readFloat();
+                    }
+                    out.put(t, v);
+                }
+            }
+            System.out.println("embeddings of " + texts.size() + " texts from " + file + "\n");
+            return out;
+        }
+        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0)) {
+            long t0 = System.nanoTime();
+            List<float[]> v = embedder.embedAll(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                out.put(texts.get(i), unit(v.get(i)));
+            }
+            System.out.printf(Locale.ROOT, "embedded %d texts in %.1f s (all-MiniLM-L6-v2 quantized, in process)%n%n",
+                    texts.size(), (System.nanoTime() - t0) / 1e9);
+        }
+        Files.createDirectories(file.getParent());
+        try (var o = new java.io.DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+            o.writeInt(out.get(texts.get(0)).length);
+            for (String t : texts) {
+                for (float x : out.get(t)) {
+                    o.writeFloat(x);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Sample sample(String asked, String cached, Map<String, float[]> vec, boolean duplicate) {
+        return sample(asked, cached, vec, duplicate, 1);
+    }
+
+    private static Sample sample(String asked, String cached, Map<String, float[]> vec, boolean duplicate, double weight) {
+        return new Sample(PairFeatures.of(dot(vec.get(asked), vec.get(cached)), asked, cached), duplicate, weight);
+    }
+
+    /** The {@code k} origins of other groups nearest to {@code text} by cosine. */
+    private static List<Group> nearest(String text, List<Group> groups, int except, int k, Map<String, float[]> vec) {
+        float[] q = vec.get(text);
+        return groups.stream().filter(g -> g.id() != except && !g.origin().equals(text))
+                .sorted((x, y) -> Double.compare(dot(q, vec.get(y.origin())), dot(q, vec.get(x.origin()))))
+                .limit(k).toList();
+    }
+
+    static float[] unit(float[] v) {
+        double n = 0;
+        for (float x : v) {
+            n += (double) x * x;
+        }
+        float inv = (float) (1 / Math.sqrt(n));
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * inv;
+        }
+        return out;
+    }
+
+    /** As the cache computes it: a float sum over unit vectors. */
+    static double dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}
