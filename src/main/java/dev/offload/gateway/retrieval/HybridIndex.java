@@ -788,7 +788,7 @@ public final class HybridIndex implements Closeable {
     }
 
     /** How {@link #open} got its graph: "opened from graph/…" or "rebuilt from N stored vectors". */
-    String graphSource() {
+    public String graphSource() {
         return graphSource;
     }
 
