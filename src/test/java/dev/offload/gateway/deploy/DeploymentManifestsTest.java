@@ -59,6 +59,11 @@ class DeploymentManifestsTest {
         return Integer.parseInt(ConfigKeys.prodValue("quarkus.grpc.server.port"));
     }
 
+    static int managementPort() {
+        assertEquals("true", ConfigKeys.prodValue("quarkus.management.enabled"), "health and metrics on the management interface");
+        return Integer.parseInt(ConfigKeys.prodValue("quarkus.management.port"));
+    }
+
     static String metricsPath() {
         return ConfigKeys.prodValue("quarkus.micrometer.export.prometheus.path");
     }
@@ -170,14 +175,24 @@ class DeploymentManifestsTest {
         assertEquals(grpcPort(), grpc.path("containerPort").asInt(), "containerPort grpc = quarkus.grpc.server.port");
         assertFalse(gatewayEnv(r).containsKey("QUARKUS_GRPC_SERVER_PORT"), "the gRPC port is the application's too");
         assertFalse(gatewayEnv(r).containsKey("QUARKUS_HTTP_PORT"), "the port is the application's, not overridden");
+        JsonNode mgmt = stream(c.path("ports")).filter(p -> p.path("name").asText().equals("management")).findFirst().orElseThrow();
+        assertEquals(managementPort(), mgmt.path("containerPort").asInt(), "containerPort management = quarkus.management.port");
+        assertFalse(gatewayEnv(r).containsKey("QUARKUS_MANAGEMENT_PORT"), "the management port is the application's too");
         Map<String, String> expected = Map.of("startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready",
                 "livenessProbe", "/q/health/live");
         expected.forEach((probe, path) -> {
             assertEquals(path, c.at("/" + probe + "/httpGet/path").asText(), probe);
-            assertEquals("http", c.at("/" + probe + "/httpGet/port").asText(), probe + " uses the named http port");
+            assertEquals("management", c.at("/" + probe + "/httpGet/port").asText(), probe + " uses the named management port");
         });
         ObjectNode svc = get(r, "Service", "offload-gateway");
         assertEquals(2, svc.at("/spec/ports").size(), "REST and gRPC");
+        assertTrue(stream(svc.at("/spec/ports")).noneMatch(p -> p.path("targetPort").asText().equals("management")
+                        || p.path("port").asInt() == managementPort()),
+                "the device-facing Service does not expose the management interface");
+        ObjectNode msvc = get(r, "Service", "offload-gateway-management");
+        assertEquals(1, msvc.at("/spec/ports").size());
+        assertEquals("management", msvc.at("/spec/ports/0/targetPort").asText());
+        assertEquals(managementPort(), msvc.at("/spec/ports/0/port").asInt());
         JsonNode sp = svc.at("/spec/ports/0");
         assertEquals("http", sp.path("targetPort").asText());
         assertEquals(httpPort(), sp.path("port").asInt());
@@ -188,9 +203,14 @@ class DeploymentManifestsTest {
         assertEquals(grpcPort(), gp.path("port").asInt());
         assertEquals("kubernetes.io/h2c", gp.path("appProtocol").asText(), "gRPC is HTTP/2 cleartext");
         assertEquals("true", ConfigKeys.prodValue("quarkus.grpc.server.use-separate-server"), "gRPC has its own port");
-        List<String> allowed = stream(get(r, "NetworkPolicy", "offload-gateway").at("/spec/ingress/0/ports"))
-                .map(p -> p.path("port").asText()).toList();
+        ObjectNode np = get(r, "NetworkPolicy", "offload-gateway");
+        List<String> allowed = stream(np.at("/spec/ingress/0/ports")).map(p -> p.path("port").asText()).toList();
         assertEquals(List.of("http", "grpc"), allowed, "the network policy lets devices reach both ports");
+        assertTrue(np.at("/spec/ingress/0/from").isMissingNode(), "devices come from anywhere");
+        assertEquals(2, np.at("/spec/ingress").size(), "devices; Prometheus");
+        assertEquals(List.of("management"), stream(np.at("/spec/ingress/1/ports")).map(p -> p.path("port").asText()).toList());
+        assertEquals("monitoring", np.at("/spec/ingress/1/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText(),
+                "only Prometheus' namespace reaches the management port");
     }
 
     @ParameterizedTest
@@ -342,7 +362,8 @@ class DeploymentManifestsTest {
 
         JsonNode metric = hpa.at("/spec/metrics/0/object");
         ObjectNode described = get(r, metric.at("/describedObject/kind").asText(), metric.at("/describedObject/name").asText());
-        assertEquals("offload-gateway", described.at("/metadata/name").asText(), "the demand is the gateway's");
+        assertEquals("offload-gateway-management", described.at("/metadata/name").asText(),
+                "the demand is the gateway's, on the Service Prometheus scrapes");
         assertEquals(adapterMetricName(), metric.at("/metric/name").asText(), "the metric prometheus-adapter exposes");
         double target = Double.parseDouble(metric.at("/target/averageValue").asText());
         assertTrue(target > 0 && target < batch, "target demanded slots per replica " + target + " below the batch size " + batch);
@@ -397,7 +418,9 @@ class DeploymentManifestsTest {
     void everySelectorSelectsExactlyTheWorkloadItIsNamedFor(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         for (ObjectNode s : ofKind(r, "Service")) {
-            assertEquals(List.of(s.at("/metadata/name").asText()), selected(r, s.at("/spec/selector")), "Service " + s.at("/metadata/name"));
+            // A workload's Services are named for it: <workload> and <workload>-management.
+            String workload = s.at("/metadata/name").asText().replaceAll("-management$", "");
+            assertEquals(List.of(workload), selected(r, s.at("/spec/selector")), "Service " + s.at("/metadata/name"));
         }
         for (ObjectNode p : ofKind(r, "PodDisruptionBudget")) {
             assertEquals(List.of(p.at("/metadata/name").asText()), selected(r, p.at("/spec/selector/matchLabels")), "PDB " + p.at("/metadata/name"));
@@ -421,10 +444,14 @@ class DeploymentManifestsTest {
         List<ObjectNode> services = ofKind(r, "Service").stream()
                 .filter(s -> labels(s.at("/metadata/labels")).entrySet().containsAll(sel.entrySet())).toList();
         assertEquals(1, services.size(), "the ServiceMonitor selects one Service");
-        assertEquals("offload-gateway", services.get(0).at("/metadata/name").asText());
+        assertEquals("offload-gateway-management", services.get(0).at("/metadata/name").asText(),
+                "Prometheus scrapes the management interface, not the device-facing Service");
         JsonNode endpoint = sm.at("/spec/endpoints/0");
         assertEquals(metricsPath(), endpoint.path("path").asText(), "quarkus.micrometer.export.prometheus.path");
-        assertTrue(stream(services.get(0).at("/spec/ports")).anyMatch(p -> p.path("name").equals(endpoint.path("port"))));
+        JsonNode port = stream(services.get(0).at("/spec/ports")).filter(p -> p.path("name").equals(endpoint.path("port")))
+                .findFirst().orElseThrow();
+        assertEquals("management", port.path("targetPort").asText());
+        assertEquals(managementPort(), port.path("port").asInt());
     }
 
     @ParameterizedTest
@@ -461,13 +488,14 @@ class DeploymentManifestsTest {
     @Test
     void composeRunsTheGatewayWithItsRealPortKeysAndDataDir() {
         JsonNode gw = compose().at("/services/gateway");
-        assertEquals(List.of(httpPort() + ":" + httpPort(), grpcPort() + ":" + grpcPort()), list(gw.path("ports")));
+        assertEquals(List.of(httpPort() + ":" + httpPort(), grpcPort() + ":" + grpcPort(), "127.0.0.1:9091:" + managementPort()),
+                list(gw.path("ports")), "the management interface on the host's loopback only");
         Map<String, String> env = composeEnv("gateway");
         assertConfigKeys(env.keySet(), "docker-compose.yml gateway");
         assertTrue(list(gw.path("volumes")).stream().anyMatch(v -> v.endsWith(":" + env.get("GATEWAY_DATA_DIR"))),
                 "a volume at GATEWAY_DATA_DIR");
         String check = String.join(" ", list(gw.at("/healthcheck/test")));
-        assertTrue(check.contains("http://localhost:" + httpPort() + "/q/health/ready"), check);
+        assertTrue(check.contains("http://localhost:" + managementPort() + "/q/health/ready"), check);
         Duration stop = duration(gw.path("stop_grace_period").asText());
         assertTrue(stop.compareTo(duration(env.get("QUARKUS_SHUTDOWN_DELAY")).plus(duration(env.get("QUARKUS_SHUTDOWN_TIMEOUT")))) > 0,
                 "stop_grace_period covers the shutdown delay and timeout");
@@ -523,7 +551,7 @@ class DeploymentManifestsTest {
         JsonNode prom = Manifests.readOne(Path.of(mounts.get(configFile)));
         JsonNode job = prom.at("/scrape_configs/0");
         assertEquals(metricsPath(), job.path("metrics_path").asText());
-        assertEquals(List.of("gateway:" + httpPort()), list(job.at("/static_configs/0/targets")));
+        assertEquals(List.of("gateway:" + managementPort()), list(job.at("/static_configs/0/targets")));
 
         JsonNode ds = Manifests.readOne(Path.of(mounts.get("/etc/grafana/provisioning")).resolve("datasources/prometheus.yaml"));
         String promPort = list(services.at("/prometheus/ports")).get(0).split(":")[1];
@@ -556,10 +584,11 @@ class DeploymentManifestsTest {
                     "the README's run command lacks " + xx.group());
             assertTrue(launcher.contains("\"" + xx.group() + "\""), "the benchmarks' gateway lacks " + xx.group());
         }
-        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+)$").matcher(dockerfile);
-        assertTrue(expose.find(), "EXPOSE <http> <grpc>");
+        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+) (\\d+)$").matcher(dockerfile);
+        assertTrue(expose.find(), "EXPOSE <http> <grpc> <management>");
         assertEquals(httpPort(), Integer.parseInt(expose.group(1)));
         assertEquals(grpcPort(), Integer.parseInt(expose.group(2)));
+        assertEquals(managementPort(), Integer.parseInt(expose.group(3)));
         Matcher dataDir = Pattern.compile("(?m)^ENV GATEWAY_DATA_DIR=(\\S+)").matcher(dockerfile);
         assertTrue(dataDir.find());
         assertTrue(dockerfile.contains("VOLUME " + dataDir.group(1)));
