@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DeploymentManifestsTest {
     static final Path BASE = Manifests.K8S.resolve("base");
     static final Path OVERLAY = Manifests.K8S.resolve("overlays/cell-site-example");
+    static final Path SINGLE_POD = Manifests.K8S.resolve("overlays/single-pod");
     static final Path DASHBOARD = Manifests.K8S.resolve("monitoring/grafana/dashboards/offload-gateway.json");
     static final Path ADAPTER = Manifests.K8S.resolve("monitoring/prometheus-adapter-values.yaml");
 
@@ -49,7 +50,7 @@ class DeploymentManifestsTest {
      * Keys the manifests set for features being built in parallel, with the issue that brings
      * them. Allowed to be absent from the code; once they exist they are checked like any other.
      */
-    static final Map<String, String> PENDING_KEYS = Map.of();
+    static final Map<String, String> PENDING_KEYS = Map.of("gateway.cluster.nats-url", "#19 cluster mode (package cluster/)");
 
     static int httpPort() {
         return Integer.parseInt(ConfigKeys.prodValue("quarkus.http.port"));
@@ -91,7 +92,7 @@ class DeploymentManifestsTest {
         try (Stream<Path> s = Files.walk(Manifests.K8S)) {
             kustomizations = s.filter(p -> p.getFileName().toString().equals("kustomization.yaml")).toList();
         }
-        assertEquals(3, kustomizations.size(), "base, overlay, monitoring: " + kustomizations);
+        assertEquals(4, kustomizations.size(), "base, two overlays, monitoring: " + kustomizations);
         for (Path k : kustomizations) {
             Path dir = k.getParent();
             List<Path> referenced = Manifests.referencedPaths(dir);
@@ -130,8 +131,16 @@ class DeploymentManifestsTest {
 
     // ---- the gateway workload, for the base and the overlay ----
 
+    /** The gateway's workload: the StatefulSet of the cluster layout, or the single pod's Deployment. */
+    static ObjectNode gatewayWorkload(List<ObjectNode> r) {
+        List<ObjectNode> w = r.stream().filter(o -> o.at("/metadata/name").asText().equals("offload-gateway")
+                && Set.of("Deployment", "StatefulSet").contains(o.path("kind").asText())).toList();
+        assertEquals(1, w.size(), "one gateway workload: " + w.stream().map(o -> o.path("kind").asText()).toList());
+        return w.get(0);
+    }
+
     static ObjectNode gatewayContainer(List<ObjectNode> r) {
-        return (ObjectNode) stream(get(r, "Deployment", "offload-gateway").at("/spec/template/spec/containers"))
+        return (ObjectNode) stream(gatewayWorkload(r).at("/spec/template/spec/containers"))
                 .filter(c -> c.path("name").asText().equals("gateway")).findFirst().orElseThrow();
     }
 
@@ -165,7 +174,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theGatewayContainerServesOnQuarkusHttpPortAndItsProbesUseIt(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode c = gatewayContainer(r);
@@ -214,7 +223,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void everyEnvironmentVariableIsARealConfigKey(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -223,7 +232,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void shutdownDelayAndTimeoutFitTheGracePeriod(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -231,7 +240,7 @@ class DeploymentManifestsTest {
         Duration delay = duration(env.getOrDefault("QUARKUS_SHUTDOWN_DELAY", ConfigKeys.prodValue("quarkus.shutdown.delay")));
         Duration timeout = duration(env.getOrDefault("QUARKUS_SHUTDOWN_TIMEOUT", ConfigKeys.prodValue("quarkus.shutdown.timeout")));
         assertTrue(delay.toSeconds() > 0, "a readiness delay");
-        long grace = get(r, "Deployment", "offload-gateway").at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
+        long grace = gatewayWorkload(r).at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
         assertTrue(grace >= delay.plus(timeout).toSeconds() + 5,
                 "terminationGracePeriodSeconds " + grace + " leaves room after delay " + delay + " + timeout " + timeout);
     }
@@ -249,7 +258,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/overlays/single-pod"})
     void oneWriterOwnsTheDataVolume(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode d = get(r, "Deployment", "offload-gateway");
@@ -269,14 +278,14 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theKeysFileIsTheMountedSecret(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Path file = Path.of(gatewayEnv(r).get("GATEWAY_AUTH_KEYS_FILE"));
         JsonNode mount = stream(gatewayContainer(r).path("volumeMounts"))
                 .filter(m -> m.path("mountPath").asText().equals(file.getParent().toString())).findFirst().orElseThrow();
         assertTrue(mount.path("readOnly").asBoolean());
-        JsonNode volume = stream(get(r, "Deployment", "offload-gateway").at("/spec/template/spec/volumes"))
+        JsonNode volume = stream(gatewayWorkload(r).at("/spec/template/spec/volumes"))
                 .filter(v -> v.path("name").equals(mount.path("name"))).findFirst().orElseThrow();
         ObjectNode secret = get(r, "Secret", volume.at("/secret/secretName").asText());
         JsonNode keys = secret.at("/stringData/" + file.getFileName());
@@ -333,7 +342,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theGatewayAddressesEveryVllmReplicaTheAutoscalerMayStart(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -414,12 +423,12 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void everySelectorSelectsExactlyTheWorkloadItIsNamedFor(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         for (ObjectNode s : ofKind(r, "Service")) {
             // A workload's Services are named for it: <workload> and <workload>-management.
-            String workload = s.at("/metadata/name").asText().replaceAll("-management$", "");
+            String workload = s.at("/metadata/name").asText().replaceAll("-(management|headless)$", "");
             assertEquals(List.of(workload), selected(r, s.at("/spec/selector")), "Service " + s.at("/metadata/name"));
         }
         for (ObjectNode p : ofKind(r, "PodDisruptionBudget")) {
@@ -429,14 +438,14 @@ class DeploymentManifestsTest {
             assertEquals(List.of(n.at("/metadata/name").asText()), selected(r, n.at("/spec/podSelector/matchLabels")), "NetworkPolicy " + n.at("/metadata/name"));
         }
         for (String w : List.of("offload-gateway", "vllm")) {
-            ObjectNode workload = Manifests.find(r, "Deployment", w).orElseGet(() -> get(r, "StatefulSet", w));
+            ObjectNode workload = w.equals("offload-gateway") ? gatewayWorkload(r) : get(r, "StatefulSet", w);
             assertTrue(labels(workload.at("/spec/template/metadata/labels")).entrySet()
                     .containsAll(labels(workload.at("/spec/selector/matchLabels")).entrySet()), w + " selects its own pods");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void prometheusScrapesTheMetricsPathOnTheServicePort(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode sm = get(r, "ServiceMonitor", "offload-gateway");
@@ -455,7 +464,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void networkPoliciesOpenExactlyThePortsInUse(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode gw = get(r, "NetworkPolicy", "offload-gateway");
@@ -552,6 +561,10 @@ class DeploymentManifestsTest {
         JsonNode job = prom.at("/scrape_configs/0");
         assertEquals(metricsPath(), job.path("metrics_path").asText());
         assertEquals(List.of("gateway:" + managementPort()), list(job.at("/static_configs/0/targets")));
+        JsonNode clusterJob = prom.at("/scrape_configs/1");
+        assertEquals(metricsPath(), clusterJob.path("metrics_path").asText());
+        assertEquals(List.of("gateway-2:" + managementPort(), "gateway-3:" + managementPort()),
+                list(clusterJob.at("/static_configs/0/targets")), "the cluster profile's replicas");
 
         JsonNode ds = Manifests.readOne(Path.of(mounts.get("/etc/grafana/provisioning")).resolve("datasources/prometheus.yaml"));
         String promPort = list(services.at("/prometheus/ports")).get(0).split(":")[1];
