@@ -79,8 +79,10 @@ import java.util.stream.Stream;
  * <p>Write path: assign ordinals → append to the {@link WriteAheadLog} and force it → apply to
  * Lucene (one atomic {@code updateDocuments} per document: upsert) and JVector → refresh the
  * near-real-time reader → return. Only then is the write acknowledged, and it is visible to the
- * next search. Lucene is committed in the background; a restart loads the committed chunks'
- * stored vectors into a fresh graph and replays the log past the commit, never re-embedding.
+ * next search. Lucene is committed in the background, each commit with the vector graph as it
+ * stands ({@link GraphFiles}); a restart opens that graph over the committed chunks' stored
+ * vectors (rebuilding it from them only when it is missing or damaged) and replays the log past
+ * the commit, never re-embedding.
  *
  * <p>Threading: writes, commits and compaction are serialised by one writer lock; searches and
  * reads run concurrently on any thread, without locks on the Lucene side.
@@ -113,7 +115,11 @@ public final class HybridIndex implements Closeable {
     private final IndexWriter writer;
     private final SnapshotDeletionPolicy snapshots;
     private final SearcherManager searchers;
-    private final VectorIndex vectors;
+    private final int dimension;
+    private final VectorIndexOptions options;
+    /** Set once by {@link #recover} (a restored or a rebuilt graph) before the index is published. */
+    private VectorIndex vectors;
+    private final GraphFiles graphs;
     private final WriteAheadLog wal;
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Per-tenant accepted ordinals for unfiltered dense searches, valid for one write generation. */
@@ -125,6 +131,8 @@ public final class HybridIndex implements Closeable {
     private volatile Instant lastCommitAt;
     private volatile boolean dirty;
     private volatile boolean closed;
+    private boolean skipGraphOnCommit;
+    private String graphSource = "";
     private volatile BM25Similarity bm25 = new BM25Similarity();
 
     private HybridIndex(Path dir, int dimension, VectorIndexOptions options) throws IOException {
@@ -137,13 +145,16 @@ public final class HybridIndex implements Closeable {
         cfg.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
         this.writer = new IndexWriter(luceneDir, cfg);
         this.searchers = new SearcherManager(writer, null);
-        this.vectors = new VectorIndex(dimension, options);
+        this.dimension = dimension;
+        this.options = options;
+        this.graphs = new GraphFiles(dir.resolve("graph"));
         this.wal = new WriteAheadLog(dir.resolve("wal"));
     }
 
     /**
-     * Opens (or creates) the index under {@code dir}: loads the committed chunks into the graph
-     * and replays the write-ahead log past the last commit.
+     * Opens (or creates) the index under {@code dir}: opens the vector graph persisted with the
+     * last commit (or, when there is none that fits, rebuilds it from the committed chunks'
+     * stored vectors) and replays the write-ahead log past the last commit.
      */
     public static HybridIndex open(Path dir, int dimension, VectorIndexOptions options) throws IOException {
         HybridIndex index = new HybridIndex(dir, dimension, options);
@@ -185,7 +196,11 @@ public final class HybridIndex implements Closeable {
         } finally {
             searchers.release(s);
         }
-        vectors.addAll(ords.stream().mapToInt(Integer::intValue).toArray(), vecs.toArray(new float[0][]));
+        int[] ordArray = ords.stream().mapToInt(Integer::intValue).toArray();
+        float[][] vecArray = vecs.toArray(new float[0][]);
+        long t1 = System.nanoTime();
+        graphSource = restoreGraph(ordArray, vecArray);
+        long t2 = System.nanoTime();
         long[] replayed = {0};
         wal.replay(lastCommitSequence, batch -> {
             try {
@@ -197,11 +212,55 @@ public final class HybridIndex implements Closeable {
             nextSequence = Math.max(nextSequence, batch.seq() + 1);
             replayed[0]++;
         });
-        LOG.infof("index opened: %d chunk vectors loaded, %d log records replayed in %d ms", ords.size(),
-                replayed[0], (System.nanoTime() - t0) / 1_000_000);
+        long t3 = System.nanoTime();
+        LOG.infof("index opened: %d chunk vectors loaded, graph %s, %d log records replayed in %d ms"
+                        + " (vectors read %d ms, graph %d ms, replay %d ms)", ords.size(), graphSource, replayed[0],
+                (t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
         if (replayed[0] > 0) {
             dirty = true;
-            commit();
+            commit(); // persists the graph with the commit
+        } else if (graphSource.startsWith("rebuilt") && ords.size() > 0) {
+            writeGraph(lastCommitSequence); // the next start opens what this one rebuilt
+        }
+    }
+
+    /**
+     * Opens the graph persisted for the last commit over the stored vectors, or rebuilds it from
+     * them when there is none or it does not fit; says which in the start log line.
+     */
+    private String restoreGraph(int[] ords, float[][] vecs) throws IOException {
+        if (DirectoryReader.indexExists(luceneDir) || ords.length > 0) {
+            var persisted = graphs.read(lastCommitSequence, dimension);
+            if (persisted.isPresent()) {
+                try {
+                    vectors = VectorIndex.restore(dimension, options, ords, vecs, persisted.get());
+                    return "opened from " + dir.relativize(persisted.get().graphFile());
+                } catch (IOException e) {
+                    LOG.warnf("persisted vector graph for commit %d does not fit the stored vectors (%s); rebuilding it",
+                            lastCommitSequence, e.getMessage());
+                }
+            } else if (ords.length > 0 && !java.nio.file.Files.exists(graphs.stateFile(lastCommitSequence))) {
+                LOG.infof("no persisted vector graph for commit %d; rebuilding it from %d stored vectors",
+                        lastCommitSequence, ords.length);
+            }
+        }
+        vectors = new VectorIndex(dimension, options);
+        vectors.addAll(ords, vecs);
+        return "rebuilt from " + ords.length + " stored vectors";
+    }
+
+    /**
+     * Persists the graph for commit {@code seq}. A failure is logged and not thrown: the Lucene
+     * commit that follows is what makes writes durable, and without a graph of its sequence the
+     * next start rebuilds the graph (slow, but correct).
+     */
+    private void writeGraph(long seq) {
+        long t0 = System.nanoTime();
+        try {
+            graphs.write(seq, vectors);
+            LOG.debugf("vector graph for commit %d persisted in %d ms", seq, (System.nanoTime() - t0) / 1_000_000);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf(e, "persisting the vector graph for commit %d failed; the next start rebuilds it", seq);
         }
     }
 
@@ -559,11 +618,19 @@ public final class HybridIndex implements Closeable {
             data.put("nextOrd", Integer.toString(nextOrdinal));
             data.put("time", Long.toString(now));
             writer.setLiveCommitData(data.entrySet());
+            // The graph first, then the Lucene commit, then the older graphs: a crash in between
+            // leaves the previous commit with its own graph (see GraphFiles).
+            if (skipGraphOnCommit) {
+                skipGraphOnCommit = false;
+            } else {
+                writeGraph(seq);
+            }
             writer.commit();
             wal.truncateAll();
             lastCommitSequence = seq;
             lastCommitAt = Instant.ofEpochMilli(now);
             dirty = false;
+            graphs.deleteOlderThan(seq);
         } finally {
             writeLock.unlock();
         }
@@ -571,8 +638,9 @@ public final class HybridIndex implements Closeable {
 
     /**
      * Commits, then copies the commit's files to {@code snapshots/<sequence>-<millis>} under the
-     * data dir (hard links where the file system allows). The snapshot is a complete Lucene
-     * index with the chunk vectors inside; a gateway started on a copy of it rebuilds the graph.
+     * data dir (hard links where the file system allows): {@code lucene/}, a complete Lucene
+     * index with the chunk vectors inside, and {@code graph/}, the vector graph persisted with
+     * that commit. A gateway started on a copy of it opens the graph instead of rebuilding it.
      */
     public SnapshotInfo snapshot() throws IOException {
         writeLock.lock();
@@ -596,6 +664,20 @@ public final class HybridIndex implements Closeable {
                     }
                     bytes += Files.size(dst);
                     files++;
+                }
+                List<Path> graphFiles = graphs.filesOf(lastCommitSequence);
+                if (!graphFiles.isEmpty()) {
+                    Path graphTarget = Files.createDirectories(target.resolve("graph"));
+                    for (Path src : graphFiles) {
+                        Path dst = graphTarget.resolve(src.getFileName());
+                        try {
+                            Files.createLink(dst, src);
+                        } catch (IOException | UnsupportedOperationException e) {
+                            Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+                        }
+                        bytes += Files.size(dst);
+                        files++;
+                    }
                 }
                 return new SnapshotInfo(dir.relativize(target).toString(), lastCommitSequence, files, bytes, at);
             } finally {
@@ -660,7 +742,7 @@ public final class HybridIndex implements Closeable {
     }
 
     public int dimension() {
-        return vectors.dimension();
+        return dimension;
     }
 
     /**
@@ -699,12 +781,32 @@ public final class HybridIndex implements Closeable {
                 searchers.close();
                 writer.close();
                 wal.close();
-                vectors.close();
+                if (vectors != null) {
+                    vectors.close();
+                }
                 luceneDir.close();
             }
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** How {@link #open} got its graph: "opened from graph/…" or "rebuilt from N stored vectors". */
+    public String graphSource() {
+        return graphSource;
+    }
+
+    VectorIndex vectorIndex() {
+        return vectors;
+    }
+
+    /**
+     * For tests: the next commit skips its graph write, leaving the state a crash between a
+     * Lucene commit and its graph would leave (or a failed graph write): a commit whose sequence
+     * has no graph, the write-ahead log truncated.
+     */
+    void skipGraphOnNextCommit() {
+        skipGraphOnCommit = true;
     }
 
     /** Closes without committing, as a crash would leave it: for tests of recovery. */
@@ -715,7 +817,9 @@ public final class HybridIndex implements Closeable {
             searchers.close();
             writer.rollback();
             wal.close();
-            vectors.close();
+            if (vectors != null) {
+                vectors.close();
+            }
             luceneDir.close();
         } finally {
             writeLock.unlock();

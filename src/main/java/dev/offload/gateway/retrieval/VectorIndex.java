@@ -1,7 +1,10 @@
 package dev.offload.gateway.retrieval;
 
+import io.github.jbellis.jvector.disk.ByteBufferReader;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
 import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.NodesIterator;
+import io.github.jbellis.jvector.graph.OnHeapGraphIndex;
 import io.github.jbellis.jvector.graph.SearchResult;
 import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
 import io.github.jbellis.jvector.util.Bits;
@@ -9,7 +12,9 @@ import io.github.jbellis.jvector.util.ThreadSafeGrowableBitSet;
 import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
 
 import java.io.Closeable;
+import java.io.DataOutput;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -53,6 +58,162 @@ public final class VectorIndex implements Closeable {
         this.options = options;
         this.builder = new GraphIndexBuilder(vectors, VectorSimilarityFunction.DOT_PRODUCT,
                 options.maxDegree(), options.beamWidth(), options.neighborOverflow(), options.alpha(), true);
+    }
+
+    /**
+     * Opens a graph persisted by {@link #writeGraph} over the live vectors read back from
+     * Lucene and the deleted-but-not-compacted ones its state kept, instead of rebuilding it.
+     * Called before any search or insert.
+     *
+     * @throws IOException when the graph does not fit those vectors (a node without a vector, a
+     *                     live vector without a node): the caller rebuilds
+     */
+    static VectorIndex restore(int dimension, VectorIndexOptions options, int[] ordinals, float[][] values,
+                               GraphFiles.Persisted persisted) throws IOException {
+        VectorIndex v = new VectorIndex(dimension, options);
+        try {
+            v.restoreLocked(ordinals, values, persisted);
+            return v;
+        } catch (IOException | RuntimeException | AssertionError e) {
+            // AssertionError: JVector asserts the neighbour order while loading (with -ea).
+            v.close();
+            throw e instanceof IOException io ? io : new IOException(e.toString(), e);
+        }
+    }
+
+    private void restoreLocked(int[] ordinals, float[][] values, GraphFiles.Persisted p) throws IOException {
+        lock.writeLock().lock();
+        try {
+            for (int i = 0; i < ordinals.length; i++) {
+                vectors.put(ordinals[i], normalise(values[i]));
+            }
+            for (int i = 0; i < p.deletedOrdinals().length; i++) {
+                vectors.put(p.deletedOrdinals()[i], p.deletedVectors()[i]); // stored unit: not normalised twice
+            }
+            int expected = ordinals.length + p.deletedOrdinals().length;
+            if (p.nodeCount() != expected) {
+                throw new IOException("the graph has " + p.nodeCount() + " nodes, the index " + ordinals.length
+                        + " live and " + p.deletedOrdinals().length + " deleted vectors");
+            }
+            if (expected == 0) {
+                return;
+            }
+            // GraphIndexBuilder.load recomputes every edge's score from the vectors, so the
+            // loaded graph never carries scores its vectors do not give.
+            loadInto(builder, new ByteBufferReader(ByteBuffer.wrap(p.graph())));
+            var graph = builder.getGraph();
+            if (graph.size(0) != expected) {
+                throw new IOException("the graph file holds " + graph.size(0) + " nodes, its state says " + expected);
+            }
+            for (NodesIterator it = graph.getNodes(0); it.hasNext(); ) {
+                int node = it.nextInt();
+                if (!vectors.contains(node)) {
+                    throw new IOException("graph node " + node + " has no stored vector");
+                }
+            }
+            for (int ord : ordinals) {
+                if (!graph.containsNode(ord)) {
+                    throw new IOException("stored vector " + ord + " has no graph node");
+                }
+            }
+            for (int ord : p.deletedOrdinals()) {
+                deleted.set(ord);
+                builder.markNodeDeleted(ord);
+            }
+            for (int ord : p.freshOrdinals()) {
+                if (vectors.contains(ord)) {
+                    fresh.set(ord);
+                }
+            }
+            freshCount = (int) java.util.stream.IntStream.of(p.freshOrdinals()).filter(vectors::contains).count();
+            liveCount = ordinals.length;
+            pendingDeletes = p.deletedOrdinals().length;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @SuppressWarnings("deprecation") // the on-heap format's reader; see writeGraph
+    private static void loadInto(GraphIndexBuilder builder, ByteBufferReader in) throws IOException {
+        builder.load(in);
+    }
+
+    /**
+     * Writes the graph in JVector's on-heap graph format, version 4: exactly what
+     * {@code OnHeapGraphIndex.save} writes and {@code GraphIndexBuilder.load} reads (magic,
+     * version, layer count, each layer's degree, entry node, then per layer its nodes with their
+     * neighbours and scores). {@code save} itself refuses a graph that has not been through
+     * {@code cleanup()}, and cleanup freezes the graph's view for good (later inserts would be
+     * searched without JVector's snapshot isolation) and purges deleted nodes; so the same bytes
+     * are written here from the graph's public accessors. JVector's other format,
+     * {@code OnDiskGraphIndex}, is read-only: a graph opened from it cannot take inserts.
+     *
+     * <p>The caller holds the index's writer lock, so no insert or compaction runs meanwhile;
+     * searches may.
+     */
+    void writeGraph(DataOutput out) throws IOException {
+        OnHeapGraphIndex g = (OnHeapGraphIndex) builder.getGraph();
+        var entry = g.entryNode();
+        int layers = g.getMaxLevel() + 1;
+        if (entry == null || layers == 0) {
+            throw new IllegalStateException("an empty graph has nothing to write");
+        }
+        out.writeInt(OnHeapGraphIndex.MAGIC);
+        out.writeInt(4);
+        out.writeInt(layers);
+        for (int level = 0; level < layers; level++) {
+            out.writeInt(g.getDegree(level));
+        }
+        out.writeInt(entry.node);
+        for (int level = 0; level < layers; level++) {
+            out.writeInt(g.size(level));
+            int lvl = level;
+            var nodes = g.nodeStream(level).iterator();
+            int[] scratch = new int[16];
+            while (nodes.hasNext()) {
+                int node = nodes.nextInt();
+                int n = 0;
+                for (NodesIterator it = g.getNeighborsIterator(lvl, node); it.hasNext(); ) {
+                    if (n == scratch.length) {
+                        scratch = java.util.Arrays.copyOf(scratch, n * 2);
+                    }
+                    scratch[n++] = it.nextInt();
+                }
+                out.writeInt(node);
+                out.writeInt(n);
+                var v = vectors.getVector(node);
+                for (int i = 0; i < n; i++) {
+                    out.writeInt(scratch[i]);
+                    out.writeFloat(VectorSimilarityFunction.DOT_PRODUCT.compare(v, vectors.getVector(scratch[i])));
+                }
+            }
+        }
+    }
+
+    /** Nodes in the graph: live ones and deleted ones not yet compacted away. */
+    int graphNodeCount() {
+        return builder.getGraph().size(0);
+    }
+
+    /** Ordinals deleted but still in the graph, ascending. */
+    int[] deletedOrdinals() {
+        return bitsToArray(deleted);
+    }
+
+    /** Ordinals scored exactly beside the graph, ascending. */
+    int[] freshOrdinals() {
+        return bitsToArray(fresh);
+    }
+
+    private int[] bitsToArray(ThreadSafeGrowableBitSet bits) {
+        // A scan, not nextSetBit: that answers Integer.MAX_VALUE past the last set bit.
+        java.util.stream.IntStream.Builder b = java.util.stream.IntStream.builder();
+        for (int ord = 0, n = vectors.size(); ord < n; ord++) {
+            if (bits.get(ord)) {
+                b.add(ord);
+            }
+        }
+        return b.build().toArray();
     }
 
     public int dimension() {

@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.generation.Generator;
 import dev.offload.gateway.retrieval.SharedIndex;
 import dev.offload.gateway.sim.Fault;
@@ -163,7 +164,7 @@ class CacheAndPrivacyTest {
             assertEquals(0, b.requestsReceived());
             assertFalse(b.receivedBodies().stream().anyMatch(x -> x.contains(RESTRICTED)));
         }
-        String metrics = given().when().get("/q/metrics").asString();
+        String metrics = ManagementInterface.given().when().get("/q/metrics").asString();
         assertTrue(metrics.contains("gateway_privacy_redactions_total{type=\"email\"}"), "redactions counted by type");
         assertTrue(metrics.contains("gateway_privacy_refusals_total{reason=\"restricted\",sensitivity=\"restricted\"}"), metrics.lines()
                 .filter(l -> l.contains("privacy")).toList().toString());

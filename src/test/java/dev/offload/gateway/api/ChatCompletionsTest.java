@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.generation.ExtractiveAnswerer;
 import dev.offload.gateway.generation.GenerationConfig;
 import dev.offload.gateway.generation.Generator;
@@ -325,7 +326,7 @@ class ChatCompletionsTest {
     @Test
     void metricsShowBatchingAndBackendState() {
         chat(body("edge", "juliet metrics", 3, false)).then().statusCode(200);
-        given().when().get("/q/metrics").then().statusCode(200)
+        ManagementInterface.given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("gateway_backend_batch_occupancy"))
                 .body(containsString("gateway_backend_inflight"))
                 .body(containsString("gateway_backend_limit"))

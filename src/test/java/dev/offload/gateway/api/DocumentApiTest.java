@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.retrieval.SharedIndex;
 import dev.offload.gateway.security.TestKeys;
 import io.quarkus.test.junit.QuarkusTest;
@@ -160,9 +161,9 @@ class DocumentApiTest {
         TestKeys.as(TestKeys.ADMIN).when().post("/v1/index/snapshot").then().statusCode(200)
                 .body("path", containsString("snapshots/")).body("files", greaterThan(0));
         TestKeys.as(TestKeys.ADMIN).when().get("/v1/index/stats").then().statusCode(200).body("lastCommit", notNullValue());
-        given().when().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("index"));
-        given().when().get("/q/health/live").then().statusCode(200);
-        given().when().get("/q/metrics").then().statusCode(200)
+        ManagementInterface.given().when().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("index"));
+        ManagementInterface.given().when().get("/q/health/live").then().statusCode(200);
+        ManagementInterface.given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("gateway_index_documents"))
                 .body(containsString("gateway_embedding_texts_total"));
     }

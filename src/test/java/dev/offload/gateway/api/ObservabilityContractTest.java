@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.deploy.DeploymentFacts;
 import dev.offload.gateway.deploy.MetricsDoc;
 import dev.offload.gateway.deploy.PrometheusScrape;
@@ -146,7 +147,7 @@ class ObservabilityContractTest {
         }
         await("an index commit").atMost(Duration.ofSeconds(15))
                 .until(() -> scrapeNow().hasSample("gateway_index_commit_time_seconds_count"));
-        String text = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        String text = ManagementInterface.given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target/observability-scrape.txt"), text);
         scrape = PrometheusScrape.parse(text);
@@ -175,7 +176,7 @@ class ObservabilityContractTest {
     }
 
     private static PrometheusScrape scrapeNow() {
-        return PrometheusScrape.parse(given().when().get("/q/metrics").then().statusCode(200).extract().asString());
+        return PrometheusScrape.parse(ManagementInterface.given().when().get("/q/metrics").then().statusCode(200).extract().asString());
     }
 
     @Test
@@ -259,9 +260,22 @@ class ObservabilityContractTest {
         assertEquals(Set.of("/q/health/started", "/q/health/ready", "/q/health/live"), paths);
         paths.add(DeploymentFacts.composeHealthcheckPath());
         for (String p : paths) {
-            given().when().get(p).then().statusCode(200).body("status", equalTo("UP"));
+            ManagementInterface.given().when().get(p).then().statusCode(200).body("status", equalTo("UP"));
         }
         // The readiness check is the index's: a probe on it means "index open, log replayed".
-        given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"));
+        ManagementInterface.given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"));
+    }
+
+    @Test
+    void healthAndMetricsAnswerOnlyOnTheManagementInterfaceNeverOnTheDevicePort() {
+        assertTrue(ManagementInterface.port() != io.restassured.RestAssured.port, "two ports");
+        for (String p : List.of("/q/health", "/q/health/ready", "/q/health/live", "/q/health/started", "/q/metrics")) {
+            ManagementInterface.given().when().get(p).then().statusCode(200);
+            // The device-facing port: nothing there, with or without a key.
+            io.restassured.RestAssured.given().when().get(p).then().statusCode(404);
+            given().when().get(p).then().statusCode(404);
+        }
+        // The management port serves management only: no API behind it.
+        ManagementInterface.given().when().get("/v1/index/stats").then().statusCode(404);
     }
 }

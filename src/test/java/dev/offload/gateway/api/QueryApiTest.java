@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.api.grpc.DecideRequest;
 import dev.offload.gateway.api.grpc.Device;
 import dev.offload.gateway.api.grpc.Network;
@@ -305,7 +306,7 @@ class QueryApiTest {
                 .contentType(containsString("application/problem+json")).body("errors.field", hasItem("query.text"));
         given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"x\"},\"device\":{\"batteryPct\":140}}")
                 .when().post("/v1/offload/decide").then().statusCode(400).body("errors.field", hasItem("device.batteryPct"));
-        String metrics = given().when().get("/q/metrics").asString();
+        String metrics = ManagementInterface.given().when().get("/q/metrics").asString();
         assertTrue(metrics.contains("gateway_offload_decisions_total{target=\"EDGE\"}"), "decision counter exported");
         assertTrue(metrics.contains("reason=\"BATTERY_LOW\""), "reason counter exported");
     }

@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -80,7 +81,7 @@ public final class RequestLedger {
 
     /** Sums of the ledger's series over endpoints and transports, from the Prometheus text. */
     static Map<String, Double> scrape() {
-        String text = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        String text = ManagementInterface.given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         Map<String, Double> sums = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
             if (!line.startsWith("gateway_requests_")) {

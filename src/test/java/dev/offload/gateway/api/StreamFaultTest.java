@@ -1,5 +1,6 @@
 package dev.offload.gateway.api;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.api.grpc.MutinyQueryServiceGrpc.MutinyQueryServiceStub;
 import dev.offload.gateway.api.grpc.QueryEvent;
 import dev.offload.gateway.api.grpc.QueryRequest;
@@ -509,7 +510,7 @@ class StreamFaultTest {
 
     /** The gateway's in-flight gauges, summed per name, from its own scrape. */
     private static Map<String, Double> gauges() {
-        String text = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        String text = ManagementInterface.given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         Map<String, Double> out = new java.util.TreeMap<>();
         for (String line : text.split("\n")) {
             for (String name : new String[]{"gateway_backend_inflight", "gateway_backend_queue_length",

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * Starts the packaged gateway jar as a child process on 127.0.0.1 for a benchmark, with its own
- * data directory and log file, and waits until {@code /q/health/ready} answers 200. Called from
+ * data directory and log file, and waits until {@code /q/health/ready} answers 200 on its
+ * management port ({@link #managementPort}). Called from
  * the benchmark's main thread; the child is stopped by {@link ChildProcess#close()}.
  */
 public final class GatewayLauncher {
@@ -28,6 +29,20 @@ public final class GatewayLauncher {
      */
     /** The API key every benchmark gateway accepts (tenant {@code default}, role device). */
     public static final String BENCH_KEY = "bench-" + java.util.UUID.randomUUID();
+
+    private static final Map<Integer, Integer> MANAGEMENT_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The management interface port ({@code /q/health/*}, {@code /q/metrics}) of the gateway this
+     * launcher started on REST port {@code port}.
+     */
+    public static int managementPort(int port) {
+        Integer p = MANAGEMENT_PORTS.get(port);
+        if (p == null) {
+            throw new IllegalStateException("no gateway started on port " + port);
+        }
+        return p;
+    }
 
     public static ChildProcess start(String java, Path jar, String jvmOpts, int port, Path workDir, String label,
                                      Map<String, String> properties) throws Exception {
@@ -51,6 +66,11 @@ public final class GatewayLauncher {
         if (!properties.containsKey("quarkus.grpc.server.port")) {
             cmd.add("-Dquarkus.grpc.server.port=" + ChildProcess.freePort());
         }
+        int management = properties.containsKey("quarkus.management.port")
+                ? Integer.parseInt(properties.get("quarkus.management.port")) : ChildProcess.freePort();
+        MANAGEMENT_PORTS.put(port, management);
+        cmd.add("-Dquarkus.management.port=" + management);
+        cmd.add("-Dquarkus.management.host=127.0.0.1");
         // Absolute: the child runs in the jar's directory, where a relative path would point elsewhere.
         Path data = workDir.toAbsolutePath().resolve("data-" + label + "-" + System.nanoTime());
         cmd.add("-Dgateway.data-dir=" + data);
@@ -70,7 +90,7 @@ public final class GatewayLauncher {
         System.err.println("[gateway] starting " + label + " on port " + port);
         ChildProcess child = ChildProcess.start("gateway", cmd, abs.getParent(), workDir.resolve("gateway-" + label + ".log"),
                 Map.of());
-        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + port + "/q/health/ready"), Duration.ofSeconds(180));
+        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + management + "/q/health/ready"), Duration.ofSeconds(180));
         return child;
     }
 

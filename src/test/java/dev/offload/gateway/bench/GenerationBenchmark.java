@@ -976,7 +976,7 @@ public final class GenerationBenchmark {
 
     /** The gateway's admission counters and limit, condensed from its Prometheus text. */
     private static String gatewayCounters(int port) {
-        String text = ChildProcess.get("http://127.0.0.1:" + port + "/q/metrics");
+        String text = ChildProcess.get("http://127.0.0.1:" + GatewayLauncher.managementPort(port) + "/q/metrics");
         Map<String, String> out = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
             if (line.startsWith("#")) {
@@ -1023,7 +1023,7 @@ public final class GenerationBenchmark {
     /** {count, sum} of a Prometheus summary/timer of the gateway (all label sets added up). */
     private static double[] gatewayTimer(int port, String name) {
         double[] out = new double[2];
-        for (String line : ChildProcess.get("http://127.0.0.1:" + port + "/q/metrics").split("\n")) {
+        for (String line : ChildProcess.get("http://127.0.0.1:" + GatewayLauncher.managementPort(port) + "/q/metrics").split("\n")) {
             int k = line.startsWith(name + "_count") ? 0 : line.startsWith(name + "_sum") ? 1 : -1;
             if (k >= 0) {
                 try {

@@ -22,7 +22,7 @@ public final class DeploymentFacts {
     /** Probe paths of the gateway container, in the base and every overlay. */
     public static Set<String> gatewayProbePaths() {
         Set<String> out = new LinkedHashSet<>();
-        for (Path dir : List.of(DeploymentManifestsTest.BASE, DeploymentManifestsTest.OVERLAY)) {
+        for (Path dir : List.of(DeploymentManifestsTest.BASE, DeploymentManifestsTest.OVERLAY, DeploymentManifestsTest.SINGLE_POD)) {
             ObjectNode c = DeploymentManifestsTest.gatewayContainer(Manifests.render(dir));
             for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                 out.add(c.at("/" + probe + "/httpGet/path").asText());

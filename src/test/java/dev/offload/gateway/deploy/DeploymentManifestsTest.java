@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DeploymentManifestsTest {
     static final Path BASE = Manifests.K8S.resolve("base");
     static final Path OVERLAY = Manifests.K8S.resolve("overlays/cell-site-example");
+    static final Path SINGLE_POD = Manifests.K8S.resolve("overlays/single-pod");
     static final Path DASHBOARD = Manifests.K8S.resolve("monitoring/grafana/dashboards/offload-gateway.json");
     static final Path ADAPTER = Manifests.K8S.resolve("monitoring/prometheus-adapter-values.yaml");
 
@@ -49,7 +50,7 @@ class DeploymentManifestsTest {
      * Keys the manifests set for features being built in parallel, with the issue that brings
      * them. Allowed to be absent from the code; once they exist they are checked like any other.
      */
-    static final Map<String, String> PENDING_KEYS = Map.of();
+    static final Map<String, String> PENDING_KEYS = Map.of("gateway.cluster.nats-url", "#19 cluster mode (package cluster/)");
 
     static int httpPort() {
         return Integer.parseInt(ConfigKeys.prodValue("quarkus.http.port"));
@@ -57,6 +58,11 @@ class DeploymentManifestsTest {
 
     static int grpcPort() {
         return Integer.parseInt(ConfigKeys.prodValue("quarkus.grpc.server.port"));
+    }
+
+    static int managementPort() {
+        assertEquals("true", ConfigKeys.prodValue("quarkus.management.enabled"), "health and metrics on the management interface");
+        return Integer.parseInt(ConfigKeys.prodValue("quarkus.management.port"));
     }
 
     static String metricsPath() {
@@ -86,7 +92,7 @@ class DeploymentManifestsTest {
         try (Stream<Path> s = Files.walk(Manifests.K8S)) {
             kustomizations = s.filter(p -> p.getFileName().toString().equals("kustomization.yaml")).toList();
         }
-        assertEquals(3, kustomizations.size(), "base, overlay, monitoring: " + kustomizations);
+        assertEquals(4, kustomizations.size(), "base, two overlays, monitoring: " + kustomizations);
         for (Path k : kustomizations) {
             Path dir = k.getParent();
             List<Path> referenced = Manifests.referencedPaths(dir);
@@ -125,8 +131,16 @@ class DeploymentManifestsTest {
 
     // ---- the gateway workload, for the base and the overlay ----
 
+    /** The gateway's workload: the StatefulSet of the cluster layout, or the single pod's Deployment. */
+    static ObjectNode gatewayWorkload(List<ObjectNode> r) {
+        List<ObjectNode> w = r.stream().filter(o -> o.at("/metadata/name").asText().equals("offload-gateway")
+                && Set.of("Deployment", "StatefulSet").contains(o.path("kind").asText())).toList();
+        assertEquals(1, w.size(), "one gateway workload: " + w.stream().map(o -> o.path("kind").asText()).toList());
+        return w.get(0);
+    }
+
     static ObjectNode gatewayContainer(List<ObjectNode> r) {
-        return (ObjectNode) stream(get(r, "Deployment", "offload-gateway").at("/spec/template/spec/containers"))
+        return (ObjectNode) stream(gatewayWorkload(r).at("/spec/template/spec/containers"))
                 .filter(c -> c.path("name").asText().equals("gateway")).findFirst().orElseThrow();
     }
 
@@ -160,7 +174,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theGatewayContainerServesOnQuarkusHttpPortAndItsProbesUseIt(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode c = gatewayContainer(r);
@@ -170,14 +184,24 @@ class DeploymentManifestsTest {
         assertEquals(grpcPort(), grpc.path("containerPort").asInt(), "containerPort grpc = quarkus.grpc.server.port");
         assertFalse(gatewayEnv(r).containsKey("QUARKUS_GRPC_SERVER_PORT"), "the gRPC port is the application's too");
         assertFalse(gatewayEnv(r).containsKey("QUARKUS_HTTP_PORT"), "the port is the application's, not overridden");
+        JsonNode mgmt = stream(c.path("ports")).filter(p -> p.path("name").asText().equals("management")).findFirst().orElseThrow();
+        assertEquals(managementPort(), mgmt.path("containerPort").asInt(), "containerPort management = quarkus.management.port");
+        assertFalse(gatewayEnv(r).containsKey("QUARKUS_MANAGEMENT_PORT"), "the management port is the application's too");
         Map<String, String> expected = Map.of("startupProbe", "/q/health/started", "readinessProbe", "/q/health/ready",
                 "livenessProbe", "/q/health/live");
         expected.forEach((probe, path) -> {
             assertEquals(path, c.at("/" + probe + "/httpGet/path").asText(), probe);
-            assertEquals("http", c.at("/" + probe + "/httpGet/port").asText(), probe + " uses the named http port");
+            assertEquals("management", c.at("/" + probe + "/httpGet/port").asText(), probe + " uses the named management port");
         });
         ObjectNode svc = get(r, "Service", "offload-gateway");
         assertEquals(2, svc.at("/spec/ports").size(), "REST and gRPC");
+        assertTrue(stream(svc.at("/spec/ports")).noneMatch(p -> p.path("targetPort").asText().equals("management")
+                        || p.path("port").asInt() == managementPort()),
+                "the device-facing Service does not expose the management interface");
+        ObjectNode msvc = get(r, "Service", "offload-gateway-management");
+        assertEquals(1, msvc.at("/spec/ports").size());
+        assertEquals("management", msvc.at("/spec/ports/0/targetPort").asText());
+        assertEquals(managementPort(), msvc.at("/spec/ports/0/port").asInt());
         JsonNode sp = svc.at("/spec/ports/0");
         assertEquals("http", sp.path("targetPort").asText());
         assertEquals(httpPort(), sp.path("port").asInt());
@@ -188,13 +212,18 @@ class DeploymentManifestsTest {
         assertEquals(grpcPort(), gp.path("port").asInt());
         assertEquals("kubernetes.io/h2c", gp.path("appProtocol").asText(), "gRPC is HTTP/2 cleartext");
         assertEquals("true", ConfigKeys.prodValue("quarkus.grpc.server.use-separate-server"), "gRPC has its own port");
-        List<String> allowed = stream(get(r, "NetworkPolicy", "offload-gateway").at("/spec/ingress/0/ports"))
-                .map(p -> p.path("port").asText()).toList();
+        ObjectNode np = get(r, "NetworkPolicy", "offload-gateway");
+        List<String> allowed = stream(np.at("/spec/ingress/0/ports")).map(p -> p.path("port").asText()).toList();
         assertEquals(List.of("http", "grpc"), allowed, "the network policy lets devices reach both ports");
+        assertTrue(np.at("/spec/ingress/0/from").isMissingNode(), "devices come from anywhere");
+        assertEquals(2, np.at("/spec/ingress").size(), "devices; Prometheus");
+        assertEquals(List.of("management"), stream(np.at("/spec/ingress/1/ports")).map(p -> p.path("port").asText()).toList());
+        assertEquals("monitoring", np.at("/spec/ingress/1/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText(),
+                "only Prometheus' namespace reaches the management port");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void everyEnvironmentVariableIsARealConfigKey(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -203,7 +232,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void shutdownDelayAndTimeoutFitTheGracePeriod(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -211,7 +240,7 @@ class DeploymentManifestsTest {
         Duration delay = duration(env.getOrDefault("QUARKUS_SHUTDOWN_DELAY", ConfigKeys.prodValue("quarkus.shutdown.delay")));
         Duration timeout = duration(env.getOrDefault("QUARKUS_SHUTDOWN_TIMEOUT", ConfigKeys.prodValue("quarkus.shutdown.timeout")));
         assertTrue(delay.toSeconds() > 0, "a readiness delay");
-        long grace = get(r, "Deployment", "offload-gateway").at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
+        long grace = gatewayWorkload(r).at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
         assertTrue(grace >= delay.plus(timeout).toSeconds() + 5,
                 "terminationGracePeriodSeconds " + grace + " leaves room after delay " + delay + " + timeout " + timeout);
     }
@@ -229,7 +258,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/overlays/single-pod"})
     void oneWriterOwnsTheDataVolume(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode d = get(r, "Deployment", "offload-gateway");
@@ -249,14 +278,14 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theKeysFileIsTheMountedSecret(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Path file = Path.of(gatewayEnv(r).get("GATEWAY_AUTH_KEYS_FILE"));
         JsonNode mount = stream(gatewayContainer(r).path("volumeMounts"))
                 .filter(m -> m.path("mountPath").asText().equals(file.getParent().toString())).findFirst().orElseThrow();
         assertTrue(mount.path("readOnly").asBoolean());
-        JsonNode volume = stream(get(r, "Deployment", "offload-gateway").at("/spec/template/spec/volumes"))
+        JsonNode volume = stream(gatewayWorkload(r).at("/spec/template/spec/volumes"))
                 .filter(v -> v.path("name").equals(mount.path("name"))).findFirst().orElseThrow();
         ObjectNode secret = get(r, "Secret", volume.at("/secret/secretName").asText());
         JsonNode keys = secret.at("/stringData/" + file.getFileName());
@@ -313,7 +342,7 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void theGatewayAddressesEveryVllmReplicaTheAutoscalerMayStart(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         Map<String, String> env = gatewayEnv(r);
@@ -342,7 +371,8 @@ class DeploymentManifestsTest {
 
         JsonNode metric = hpa.at("/spec/metrics/0/object");
         ObjectNode described = get(r, metric.at("/describedObject/kind").asText(), metric.at("/describedObject/name").asText());
-        assertEquals("offload-gateway", described.at("/metadata/name").asText(), "the demand is the gateway's");
+        assertEquals("offload-gateway-management", described.at("/metadata/name").asText(),
+                "the demand is the gateway's, on the Service Prometheus scrapes");
         assertEquals(adapterMetricName(), metric.at("/metric/name").asText(), "the metric prometheus-adapter exposes");
         double target = Double.parseDouble(metric.at("/target/averageValue").asText());
         assertTrue(target > 0 && target < batch, "target demanded slots per replica " + target + " below the batch size " + batch);
@@ -393,11 +423,13 @@ class DeploymentManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void everySelectorSelectsExactlyTheWorkloadItIsNamedFor(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         for (ObjectNode s : ofKind(r, "Service")) {
-            assertEquals(List.of(s.at("/metadata/name").asText()), selected(r, s.at("/spec/selector")), "Service " + s.at("/metadata/name"));
+            // A workload's Services are named for it: <workload> and <workload>-management.
+            String workload = s.at("/metadata/name").asText().replaceAll("-(management|headless)$", "");
+            assertEquals(List.of(workload), selected(r, s.at("/spec/selector")), "Service " + s.at("/metadata/name"));
         }
         for (ObjectNode p : ofKind(r, "PodDisruptionBudget")) {
             assertEquals(List.of(p.at("/metadata/name").asText()), selected(r, p.at("/spec/selector/matchLabels")), "PDB " + p.at("/metadata/name"));
@@ -406,14 +438,14 @@ class DeploymentManifestsTest {
             assertEquals(List.of(n.at("/metadata/name").asText()), selected(r, n.at("/spec/podSelector/matchLabels")), "NetworkPolicy " + n.at("/metadata/name"));
         }
         for (String w : List.of("offload-gateway", "vllm")) {
-            ObjectNode workload = Manifests.find(r, "Deployment", w).orElseGet(() -> get(r, "StatefulSet", w));
+            ObjectNode workload = w.equals("offload-gateway") ? gatewayWorkload(r) : get(r, "StatefulSet", w);
             assertTrue(labels(workload.at("/spec/template/metadata/labels")).entrySet()
                     .containsAll(labels(workload.at("/spec/selector/matchLabels")).entrySet()), w + " selects its own pods");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void prometheusScrapesTheMetricsPathOnTheServicePort(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode sm = get(r, "ServiceMonitor", "offload-gateway");
@@ -421,14 +453,18 @@ class DeploymentManifestsTest {
         List<ObjectNode> services = ofKind(r, "Service").stream()
                 .filter(s -> labels(s.at("/metadata/labels")).entrySet().containsAll(sel.entrySet())).toList();
         assertEquals(1, services.size(), "the ServiceMonitor selects one Service");
-        assertEquals("offload-gateway", services.get(0).at("/metadata/name").asText());
+        assertEquals("offload-gateway-management", services.get(0).at("/metadata/name").asText(),
+                "Prometheus scrapes the management interface, not the device-facing Service");
         JsonNode endpoint = sm.at("/spec/endpoints/0");
         assertEquals(metricsPath(), endpoint.path("path").asText(), "quarkus.micrometer.export.prometheus.path");
-        assertTrue(stream(services.get(0).at("/spec/ports")).anyMatch(p -> p.path("name").equals(endpoint.path("port"))));
+        JsonNode port = stream(services.get(0).at("/spec/ports")).filter(p -> p.path("name").equals(endpoint.path("port")))
+                .findFirst().orElseThrow();
+        assertEquals("management", port.path("targetPort").asText());
+        assertEquals(managementPort(), port.path("port").asInt());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example", "k8s/overlays/single-pod"})
     void networkPoliciesOpenExactlyThePortsInUse(String dir) {
         List<ObjectNode> r = Manifests.render(Path.of(dir));
         ObjectNode gw = get(r, "NetworkPolicy", "offload-gateway");
@@ -461,13 +497,14 @@ class DeploymentManifestsTest {
     @Test
     void composeRunsTheGatewayWithItsRealPortKeysAndDataDir() {
         JsonNode gw = compose().at("/services/gateway");
-        assertEquals(List.of(httpPort() + ":" + httpPort(), grpcPort() + ":" + grpcPort()), list(gw.path("ports")));
+        assertEquals(List.of(httpPort() + ":" + httpPort(), grpcPort() + ":" + grpcPort(), "127.0.0.1:9091:" + managementPort()),
+                list(gw.path("ports")), "the management interface on the host's loopback only");
         Map<String, String> env = composeEnv("gateway");
         assertConfigKeys(env.keySet(), "docker-compose.yml gateway");
         assertTrue(list(gw.path("volumes")).stream().anyMatch(v -> v.endsWith(":" + env.get("GATEWAY_DATA_DIR"))),
                 "a volume at GATEWAY_DATA_DIR");
         String check = String.join(" ", list(gw.at("/healthcheck/test")));
-        assertTrue(check.contains("http://localhost:" + httpPort() + "/q/health/ready"), check);
+        assertTrue(check.contains("http://localhost:" + managementPort() + "/q/health/ready"), check);
         Duration stop = duration(gw.path("stop_grace_period").asText());
         assertTrue(stop.compareTo(duration(env.get("QUARKUS_SHUTDOWN_DELAY")).plus(duration(env.get("QUARKUS_SHUTDOWN_TIMEOUT")))) > 0,
                 "stop_grace_period covers the shutdown delay and timeout");
@@ -523,7 +560,11 @@ class DeploymentManifestsTest {
         JsonNode prom = Manifests.readOne(Path.of(mounts.get(configFile)));
         JsonNode job = prom.at("/scrape_configs/0");
         assertEquals(metricsPath(), job.path("metrics_path").asText());
-        assertEquals(List.of("gateway:" + httpPort()), list(job.at("/static_configs/0/targets")));
+        assertEquals(List.of("gateway:" + managementPort()), list(job.at("/static_configs/0/targets")));
+        JsonNode clusterJob = prom.at("/scrape_configs/1");
+        assertEquals(metricsPath(), clusterJob.path("metrics_path").asText());
+        assertEquals(List.of("gateway-2:" + managementPort(), "gateway-3:" + managementPort()),
+                list(clusterJob.at("/static_configs/0/targets")), "the cluster profile's replicas");
 
         JsonNode ds = Manifests.readOne(Path.of(mounts.get("/etc/grafana/provisioning")).resolve("datasources/prometheus.yaml"));
         String promPort = list(services.at("/prometheus/ports")).get(0).split(":")[1];
@@ -556,10 +597,11 @@ class DeploymentManifestsTest {
                     "the README's run command lacks " + xx.group());
             assertTrue(launcher.contains("\"" + xx.group() + "\""), "the benchmarks' gateway lacks " + xx.group());
         }
-        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+)$").matcher(dockerfile);
-        assertTrue(expose.find(), "EXPOSE <http> <grpc>");
+        Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+) (\\d+) (\\d+)$").matcher(dockerfile);
+        assertTrue(expose.find(), "EXPOSE <http> <grpc> <management>");
         assertEquals(httpPort(), Integer.parseInt(expose.group(1)));
         assertEquals(grpcPort(), Integer.parseInt(expose.group(2)));
+        assertEquals(managementPort(), Integer.parseInt(expose.group(3)));
         Matcher dataDir = Pattern.compile("(?m)^ENV GATEWAY_DATA_DIR=(\\S+)").matcher(dockerfile);
         assertTrue(dataDir.find());
         assertTrue(dockerfile.contains("VOLUME " + dataDir.group(1)));

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * The deployment files as data: YAML (multi-document) and JSON parsed with Jackson, and a
  * kustomization rendered the way kustomize renders the parts this project uses — resources
  * (files and other kustomizations), patches as strategic merges (maps merge; lists of objects
- * merge by {@code name}; other lists are replaced), {@code namespace}. Generators are not
+ * merge by {@code name}; other lists are replaced; {@code null} deletes a field; a patch with
+ * {@code $patch: delete} deletes its resource), {@code namespace}. Generators are not
  * rendered (the one generator, k8s/monitoring, is checked file by file).
  */
 public final class Manifests {
@@ -105,6 +106,13 @@ public final class Manifests {
         List<JsonNode> patches = new ArrayList<>();
         k.path("patches").forEach(p -> patches.addAll(read(kustomizationDir.resolve(p.path("path").asText()))));
         for (JsonNode patch : patches) {
+            if (patch.path("$patch").asText().equals("delete")) {
+                ObjectNode gone = find(out, patch.path("kind").asText(), patch.path("metadata").path("name").asText())
+                        .orElseThrow(() -> new IllegalStateException(kustomizationDir + ": delete patch for "
+                                + patch.path("kind").asText() + "/" + patch.path("metadata").path("name").asText() + " matches no resource"));
+                out.remove(gone);
+                continue;
+            }
             ObjectNode target = find(out, patch.path("kind").asText(), patch.path("metadata").path("name").asText())
                     .orElseThrow(() -> new IllegalStateException(kustomizationDir + ": patch for "
                             + patch.path("kind").asText() + "/" + patch.path("metadata").path("name").asText()
@@ -139,7 +147,9 @@ public final class Manifests {
         patch.fields().forEachRemaining(e -> {
             JsonNode existing = target.get(e.getKey());
             JsonNode value = e.getValue();
-            if (existing instanceof ObjectNode o && value.isObject()) {
+            if (value.isNull()) { // a strategic merge's null deletes the field
+                target.remove(e.getKey());
+            } else if (existing instanceof ObjectNode o && value.isObject()) {
                 merge(o, value);
             } else if (existing instanceof ArrayNode a && value.isArray() && namedObjects(a) && namedObjects(value)) {
                 for (JsonNode item : value) {

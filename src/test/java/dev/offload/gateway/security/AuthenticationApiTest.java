@@ -1,5 +1,6 @@
 package dev.offload.gateway.security;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.api.grpc.DeleteDocumentRequest;
 import dev.offload.gateway.api.grpc.Document;
 import dev.offload.gateway.api.grpc.GetDocumentRequest;
@@ -97,8 +98,8 @@ class AuthenticationApiTest {
     @Test
     void healthAndMetricsStayOpen() {
         RestAssured.given().get("/v1/index/stats").then().statusCode(401);
-        RestAssured.given().get("/q/health/ready").then().statusCode(200);
-        RestAssured.given().get("/q/metrics").then().statusCode(200)
+        ManagementInterface.given().get("/q/health/ready").then().statusCode(200);
+        ManagementInterface.given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("gateway_auth_failures_total{reason=\"missing\",transport=\"http\"}"))
                 .body(containsString("gateway_auth_keys"));
     }
@@ -143,7 +144,7 @@ class AuthenticationApiTest {
                 .await().atMost(WAIT);
         assertTrue(all.hasBytesOnDisk());
         assertEquals("", all.getTenant());
-        RestAssured.given().get("/q/metrics").then().body(containsString("reason=\"forbidden\""));
+        ManagementInterface.given().get("/q/metrics").then().body(containsString("reason=\"forbidden\""));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.offload.gateway.security;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.api.grpc.Document;
 import dev.offload.gateway.api.grpc.IndexService;
 import dev.offload.gateway.api.grpc.StatsRequest;
@@ -74,7 +75,7 @@ class LimitsApiTest {
         TestKeys.as(TestKeys.ACME_2).contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions")
                 .then().statusCode(429).header("Retry-After", String.valueOf(retryAfter));
         TestKeys.as(TestKeys.ACME).get("/v1/index/stats").then().statusCode(200);
-        RestAssured.given().get("/q/metrics").then()
+        ManagementInterface.given().get("/q/metrics").then()
                 .body(containsString("gateway_limits_rejections_total{limit=\"device_rate\",transport=\"http\"}"));
     }
 
@@ -170,7 +171,7 @@ class LimitsApiTest {
                     .post("/v1/chat/completions").then().statusCode(200).body(containsString("[DONE]"));
         }
         assertEquals(0, generations.inFlight("initech"));
-        RestAssured.given().get("/q/metrics").then()
+        ManagementInterface.given().get("/q/metrics").then()
                 .body(containsString("gateway_limits_rejections_total{limit=\"tenant_generations\",transport=\"http\"}"));
     }
 }

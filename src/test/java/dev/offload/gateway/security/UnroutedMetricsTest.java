@@ -1,5 +1,6 @@
 package dev.offload.gateway.security;
 
+import dev.offload.gateway.ManagementInterface;
 import dev.offload.gateway.retrieval.SharedIndex;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -28,7 +29,7 @@ class UnroutedMetricsTest {
     }
 
     private static String metrics() {
-        return RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return ManagementInterface.given().get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     private static List<String> requestLines(String metrics) {

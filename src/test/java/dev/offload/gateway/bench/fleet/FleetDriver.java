@@ -121,6 +121,7 @@ public final class FleetDriver {
         WatchStream watch = null;
         try {
             URI base;
+            URI managementBase;
             int grpcPort = o.grpcPort;
             if (o.start && p != Policy.LOCAL) {
                 sim = SimulatedBackend.builder().maxBatchSize(o.maxBatch).stepBase(nanos(o.stepMs * 1e6))
@@ -138,15 +139,18 @@ public final class FleetDriver {
                 gateway = GatewayLauncher.start(o.java, Path.of(o.gatewayJar), o.gatewayJvmOpts, port,
                         o.out.resolve("work"), p.wire + "-r" + (rep + 1), props);
                 base = URI.create("http://127.0.0.1:" + port);
+                managementBase = URI.create("http://127.0.0.1:" + GatewayLauncher.managementPort(port));
             } else {
                 base = o.url == null ? null : URI.create(o.url);
+                managementBase = o.managementUrl != null ? URI.create(o.managementUrl)
+                        : base == null ? null : URI.create(base.getScheme() + "://" + base.getHost() + ":9090");
             }
             if (base != null && p != Policy.LOCAL) {
                 // A gateway this driver started accepts the launcher's bench key.
                 String key = o.apiKey != null ? o.apiKey : o.start ? GatewayLauncher.BENCH_KEY : null;
                 client = o.transport.equals("grpc") ? new GrpcGatewayClient(base.getHost(), grpcPort, key)
                         : new RestGatewayClient(vertx, base, o.transport.equals("sse"), key);
-                metrics = new GatewayMetrics(vertx, base, key);
+                metrics = new GatewayMetrics(vertx, managementBase, key);
                 warmUp(client, o);
                 if (p == Policy.WATCH) {
                     watch = new WatchStream(vertx, base, key, embeddings);

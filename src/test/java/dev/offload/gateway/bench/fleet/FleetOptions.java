@@ -35,6 +35,8 @@ final class FleetOptions {
 
     // target
     final String url;
+    /** The gateway's management interface (/q/metrics) for --url; default: its host, port 9090. */
+    final String managementUrl;
     /** The gateway's gRPC port (with {@code --url}; a started gateway gets a free one). */
     final int grpcPort;
     final boolean start;
@@ -99,6 +101,7 @@ final class FleetOptions {
     FleetOptions(Map<String, String> a) {
         raw = a;
         url = str("url", null);
+        managementUrl = str("management-url", null);
         start = flag("start");
         if ((url == null) == !start) {
             throw new IllegalArgumentException("give exactly one of --url <gateway base URL> and --start");

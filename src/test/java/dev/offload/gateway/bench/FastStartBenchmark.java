@@ -1,0 +1,229 @@
+package dev.offload.gateway.bench;
+
+import dev.offload.gateway.retrieval.HybridIndex;
+import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
+import dev.offload.gateway.retrieval.IndexRecords.PreparedDocument;
+import dev.offload.gateway.retrieval.VectorIndexOptions;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Restart-to-ready of the index with N chunks, old path (graph rebuilt from the stored vectors,
+ * as before the graph was persisted) against new path (graph opened from the file persisted with
+ * the commit), side by side, each restart in a fresh JVM.
+ *
+ * <p>{@code ./mvnw -q test-compile exec:exec@fast-start -Dbench.args="--chunks 100000 --runs 3"}
+ *
+ * <p>Options: {@code --chunks} (100000), {@code --dim} (384, MiniLM's), {@code --runs} per path
+ * (3), {@code --dir} (target/fast-start; an index of the same size there is reused),
+ * {@code --old-runs} (as {@code --runs}: a rebuild of 100k takes minutes), {@code --build-java}
+ * (the JVM that builds the index once; the restarts run on this JVM's java). The vectors are synthetic (seeded Gaussian, normalised by the index): embedding 100k
+ * chunks with the in-process model takes about 5 minutes on two cores and would not change
+ * what is timed here, which never embeds.
+ *
+ * <p>Ready is what the gateway's readiness waits for: {@link HybridIndex#open} returned (graph
+ * opened or rebuilt, the write-ahead log replayed). Each child reports that and the time since
+ * its JVM started, and a digest of 20 queries' dense top 10 so the runs can be compared.
+ */
+public final class FastStartBenchmark {
+    private static final String TENANT = "bench";
+    private static final int CHUNKS_PER_DOC = 4;
+
+    private FastStartBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("child-build")) {
+            build(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("child-open")) {
+            openOnce(Path.of(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("child-rebuild")) { // build step 2: the real graph, in parallel
+            openOnce(Path.of(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
+        Map<String, String> a = Args.parse(args);
+        int chunks = Integer.parseInt(a.getOrDefault("chunks", "100000"));
+        int dim = Integer.parseInt(a.getOrDefault("dim", "384"));
+        int runs = Integer.parseInt(a.getOrDefault("runs", "3"));
+        int oldRunCount = Integer.parseInt(a.getOrDefault("old-runs", Integer.toString(runs)));
+        Path dir = Path.of(a.getOrDefault("dir", "target/fast-start")).toAbsolutePath();
+        String java = GatewayLauncher.currentJava();
+        String buildJava = a.getOrDefault("build-java", java);
+        Path data = dir.resolve("index-" + chunks + "x" + dim);
+        Path marker = data.resolve("built");
+        System.out.printf("fast start: %d chunks x %d dims, %d runs per path, restarts on %s (Java %s), %d cores%n",
+                chunks, dim, runs, java, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        if (!Files.exists(marker)) {
+            deleteTree(data);
+            long t0 = System.nanoTime();
+            String out = child(buildJava, "child-build", data.toString(), Integer.toString(chunks), Integer.toString(dim));
+            System.out.println("built: " + out.strip());
+            deleteTree(data.resolve("graph")); // the throw-away graph of step 1
+            String rebuilt = child(buildJava, "child-rebuild", data.toString(), Integer.toString(dim));
+            System.out.printf("graph built and persisted (%s); build took %d s%n", rebuilt.strip(), (System.nanoTime() - t0) / 1_000_000_000);
+            Files.writeString(marker, out);
+        } else {
+            System.out.println("reusing " + data);
+        }
+        if (!Files.isDirectory(data.resolve("graph"))) { // a build interrupted between its two steps
+            String rebuilt = child(buildJava, "child-rebuild", data.toString(), Integer.toString(dim));
+            System.out.printf("graph built and persisted (%s)%n", rebuilt.strip());
+        }
+        Path graph = data.resolve("graph");
+        Path keep = dir.resolve("graph-kept-" + chunks + "x" + dim);
+        deleteTree(keep);
+        copyTree(graph, keep);
+        List<long[]> oldRuns = new ArrayList<>();
+        List<long[]> newRuns = new ArrayList<>();
+        String digestNew = null;
+        String digestOld = null;
+        for (int r = 0; r < runs; r++) {
+            // New path: the graph persisted with the commit, as the build left it.
+            deleteTree(graph);
+            copyTree(keep, graph);
+            String[] n = child(java, "child-open", data.toString(), Integer.toString(dim)).strip().split(" ");
+            newRuns.add(new long[]{Long.parseLong(n[1]), Long.parseLong(n[2])});
+            if (digestNew != null && !digestNew.equals(n[3])) {
+                throw new IllegalStateException("two openings of the same graph answered differently");
+            }
+            digestNew = n[3];
+            System.out.printf("run %d new: open %s ms, ready %s ms after JVM start, graph %s%n", r + 1, n[1], n[2],
+                    String.join(" ", Arrays.copyOfRange(n, 4, n.length)));
+        }
+        for (int r = 0; r < oldRunCount; r++) {
+            // Old path: no graph file, so the restart rebuilds (then persists what it rebuilt).
+            deleteTree(graph);
+            String[] o = child(java, "child-open", data.toString(), Integer.toString(dim)).strip().split(" ");
+            oldRuns.add(new long[]{Long.parseLong(o[1]), Long.parseLong(o[2])});
+            digestOld = o[3];
+            System.out.printf("run %d old: open %s ms, ready %s ms after JVM start, graph %s%n", r + 1, o[1], o[2],
+                    String.join(" ", Arrays.copyOfRange(o, 4, o.length)));
+        }
+        deleteTree(graph);
+        copyTree(keep, graph);
+        System.out.println();
+        System.out.println("| path | index open, median (runs) | ready after JVM start, median |");
+        System.out.println("|---|---|---|");
+        System.out.printf("| old: graph rebuilt from stored vectors | %s | %s |%n", median(oldRuns, 0), median(oldRuns, 1));
+        System.out.printf("| new: graph opened from its file | %s | %s |%n", median(newRuns, 0), median(newRuns, 1));
+        System.out.println("every new-path run answered the same 20 queries identically (digest " + digestNew + ")"
+                + (digestNew.equals(digestOld) ? "; so did the rebuilt graphs" : "; rebuilt graphs differ (another graph, same vectors)"));
+    }
+
+    private static String median(List<long[]> runs, int field) {
+        long[] v = runs.stream().mapToLong(r -> r[field]).sorted().toArray();
+        String all = Arrays.toString(runs.stream().mapToLong(r -> r[field]).toArray());
+        return String.format("%.1f s %s ms", v[v.length / 2] / 1000.0, all);
+    }
+
+    private static String child(String java, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx3g",
+                "-cp", System.getProperty("java.class.path"), FastStartBenchmark.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("child " + String.join(" ", args) + " failed: " + out);
+        }
+        return out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("child said nothing: " + out));
+    }
+
+    private static void build(Path data, int chunks, int dim) throws IOException {
+        long t0 = System.nanoTime();
+        Random random = new Random(20_261_202L);
+        // Step 1 writes Lucene and the log through the real write path, with a throw-away graph of
+        // degree 2 (inserting one node at a time into the real graph takes half an hour here);
+        // step 2 opens the index without it, which builds the real graph in parallel and persists it.
+        try (HybridIndex index = HybridIndex.open(data, dim, new VectorIndexOptions(2, 2, 1f, 1f, 1f, 1))) {
+            int docs = (chunks + CHUNKS_PER_DOC - 1) / CHUNKS_PER_DOC;
+            List<PreparedDocument> batch = new ArrayList<>();
+            int written = 0;
+            for (int d = 0; d < docs; d++) {
+                int n = Math.min(CHUNKS_PER_DOC, chunks - written);
+                List<String> texts = new ArrayList<>();
+                List<float[]> vectors = new ArrayList<>();
+                for (int c = 0; c < n; c++) {
+                    texts.add("synthetic chunk " + c + " of document " + d + " about topic " + random.nextInt(1000));
+                    vectors.add(gaussian(random, dim));
+                }
+                written += n;
+                batch.add(new PreparedDocument("doc-" + d, "Document " + d, String.join(" ", texts), Map.of("shard", "" + d % 8),
+                        texts, vectors));
+                if (batch.size() == 250 || d == docs - 1) {
+                    index.upsert(TENANT, batch);
+                    batch.clear();
+                    if (written % 10_000 == 0) {
+                        System.err.printf("[build] %d chunks in %d s%n", written, (System.nanoTime() - t0) / 1_000_000_000);
+                    }
+                }
+            }
+        } // close: commits, with the graph
+        System.out.printf("RESULT built %d chunks in %d s%n", chunks, (System.nanoTime() - t0) / 1_000_000_000);
+    }
+
+    private static void openOnce(Path data, int dim) throws IOException {
+        long t0 = System.nanoTime();
+        try (HybridIndex index = HybridIndex.open(data, dim, VectorIndexOptions.defaults())) {
+            long openMs = (System.nanoTime() - t0) / 1_000_000;
+            long sinceStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            Random random = new Random(7);
+            StringBuilder all = new StringBuilder();
+            for (int q = 0; q < 20; q++) {
+                for (ChunkHit h : index.dense(TENANT, gaussian(random, dim), Map.of(), 10)) {
+                    all.append(h.chunkId()).append(',');
+                }
+            }
+            String digest = Integer.toHexString(all.toString().hashCode());
+            System.out.printf("RESULT %d %d %s %s%n", openMs, sinceStart, digest, index.graphSource());
+        }
+    }
+
+    private static float[] gaussian(Random random, int dim) {
+        float[] v = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
+    private static void copyTree(Path src, Path dst) throws IOException {
+        if (!Files.exists(src)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path p : files.toList()) {
+                Path t = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(p)) {
+            for (Path f : files.sorted((x, y) -> y.getNameCount() - x.getNameCount()).toList()) {
+                Files.delete(f);
+            }
+        }
+    }
+}
