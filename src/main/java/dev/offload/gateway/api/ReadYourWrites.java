@@ -85,7 +85,8 @@ public class ReadYourWrites {
             ctx.next();
             return;
         }
-        // The router has paused the request; its body is read once the next handler runs.
+        // Paused until the next handler runs, which reads the body (BodyHandler and Quarkus REST resume it).
+        ctx.request().pause();
         Context vertx = ctx.vertx().getOrCreateContext();
         AtomicBoolean decided = new AtomicBoolean();
         CompletableFuture<Void> applied = index.whenApplied(n);

@@ -129,7 +129,7 @@ public class JetStreamIndexLog implements ReplicatedLog {
             ack = c.jetStream(JetStreamOptions.builder().requestTimeout(config.publishTimeout()).build())
                     .publish(nats.indexSubject(), h, record, PublishOptions.builder().messageId(id)
                             .expectedStream(config.stream()).streamTimeout(config.publishTimeout()).build());
-        } catch (IOException | JetStreamApiException | IllegalStateException e) {
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
             pending.remove(id);
             // A timeout may hide a write stored after all: it is then applied everywhere, whole, like any other.
             throw new WritesUnavailableException("the cluster's index log did not acknowledge the write ("
@@ -153,6 +153,10 @@ public class JetStreamIndexLog implements ReplicatedLog {
 
     private void run() {
         try {
+            nats.start(); // connects (retrying) and creates the streams; the cache follower waits for it too
+            if (stopping) {
+                return;
+            }
             Connection c = nats.connected().get();
             index.whenOpen().get();
             while (!stopping && startTarget < 0) {

@@ -45,6 +45,7 @@ public class NatsCluster {
     private final CompletableFuture<Connection> connected = new CompletableFuture<>();
     private volatile Connection connection;
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean(true);
     private String nodeName;
 
     public boolean enabled() {
@@ -71,6 +72,10 @@ public class NatsCluster {
         return config.stream().toLowerCase(java.util.Locale.ROOT) + INDEX_SUBJECT_SUFFIX;
     }
 
+    String cacheStream() {
+        return config.cacheStream();
+    }
+
     String cacheSubject() {
         return config.cacheStream().toLowerCase(java.util.Locale.ROOT) + CACHE_SUBJECT_SUFFIX;
     }
@@ -95,8 +100,11 @@ public class NatsCluster {
                 .connectionTimeout(config.connectTimeout()).pingInterval(Duration.ofSeconds(2))
                 .reconnectBufferSize(0)
                 .connectionListener((conn, event) -> {
-                    if (event == ConnectionListener.Events.DISCONNECTED || event == ConnectionListener.Events.RECONNECTED) {
-                        LOG.infof("NATS %s (%s)", event.getEvent(), conn.getConnectedUrl());
+                    // Once per outage, not once per failed reconnect attempt.
+                    if (event == ConnectionListener.Events.DISCONNECTED && up.compareAndSet(true, false)) {
+                        LOG.warn("NATS connection lost: writes are refused until it is back; reads go on");
+                    } else if (event == ConnectionListener.Events.RECONNECTED && up.compareAndSet(false, true)) {
+                        LOG.infof("NATS connection back (%s)", conn.getConnectedUrl());
                     }
                 })
                 .errorListener(new ErrorListener() {
@@ -158,6 +166,7 @@ public class NatsCluster {
 
     void onStop(@Observes ShutdownEvent e) {
         stopping = true;
+        connected.cancel(false);
         Connection c = connection;
         if (c != null) {
             try {

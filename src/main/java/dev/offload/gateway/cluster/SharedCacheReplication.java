@@ -125,7 +125,7 @@ public class SharedCacheReplication {
             Connection c = nats.connected().get();
             index.whenOpen().get();
             while (!stopping) {
-                try (IterableConsumer it = c.getStreamContext(nats.config.cacheStream()).createOrderedConsumer(
+                try (IterableConsumer it = c.getStreamContext(nats.cacheStream()).createOrderedConsumer(
                         new OrderedConsumerConfiguration().filterSubject(nats.cacheSubject())
                                 .deliverPolicy(DeliverPolicy.All)).iterate()) {
                     // The ordered consumer resumes after the last entry it delivered across reconnects.
@@ -139,7 +139,7 @@ public class SharedCacheReplication {
                     throw ie;
                 } catch (Exception ex) {
                     if (!stopping) {
-                        LOG.debugf("cache stream consumer stopped (%s); restarting", ex.toString());
+                        LOG.infof("cache stream consumer stopped (%s); restarting", ex.toString());
                         Thread.sleep(1000);
                     }
                 }

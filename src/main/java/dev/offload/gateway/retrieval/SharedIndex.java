@@ -178,6 +178,11 @@ public class SharedIndex {
         }
     }
 
+    /** Reads waiting for a sequence not applied yet (they re-check at the next apply). */
+    public int waitingReads() {
+        return nextApply.get().getNumberOfDependents();
+    }
+
     /** Called after every apply (its sequence is visible by then): wakes the waiting reads. */
     void sequenceApplied(long sequence) {
         nextApply.getAndSet(new CompletableFuture<>()).complete(null);
