@@ -38,8 +38,12 @@ public interface ClusterConfig {
     @WithDefault("800ms")
     Duration publishTimeout();
 
-    /** Longest wait, after the acknowledgement, for this replica's own apply of the write. */
-    @WithDefault("10s")
+    /**
+     * Longest wait, after the acknowledgement, for this replica's own apply of the write (a
+     * replica behind on the log applies the backlog first). Past it the write is answered 503
+     * although it is logged: every replica applies it, and an upsert may be retried.
+     */
+    @WithDefault("30s")
     Duration applyTimeout();
 
     /** Longest wait of a read carrying {@code X-Offload-Min-Sequence} for that sequence (then 503). Also used without a cluster. */

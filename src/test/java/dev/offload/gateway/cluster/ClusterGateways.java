@@ -63,7 +63,7 @@ final class ClusterGateways implements AutoCloseable {
         p.put("gateway.cluster.node-name", "g" + i);
         long t0 = System.nanoTime();
         processes[i] = GatewayLauncher.start(GatewayLauncher.currentJava(), JAR, "-Xmx700m -XX:+UseSerialGC", httpPorts[i],
-                dir, "g" + i + "-" + (starts[i]++), p);
+                dir, "g" + i + "-" + (starts[i]++), p, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
         return (System.nanoTime() - t0) / 1_000_000;
     }
 

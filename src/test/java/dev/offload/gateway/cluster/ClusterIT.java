@@ -82,6 +82,8 @@ class ClusterIT {
         p.put("gateway.auth.keys-file", keysFile.toString());
         p.put("gateway.tiers.edge.base-urls", backend.baseUrl() + "/v1");
         p.put("gateway.index.commit-interval", "2s");
+        // A 100-document batch may wait behind a backlog on a loaded machine: the test wants its 200.
+        p.put("gateway.cluster.apply-timeout", "120s");
         p.put("quarkus.log.console.level", "INFO");
         gateways = new ClusterGateways(dir.resolve("gateways"), 3, p);
     }
