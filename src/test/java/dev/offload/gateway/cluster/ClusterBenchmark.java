@@ -68,6 +68,7 @@ public final class ClusterBenchmark {
                 System.out.printf("catch-up: replica restarted after %d documents were written without it: ready (caught up "
                                 + "to the stream's last sequence %d) %d ms after launch; applied there: %s%n",
                         catchUp, last, ready, stats.body().get("appliedSequence"));
+                gateways.stop(2);
                 long fresh = gateways.start(2);
                 System.out.printf("restart of a caught-up replica (SIGTERM, then start): ready %d ms after launch%n", fresh);
             }

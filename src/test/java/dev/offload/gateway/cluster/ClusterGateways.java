@@ -67,6 +67,12 @@ final class ClusterGateways implements AutoCloseable {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
+    /** SIGTERM of replica {@code i} (graceful: final commit), waiting until it is gone. */
+    void stop(int i) {
+        processes[i].close();
+        processes[i] = null;
+    }
+
     /** SIGKILL of replica {@code i}: no shutdown hook, no final commit. */
     void kill(int i) {
         processes[i].kill();
