@@ -423,8 +423,17 @@ class ClusterIT {
         List<String> problems = new ArrayList<>();
         long[] documents = new long[3];
         String probe = acknowledged.keySet().iterator().next();
-        int chunksPerDocument = Http.get(gateways.url(0) + "/v1/documents/" + probe, key("crash"), minSeq(last)).body()
-                .get("chunks").asInt();
+        // The token's wait is 2 s; a replica still applying a backlog answers 503 until it has caught up.
+        Http.Reply[] probed = new Http.Reply[1];
+        await("g0 to apply sequence " + last).atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> (probed[0] = Http.get(gateways.url(0) + "/v1/documents/" + probe, key("crash"), minSeq(last)))
+                        .status() == 200);
+        for (int i = 0; i < 3; i++) {
+            int replica = i;
+            await("g" + i + " to apply sequence " + last).atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> Http.get(gateways.url(replica) + "/v1/index/stats", key("crash"), minSeq(last)).status() == 200);
+        }
+        int chunksPerDocument = probed[0].body().get("chunks").asInt();
         assertTrue(chunksPerDocument > 1, "each document has several chunks: " + chunksPerDocument);
         for (int i = 0; i < 3; i++) {
             JsonNode stats = Http.get(gateways.url(i) + "/v1/index/stats", key("crash"), minSeq(last)).body();
