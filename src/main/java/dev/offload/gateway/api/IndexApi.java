@@ -41,7 +41,15 @@ public final class IndexApi {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record StatsResponse(String tenant, long documents, long chunks, long vectors, Long deleted,
-                                Long bytesOnDisk, Instant lastCommit, Long lastCommitSequence, Long lastSequence) {
+                                Long bytesOnDisk, Instant lastCommit, Long lastCommitSequence, Long lastSequence,
+                                long appliedSequence, Cluster cluster) {
+    }
+
+    /**
+     * This replica in cluster mode (absent otherwise): its name, the index log's last sequence as it
+     * last saw it, whether it has caught up since its start, and whether writes are accepted now.
+     */
+    public record Cluster(String node, long streamLastSequence, boolean caughtUp, boolean writable) {
     }
 
     public record SnapshotResponse(String path, long sequence, int files, long bytes, Instant createdAt) {

@@ -56,6 +56,8 @@ public class IndexGrpcService implements IndexService {
     RetrievalConfig config;
     @Inject
     SharedIndex index;
+    @Inject
+    ReadYourWrites readYourWrites;
 
     @Override
     public Uni<IngestReply> ingest(Multi<Document> request) {
@@ -85,6 +87,7 @@ public class IndexGrpcService implements IndexService {
     @Blocking
     public Uni<SearchReply> search(SearchRequest request) {
         try {
+            readYourWrites.awaitBlocking(GrpcReadYourWritesInterceptor.minSequence());
             SearchMode mode = switch (request.getMode()) {
                 case SEARCH_MODE_DENSE -> SearchMode.DENSE;
                 case SEARCH_MODE_SPARSE -> SearchMode.SPARSE;
@@ -108,6 +111,7 @@ public class IndexGrpcService implements IndexService {
     @Blocking
     public Uni<StoredDocument> getDocument(GetDocumentRequest request) {
         try {
+            readYourWrites.awaitBlocking(GrpcReadYourWritesInterceptor.minSequence());
             return ingestion.get(Callers.tenant(), request.getId())
                     .map(d -> Uni.createFrom().item(StoredDocument.newBuilder().setId(d.id()).setTitle(d.title())
                             .setText(d.text()).putAllMetadata(d.metadata()).setChunks(d.chunks()).setVersion(d.version())
@@ -134,10 +138,12 @@ public class IndexGrpcService implements IndexService {
     @Blocking
     public Uni<StatsReply> stats(StatsRequest request) {
         try {
+            readYourWrites.awaitBlocking(GrpcReadYourWritesInterceptor.minSequence());
             Caller caller = request.getAll() ? CurrentCaller.requireAdmin() : CurrentCaller.get();
-            IndexApi.StatsResponse s = IndexResource.stats(index, caller, request.getAll());
+            IndexApi.StatsResponse s = IndexResource.stats(index, caller, request.getAll(), null);
             StatsReply.Builder reply = StatsReply.newBuilder().setTenant(s.tenant() == null ? "" : s.tenant())
-                    .setDocuments(s.documents()).setChunks(s.chunks()).setVectors(s.vectors());
+                    .setDocuments(s.documents()).setChunks(s.chunks()).setVectors(s.vectors())
+                    .setAppliedSequence(s.appliedSequence());
             if (s.lastSequence() != null) {
                 reply.setDeleted(s.deleted()).setBytesOnDisk(s.bytesOnDisk())
                         .setLastCommitSequence(s.lastCommitSequence()).setLastSequence(s.lastSequence());
@@ -173,6 +179,10 @@ public class IndexGrpcService implements IndexService {
                     .collect(Collectors.joining("; "));
             Status status = e.status() == 413 ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT;
             return status.withDescription(detail).asRuntimeException();
+        }
+        if (t instanceof dev.offload.gateway.retrieval.WritesUnavailableException
+                || t instanceof dev.offload.gateway.retrieval.SequenceNotReachedException) {
+            return Status.UNAVAILABLE.withDescription(t.getMessage()).asRuntimeException();
         }
         if (t instanceof IndexNotReadyException) {
             return Status.UNAVAILABLE.withDescription(t.getMessage()).asRuntimeException();

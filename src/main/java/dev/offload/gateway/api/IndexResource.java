@@ -25,22 +25,33 @@ import java.io.IOException;
 public class IndexResource {
     @Inject
     SharedIndex index;
+    @Inject
+    dev.offload.gateway.cluster.JetStreamIndexLog clusterLog;
+    @Inject
+    dev.offload.gateway.cluster.NatsCluster nats;
 
     @GET
     @Path("/stats")
     public StatsResponse stats(@QueryParam("all") boolean all) throws IOException {
         Caller caller = all ? CurrentCaller.requireAdmin() : CurrentCaller.get();
-        return stats(index, caller, all);
+        return stats(index, caller, all, cluster(clusterLog, nats));
     }
 
-    static StatsResponse stats(SharedIndex index, Caller caller, boolean all) throws IOException {
+    static IndexApi.Cluster cluster(dev.offload.gateway.cluster.JetStreamIndexLog log, dev.offload.gateway.cluster.NatsCluster nats) {
+        return nats.enabled() ? new IndexApi.Cluster(nats.nodeName(), log.streamLastSequence(), log.caughtUp(),
+                nats.connectionIfUp() != null && log.failure() == null) : null;
+    }
+
+    /** The applied sequence is everyone's (it is the read-your-writes token's counterpart); the rest as before. */
+    static StatsResponse stats(SharedIndex index, Caller caller, boolean all, IndexApi.Cluster cluster) throws IOException {
         String tenant = all ? null : caller.tenant();
         IndexStats s = index.get().stats(tenant);
         if (!caller.isAdmin()) {
-            return new StatsResponse(tenant, s.documents(), s.chunks(), s.vectors(), null, null, null, null, null);
+            return new StatsResponse(tenant, s.documents(), s.chunks(), s.vectors(), null, null, null, null, null,
+                    s.lastSequence(), cluster);
         }
         return new StatsResponse(tenant, s.documents(), s.chunks(), s.vectors(), s.deleted(), s.bytesOnDisk(),
-                s.lastCommitAt(), s.lastCommitSequence(), s.lastSequence());
+                s.lastCommitAt(), s.lastCommitSequence(), s.lastSequence(), s.lastSequence(), cluster);
     }
 
     @POST

@@ -47,6 +47,18 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response writesUnavailable(dev.offload.gateway.retrieval.WritesUnavailableException e) {
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", Integer.toString(e.retryAfterSeconds()))
+                .entity(Problem.of(503, "Writes unavailable", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response sequenceNotReached(dev.offload.gateway.retrieval.SequenceNotReachedException e) {
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "1")
+                .entity(Problem.of(503, "Sequence not reached", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
     public Response notAuthenticated(NotAuthenticatedException e) {
         return Response.status(401).type(Problem.MEDIA_TYPE).header("WWW-Authenticate", "Bearer realm=\"offload-gateway\"")
                 .entity(Problem.of(401, "Unauthorized", e.getMessage())).build();

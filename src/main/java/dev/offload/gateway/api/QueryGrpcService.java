@@ -52,10 +52,30 @@ public class QueryGrpcService implements QueryService {
     @Inject
     RequestAccounting accounting;
 
+    @Inject
+    ReadYourWrites readYourWrites;
+
     @Override
     public Multi<QueryEvent> query(QueryRequest request) {
         Long callerBudget = remainingMillis();
-        String tenant = Callers.tenant();
+        String tenant;
+        try {
+            tenant = Callers.tenant();
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(IndexGrpcService.toStatus(e));
+        }
+        long minSequence = GrpcReadYourWritesInterceptor.minSequence();
+        if (minSequence < 0) {
+            return query(request, callerBudget, tenant);
+        }
+        // Waits without a thread (read-your-writes), then runs the query on a worker.
+        return readYourWrites.await(minSequence)
+                .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
+                .onItem().transformToMulti(v -> query(request, callerBudget, tenant))
+                .onFailure().transform(IndexGrpcService::toStatus);
+    }
+
+    private Multi<QueryEvent> query(QueryRequest request, Long callerBudget, String tenant) {
         try {
             QueryApi.QueryRequest r = new QueryApi.QueryRequest(request.getQuery(), turns(request.getHistoryList()),
                     request.getK() == 0 ? null : request.getK(), request.getFilterMap(), emptyToNull(request.getSensitivity()),

@@ -10,14 +10,22 @@ import dev.offload.gateway.privacy.Sensitivity;
  */
 final class CacheStage {
     private final SemanticCache cache;
+    private final java.util.function.LongSupplier indexSequence;
 
     CacheStage(SemanticCache cache) {
+        this(cache, () -> 0);
+    }
+
+    /** @param indexSequence the index sequence applied so far, recorded with the ticket */
+    CacheStage(SemanticCache cache, java.util.function.LongSupplier indexSequence) {
         this.cache = cache;
+        this.indexSequence = indexSequence;
     }
 
     /** Taken before retrieval: a document that changes meanwhile voids the put of this answer. */
     void ticket(QueryContext ctx) {
         ctx.cacheTicket = cache.ticket();
+        ctx.indexSequence = indexSequence.getAsLong();
     }
 
     /** Sets {@link QueryContext#cacheHit} when the cache holds an answer to this question in this scope. */

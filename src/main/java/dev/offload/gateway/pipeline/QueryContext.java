@@ -34,6 +34,8 @@ public final class QueryContext {
 
     /** The cache's ticket taken before retrieval: a document changed meanwhile voids this answer's put. */
     long cacheTicket;
+    /** The index sequence this replica had applied when the ticket was taken (shared-cache replication). */
+    long indexSequence;
     float[] vector;
     CacheHit cacheHit;
     List<ChunkHit> hits = List.of();

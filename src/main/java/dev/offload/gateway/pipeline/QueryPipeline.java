@@ -71,6 +71,10 @@ public class QueryPipeline {
     SemanticCache cache;
     @Inject
     PrivacyConfig privacy;
+    @Inject
+    dev.offload.gateway.retrieval.SharedIndex sharedIndex;
+    @Inject
+    jakarta.enterprise.event.Event<dev.offload.gateway.cache.CacheEntryStored> cacheStored;
 
     /** The time of every stage; the stages' own tests give theirs a fake. */
     LongSupplier clock = System::nanoTime;
@@ -89,7 +93,7 @@ public class QueryPipeline {
             s = stages = new Stages(
                     new AdmitStage(config, retrieval, generation, privacy::defaultFor, tierRegistry::tiers,
                             generator::refusesDeadline, cache, clock),
-                    new CacheStage(cache),
+                    new CacheStage(cache, sharedIndex::appliedSequence),
                     new RetrieveStage(new RetrieveStage.Index() {
                         @Override
                         public float[] embed(String text) {
@@ -108,7 +112,7 @@ public class QueryPipeline {
                     new AdviseStage(advisor::decide, advisor::localQuality, advisor::view,
                             () -> tierRegistry.first(false).map(Tier::name)),
                     new GenerateStage(generator::generate, generation.defaultDeadline()),
-                    new RecordStage(cache, registry, config.snippetChars(), clock));
+                    new RecordStage(cache, registry, config.snippetChars(), clock, cacheStored::fire));
         }
         return s;
     }

@@ -31,7 +31,17 @@ final class RecordStage {
     private final int snippetChars;
     private final LongSupplier clock;
 
+    private final java.util.function.Consumer<dev.offload.gateway.cache.CacheEntryStored> stored;
+
     RecordStage(SemanticCache cache, MeterRegistry registry, int snippetChars, LongSupplier clock) {
+        this(cache, registry, snippetChars, clock, e -> {
+        });
+    }
+
+    /** @param stored told of every answer this stage stored (cluster mode shares it with the other replicas) */
+    RecordStage(SemanticCache cache, MeterRegistry registry, int snippetChars, LongSupplier clock,
+                java.util.function.Consumer<dev.offload.gateway.cache.CacheEntryStored> stored) {
+        this.stored = stored;
         this.cache = cache;
         this.registry = registry;
         this.snippetChars = snippetChars;
@@ -83,8 +93,12 @@ final class RecordStage {
             // Whole answers, or answers cut at the cap the scope names; never a stream that broke off.
             if (byModel && ctx.asked != Sensitivity.RESTRICTED
                     && ("stop".equals(c.finishReason()) || "length".equals(c.finishReason()))) {
-                cache.put(ctx.cacheTicket, ctx.tenant, ctx.scope, ctx.query.text(), ctx.vector, text, ctx.hits.stream()
-                        .map(h -> new CachedSource(h.documentId(), h.chunkId(), h.title(), h.score(), ref(h).snippet())).toList());
+                List<CachedSource> cited = ctx.hits.stream()
+                        .map(h -> new CachedSource(h.documentId(), h.chunkId(), h.title(), h.score(), ref(h).snippet())).toList();
+                if (cache.put(ctx.cacheTicket, ctx.tenant, ctx.scope, ctx.query.text(), ctx.vector, text, cited)) {
+                    stored.accept(new dev.offload.gateway.cache.CacheEntryStored(ctx.tenant, ctx.scope, ctx.query.text(),
+                            ctx.vector, text, cited, ctx.indexSequence));
+                }
             }
             return Multi.createFrom().item((QueryEvent) new Final(text, c.servedBy(), ctx.hint, new Timings(retrieveMs,
                     c.queueNanos() / 1e6, byModel ? c.ttftNanos() / 1e6 : null, ctx.millisSinceStart(clock.getAsLong())),

@@ -125,7 +125,8 @@ public final class HybridIndex implements Closeable {
     /** Per-tenant accepted ordinals for unfiltered dense searches, valid for one write generation. */
     private final Map<String, CachedOrdinals> tenantOrdinals = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long writeGeneration;
-    private long nextSequence;
+    /** Written under the writer lock; volatile so {@link #lastSequence()} reads it without the lock. */
+    private volatile long nextSequence;
     private int nextOrdinal;
     private volatile long lastCommitSequence;
     private volatile Instant lastCommitAt;
@@ -310,6 +311,55 @@ public final class HybridIndex implements Closeable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Cluster mode: applies a batch taken from the replicated stream at {@code seq}, in stream
+     * order, instead of the local log (the stream is the log). Chunk ordinals are this replica's
+     * own (the graph's node ids; the record's are ignored), so replicas may differ in them and
+     * still hold the same documents. A batch at or below {@link #lastSequence()} was applied
+     * already (a redelivery after a restart from a commit) and is skipped: null.
+     */
+    WriteResult applyReplicated(Batch batch) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            if (batch.seq() < nextSequence) {
+                return null;
+            }
+            List<Operation> ops = new ArrayList<>(batch.operations().size());
+            int chunkCount = 0;
+            int documents = 0;
+            for (Operation op : batch.operations()) {
+                if (op instanceof Upsert u) {
+                    List<ChunkRecord> chunks = new ArrayList<>(u.chunks().size());
+                    for (ChunkRecord c : u.chunks()) {
+                        chunks.add(new ChunkRecord(nextOrdinal + chunkCount + chunks.size(), c.text(), c.vector()));
+                    }
+                    chunkCount += chunks.size();
+                    documents++;
+                    ops.add(new Upsert(u.tenant(), u.documentId(), u.title(), u.text(), u.metadata(), chunks));
+                } else {
+                    if (get(op.tenant(), op.documentId()).isPresent()) {
+                        documents++;
+                    }
+                    ops.add(op);
+                }
+            }
+            Batch local = new Batch(batch.seq(), batch.timestampMillis(), ops);
+            nextOrdinal += chunkCount;
+            int replaced = apply(local);
+            nextSequence = batch.seq() + 1;
+            refresh();
+            return new WriteResult(documents, chunkCount, replaced, batch.seq());
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** The sequence of the newest batch applied (0 for none): local log or replicated stream. */
+    public long lastSequence() {
+        return nextSequence - 1;
     }
 
     /** Publishes applied writes to searches; only then may cached filter results be replaced. */

@@ -38,12 +38,20 @@ public class SharedIndex {
     SampleCorpus sampleCorpus;
     @Inject
     MeterRegistry registry;
+    @Inject
+    jakarta.enterprise.inject.Instance<ReplicatedLog> replicatedLogs;
 
     private volatile HybridIndex index;
     private volatile Throwable failure;
     private final CompletableFuture<HybridIndex> opened = new CompletableFuture<>();
     private ScheduledExecutorService maintenance;
     private volatile IndexStats lastStats;
+    /**
+     * Completed (and replaced) after every apply: waiting reads re-check then. Each waiter hangs on
+     * at most the current one, so reads that gave up are dropped at the next apply.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> nextApply =
+            new java.util.concurrent.atomic.AtomicReference<>(new CompletableFuture<>());
 
     void onStart(@Observes StartupEvent event) {
         maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,11 +82,14 @@ public class SharedIndex {
             Path dir = Path.of(config.dataDir()).toAbsolutePath();
             HybridIndex opened = HybridIndex.open(dir, embedder.dimension(), options);
             IndexStats stats = opened.stats(null);
-            if (c.loadSampleCorpus() && stats.documents() == 0 && stats.lastSequence() == 0) {
+            // A cluster's documents come from its shared log only: a replica never adds its own.
+            boolean replicated = replicatedLogs.stream().anyMatch(ReplicatedLog::enabled);
+            if (c.loadSampleCorpus() && !replicated && stats.documents() == 0 && stats.lastSequence() == 0) {
                 int n = sampleCorpus.loadInto(opened);
                 LOG.infof("empty index: loaded %d sample documents", n);
             }
             index = opened;
+            sequenceApplied(opened.lastSequence());
             lastStats = opened.stats(null);
             this.opened.complete(opened);
             LOG.infof("index ready at %s: %d documents, %d chunks", dir, lastStats.documents(), lastStats.chunks());
@@ -145,6 +156,42 @@ public class SharedIndex {
                     : "the index failed to open: " + failure.getMessage());
         }
         return i;
+    }
+
+    /** The newest sequence this replica has applied (local log or shared log); 0 before the index is open. */
+    public long appliedSequence() {
+        HybridIndex i = index;
+        return i == null ? 0 : i.lastSequence();
+    }
+
+    /**
+     * Completes (on the applying thread, or at once) when this replica has applied
+     * {@code sequence}: the read-your-writes wait. Never fails; callers bound it with a timeout
+     * and may complete or cancel it when they stop waiting.
+     */
+    public CompletableFuture<Void> whenApplied(long sequence) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        awaitInto(sequence, result);
+        return result;
+    }
+
+    private void awaitInto(long sequence, CompletableFuture<Void> result) {
+        CompletableFuture<Void> next = nextApply.get(); // before the check: an apply after it completes this one
+        if (appliedSequence() >= sequence) {
+            result.complete(null);
+        } else if (!result.isDone()) {
+            next.thenRun(() -> awaitInto(sequence, result));
+        }
+    }
+
+    /** Reads waiting for a sequence not applied yet (they re-check at the next apply). */
+    public int waitingReads() {
+        return nextApply.get().getNumberOfDependents();
+    }
+
+    /** Called after every apply (its sequence is visible by then): wakes the waiting reads. */
+    void sequenceApplied(long sequence) {
+        nextApply.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
     public boolean isReady() {

@@ -137,6 +137,26 @@ public final class ChildProcess implements AutoCloseable {
         return log;
     }
 
+    /** SIGKILL to the process and its descendants, as a crash would stop them; returns once they are gone. */
+    public void kill() {
+        LIVE.remove(this);
+        List<ProcessHandle> all = new ArrayList<>();
+        process.descendants().forEach(all::add);
+        all.add(process.toHandle());
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("process " + h.pid() + " survived SIGKILL", e);
+            }
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** SIGTERM to the process and its descendants, then SIGKILL to whatever is left after 10 s. */
     @Override
     public void close() {

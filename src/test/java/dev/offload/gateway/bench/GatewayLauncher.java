@@ -46,6 +46,12 @@ public final class GatewayLauncher {
 
     public static ChildProcess start(String java, Path jar, String jvmOpts, int port, Path workDir, String label,
                                      Map<String, String> properties) throws Exception {
+        return start(java, jar, jvmOpts, port, workDir, label, properties, Duration.ofSeconds(180));
+    }
+
+    /** {@link #start(String, Path, String, int, Path, String, Map)} with its own wait for readiness. */
+    public static ChildProcess start(String java, Path jar, String jvmOpts, int port, Path workDir, String label,
+                                     Map<String, String> properties, Duration readyTimeout) throws Exception {
         Path abs = jar.toAbsolutePath();
         if (!Files.isRegularFile(abs)) {
             throw new IllegalStateException("no gateway jar at " + abs + " (run ./mvnw package -DskipTests first)");
@@ -90,7 +96,7 @@ public final class GatewayLauncher {
         System.err.println("[gateway] starting " + label + " on port " + port);
         ChildProcess child = ChildProcess.start("gateway", cmd, abs.getParent(), workDir.resolve("gateway-" + label + ".log"),
                 Map.of());
-        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + management + "/q/health/ready"), Duration.ofSeconds(180));
+        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + management + "/q/health/ready"), readyTimeout);
         return child;
     }
 

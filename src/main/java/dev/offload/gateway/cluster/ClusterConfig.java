@@ -1,0 +1,64 @@
+package dev.offload.gateway.cluster;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Cluster mode: several gateways at a site share one index log and one semantic cache through
+ * NATS JetStream. Off unless {@link #natsUrl()} is set; then every other key has a default.
+ */
+@ConfigMapping(prefix = "gateway.cluster")
+public interface ClusterConfig {
+    /**
+     * NATS server URLs, comma-separated ({@code nats://nats-0:4222,nats://nats-1:4222}); set it
+     * ({@code GATEWAY_CLUSTER_NATS_URL}) to turn cluster mode on. Unset: one process, local log.
+     */
+    Optional<List<String>> natsUrl();
+
+    /** This replica's name in the cluster (logs, NATS connection name); default: host name and pid. */
+    Optional<String> nodeName();
+
+    /** The JetStream stream holding the index log (created if missing). */
+    @WithDefault("OFFLOAD_INDEX")
+    String stream();
+
+    /** The JetStream stream carrying semantic-cache entries (created if missing; entries expire with the cache TTL). */
+    @WithDefault("OFFLOAD_CACHE")
+    String cacheStream();
+
+    /** Replicas of each stream: 3 for a quorum that survives one NATS node; at most the NATS cluster's size. */
+    @WithDefault("3")
+    int replicas();
+
+    /** Longest wait for JetStream's publish acknowledgement before a write is refused (503). */
+    @WithDefault("800ms")
+    Duration publishTimeout();
+
+    /**
+     * Longest wait, after the acknowledgement, for this replica's own apply of the write (a
+     * replica behind on the log applies the backlog first). Past it the write is answered 503
+     * although it is logged: every replica applies it, and an upsert may be retried.
+     */
+    @WithDefault("30s")
+    Duration applyTimeout();
+
+    /** Longest wait of a read carrying {@code X-Offload-Min-Sequence} for that sequence (then 503). Also used without a cluster. */
+    @WithDefault("2s")
+    Duration minSequenceWait();
+
+    /** The Retry-After of a refused write or of a read whose sequence did not arrive in time. */
+    @WithDefault("2s")
+    Duration retryAfter();
+
+    /** Connect timeout per NATS server attempt; the client keeps reconnecting for ever. */
+    @WithDefault("2s")
+    Duration connectTimeout();
+
+    /** Largest index stream in bytes before the oldest records are refused (JetStream max-bytes; -1: unbounded). */
+    @WithDefault("-1")
+    long maxStreamBytes();
+}

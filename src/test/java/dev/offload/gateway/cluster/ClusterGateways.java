@@ -1,0 +1,116 @@
+package dev.offload.gateway.cluster;
+
+import dev.offload.gateway.bench.ChildProcess;
+import dev.offload.gateway.bench.GatewayLauncher;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Gateway JVMs from the packaged jar ({@code target/quarkus-app/quarkus-run.jar}, so these suites
+ * run after {@code package}: failsafe), each with its own data directory and ports that stay the
+ * same across a SIGKILL and restart. {@link GatewayLauncher} waits for {@code /q/health/ready},
+ * which in cluster mode means caught up with the index log.
+ */
+final class ClusterGateways implements AutoCloseable {
+    static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
+
+    private final Path dir;
+    private final Map<String, String> common;
+    private final int[] httpPorts;
+    private final int[] grpcPorts;
+    private final ChildProcess[] processes;
+    private final int[] starts;
+
+    ClusterGateways(Path dir, int size, Map<String, String> common) throws Exception {
+        this.dir = dir;
+        this.common = common;
+        this.httpPorts = new int[size];
+        this.grpcPorts = new int[size];
+        this.processes = new ChildProcess[size];
+        this.starts = new int[size];
+        for (int i = 0; i < size; i++) {
+            httpPorts[i] = ChildProcess.freePort();
+            grpcPorts[i] = ChildProcess.freePort();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(size);
+        try {
+            Future<?>[] f = new Future<?>[size];
+            for (int i = 0; i < size; i++) {
+                int n = i;
+                f[i] = pool.submit(() -> {
+                    start(n);
+                    return null;
+                });
+            }
+            for (Future<?> x : f) {
+                x.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Starts replica {@code i} on its ports and data directory; returns once it is ready (caught up). */
+    long start(int i) throws Exception {
+        Map<String, String> p = new LinkedHashMap<>(common);
+        p.put("quarkus.grpc.server.port", Integer.toString(grpcPorts[i]));
+        p.put("gateway.data-dir", dir.resolve("g" + i).toAbsolutePath().toString());
+        p.put("gateway.cluster.node-name", "g" + i);
+        long t0 = System.nanoTime();
+        processes[i] = GatewayLauncher.start(GatewayLauncher.currentJava(), JAR, "-Xmx700m -XX:+UseSerialGC", httpPorts[i],
+                dir, "g" + i + "-" + (starts[i]++), p, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** SIGTERM of replica {@code i} (graceful: final commit), waiting until it is gone. */
+    void stop(int i) {
+        processes[i].close();
+        processes[i] = null;
+    }
+
+    /** SIGKILL of replica {@code i}: no shutdown hook, no final commit. */
+    void kill(int i) {
+        processes[i].kill();
+        processes[i] = null;
+    }
+
+    boolean isRunning(int i) {
+        return processes[i] != null && processes[i].isAlive();
+    }
+
+    int size() {
+        return processes.length;
+    }
+
+    String url(int i) {
+        return "http://127.0.0.1:" + httpPorts[i];
+    }
+
+    /** Replica {@code i}'s management interface ({@code /q/health/*}, {@code /q/metrics}). */
+    String managementUrl(int i) {
+        return "http://127.0.0.1:" + GatewayLauncher.managementPort(httpPorts[i]);
+    }
+
+    int grpcPort(int i) {
+        return grpcPorts[i];
+    }
+
+    Path log(int i) {
+        return processes[i] == null ? null : processes[i].log();
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < processes.length; i++) {
+            if (processes[i] != null) {
+                processes[i].close();
+                processes[i] = null;
+            }
+        }
+    }
+}
