@@ -3,12 +3,13 @@ package dev.offload.gateway.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offload.gateway.retrieval.Chunker;
+import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.Fusion;
 import dev.offload.gateway.retrieval.HybridIndex;
 import dev.offload.gateway.retrieval.HybridRetriever;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 import dev.offload.gateway.retrieval.IndexRecords.PreparedDocument;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 import dev.offload.gateway.retrieval.VectorIndexOptions;
 
 import java.io.BufferedReader;
@@ -79,7 +80,9 @@ public final class BeirEvaluation {
         boolean keep = opts.containsKey("index-dir");
         Path dir = keep ? Path.of(opts.get("index-dir")) : Files.createTempDirectory("beir-index");
         Chunker chunker = new Chunker(1000, 150);
-        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0);
+        EmbeddingModel model = EmbeddingModel.byName(opts.getOrDefault("model", "all-minilm-l6-v2-q"));
+        System.out.printf("embedding model %s%n", model.modelName());
+        try (OnnxEmbedder embedder = new OnnxEmbedder(model, 0);
              HybridIndex index = HybridIndex.open(dir, embedder.dimension(), VectorIndexOptions.defaults())) {
             long t0 = System.nanoTime();
             List<String> ids = new ArrayList<>(corpus.keySet());
@@ -98,7 +101,7 @@ public final class BeirEvaluation {
                     perDoc.add(chunks);
                     texts.addAll(d[0].isEmpty() ? chunks : chunks.stream().map(c -> d[0] + "\n" + c).toList());
                 }
-                List<float[]> vectors = embedder.embedAll(texts);
+                List<float[]> vectors = embedder.embedPassages(texts);
                 int off = 0;
                 int j = 0;
                 for (String id : ids.subList(i, Math.min(ids.size(), i + 256))) {
@@ -133,7 +136,7 @@ public final class BeirEvaluation {
 
             Map<String, Function<String, List<ChunkHit>>> systems = new LinkedHashMap<>();
             systems.put("sparse (BM25)", sparse::get);
-            systems.put("dense (MiniLM, JVector)", dense::get);
+            systems.put("dense (" + model.modelName() + ", JVector)", dense::get);
             Map<String, Fusion> fusions = new LinkedHashMap<>();
             fusions.put("RRF k=60 1:1 (plain)", new Fusion(Fusion.Method.RRF, 60, 1, 1));
             fusions.put("RRF k=60 0.3:0.7", new Fusion(Fusion.Method.RRF, 60, 0.3, 0.7));
