@@ -91,6 +91,7 @@ public class IndexGrpcService implements IndexService {
             SearchMode mode = switch (request.getMode()) {
                 case SEARCH_MODE_DENSE -> SearchMode.DENSE;
                 case SEARCH_MODE_SPARSE -> SearchMode.SPARSE;
+                case SEARCH_MODE_CASCADE -> SearchMode.CASCADE;
                 default -> SearchMode.HYBRID;
             };
             int k = request.getK() == 0 ? SearchResource.DEFAULT_K : request.getK();

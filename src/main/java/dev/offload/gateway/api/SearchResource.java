@@ -46,7 +46,7 @@ public class SearchResource {
         try {
             return SearchMode.valueOf(mode.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw InvalidRequestException.of("mode", "must be one of hybrid, dense, sparse");
+            throw InvalidRequestException.of("mode", "must be one of hybrid, dense, sparse, cascade");
         }
     }
 

@@ -105,7 +105,7 @@ public class DocumentPreparer {
             all.addAll(chunks);
         }
         long t0 = System.nanoTime();
-        List<float[]> vectors = embedder.embedAll(all);
+        List<float[]> vectors = embedder.embedPassages(all);
         Timer.builder(MetricNames.EMBEDDING_TIME).register(registry).record(System.nanoTime() - t0,
                 java.util.concurrent.TimeUnit.NANOSECONDS);
         registry.counter(MetricNames.EMBEDDING_TEXTS).increment(all.size());

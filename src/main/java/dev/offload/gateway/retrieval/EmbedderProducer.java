@@ -10,11 +10,11 @@ public class EmbedderProducer {
     @Produces
     @ApplicationScoped
     Embedder embedder(RetrievalConfig config) {
-        return new MiniLmEmbedder(config.ingest().embeddingThreads());
+        return new OnnxEmbedder(EmbeddingModel.byName(config.embedding().model()), config.ingest().embeddingThreads());
     }
 
     void close(@Disposes Embedder embedder) {
-        if (embedder instanceof MiniLmEmbedder m) {
+        if (embedder instanceof OnnxEmbedder m) {
             m.close();
         }
     }

@@ -93,6 +93,11 @@ public class HybridSearcher {
                     yield new HybridRetriever(i, fusion(), c.candidates(), c.feedbackDepth(), c.feedbackWeight())
                             .search(tenant, query, q, where, k, timings);
                 }
+                case CASCADE -> {
+                    float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
+                    yield new HybridRetriever(i, fusion(), c.candidates(), 0, 0)
+                            .cascade(tenant, query, q, where, k, timings);
+                }
             };
             long total = System.nanoTime() - start;
             timings.put("totalMs", total / 1e6);

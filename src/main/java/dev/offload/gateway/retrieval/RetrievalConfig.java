@@ -24,6 +24,19 @@ public interface RetrievalConfig {
     /** Hybrid search and fusion. */
     Search search();
 
+    /** The in-process embedding model. */
+    Embedding embedding();
+
+    interface Embedding {
+        /**
+         * Which model embeds chunks and queries: all-minilm-l6-v2-q, bge-small-en-v1.5-q or
+         * e5-small-v2-q (see {@link EmbeddingModel}). Changing it on an existing index needs
+         * a fresh data directory: the index does not yet record its model.
+         */
+        @WithDefault("all-minilm-l6-v2-q")
+        String model();
+    }
+
     interface Index {
         /** JVector M: maximum edges per graph node. */
         @WithDefault("32")

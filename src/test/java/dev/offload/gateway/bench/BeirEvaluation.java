@@ -3,12 +3,13 @@ package dev.offload.gateway.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offload.gateway.retrieval.Chunker;
+import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.Fusion;
 import dev.offload.gateway.retrieval.HybridIndex;
 import dev.offload.gateway.retrieval.HybridRetriever;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 import dev.offload.gateway.retrieval.IndexRecords.PreparedDocument;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 import dev.offload.gateway.retrieval.VectorIndexOptions;
 
 import java.io.BufferedReader;
@@ -79,7 +80,9 @@ public final class BeirEvaluation {
         boolean keep = opts.containsKey("index-dir");
         Path dir = keep ? Path.of(opts.get("index-dir")) : Files.createTempDirectory("beir-index");
         Chunker chunker = new Chunker(1000, 150);
-        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0);
+        EmbeddingModel model = EmbeddingModel.byName(opts.getOrDefault("model", "all-minilm-l6-v2-q"));
+        System.out.printf("embedding model %s%n", model.modelName());
+        try (OnnxEmbedder embedder = new OnnxEmbedder(model, 0);
              HybridIndex index = HybridIndex.open(dir, embedder.dimension(), VectorIndexOptions.defaults())) {
             long t0 = System.nanoTime();
             List<String> ids = new ArrayList<>(corpus.keySet());
@@ -98,7 +101,7 @@ public final class BeirEvaluation {
                     perDoc.add(chunks);
                     texts.addAll(d[0].isEmpty() ? chunks : chunks.stream().map(c -> d[0] + "\n" + c).toList());
                 }
-                List<float[]> vectors = embedder.embedAll(texts);
+                List<float[]> vectors = embedder.embedPassages(texts);
                 int off = 0;
                 int j = 0;
                 for (String id : ids.subList(i, Math.min(ids.size(), i + 256))) {
@@ -133,7 +136,7 @@ public final class BeirEvaluation {
 
             Map<String, Function<String, List<ChunkHit>>> systems = new LinkedHashMap<>();
             systems.put("sparse (BM25)", sparse::get);
-            systems.put("dense (MiniLM, JVector)", dense::get);
+            systems.put("dense (" + model.modelName() + ", JVector)", dense::get);
             Map<String, Fusion> fusions = new LinkedHashMap<>();
             fusions.put("RRF k=60 1:1 (plain)", new Fusion(Fusion.Method.RRF, 60, 1, 1));
             fusions.put("RRF k=60 0.3:0.7", new Fusion(Fusion.Method.RRF, 60, 0.3, 0.7));
@@ -154,6 +157,13 @@ public final class BeirEvaluation {
                     systems.put(name, results::get);
                 }
             }
+
+            HybridRetriever cascadeRetriever = new HybridRetriever(index, fusions.get("convex 0.3:0.7"), CANDIDATES, 0, 0);
+            Map<String, List<ChunkHit>> cascaded = new HashMap<>();
+            for (String q : judged) {
+                cascaded.put(q, cascadeRetriever.cascade("eval", queries.get(q), qv.get(q), Map.of(), CANDIDATES, new HashMap<>()));
+            }
+            systems.put("cascade convex 0.3:0.7 (BM25 top " + CANDIDATES + ", re-scored)", cascaded::get);
 
             System.out.println("| system | nDCG@10 standard | nDCG@10 leaderboard variant | recall@100 |");
             System.out.println("|---|---|---|---|");
@@ -176,6 +186,8 @@ public final class BeirEvaluation {
             qps.put("sparse", new double[runs]);
             qps.put("dense", new double[runs]);
             qps.put("hybrid", new double[runs]);
+            qps.put("cascade", new double[runs]);
+            HybridRetriever defaultCascade = new HybridRetriever(index, fusions.get("convex 0.3:0.7"), 100, 0, 0);
             for (int run = -1; run < runs; run++) { // run -1 warms up
                 for (String mode : qps.keySet()) {
                     long s = System.nanoTime();
@@ -184,6 +196,7 @@ public final class BeirEvaluation {
                         switch (mode) {
                             case "sparse" -> index.sparse("eval", text, Map.of(), 10);
                             case "dense" -> index.dense("eval", embedder.embed(text), Map.of(), 10);
+                            case "cascade" -> defaultCascade.cascade("eval", text, embedder.embed(text), Map.of(), 10, new HashMap<>());
                             default -> defaultHybrid.search("eval", text, embedder.embed(text), Map.of(), 10, new HashMap<>());
                         }
                     }

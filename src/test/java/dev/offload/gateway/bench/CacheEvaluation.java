@@ -6,7 +6,7 @@ import dev.offload.gateway.cache.CacheHit;
 import dev.offload.gateway.cache.CacheScope;
 import dev.offload.gateway.cache.CachedSource;
 import dev.offload.gateway.cache.SemanticCache;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -103,11 +103,13 @@ public final class CacheEvaluation {
 
         List<float[]> originVectors;
         List<float[]> similarVectors;
-        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0)) {
+        dev.offload.gateway.retrieval.EmbeddingModel model =
+                dev.offload.gateway.retrieval.EmbeddingModel.byName(opts.getOrDefault("model", "all-minilm-l6-v2-q"));
+        try (OnnxEmbedder embedder = new OnnxEmbedder(model, 0)) {
             long t0 = System.nanoTime();
             originVectors = embedder.embedAll(origins);
             similarVectors = embedder.embedAll(List.of(similar));
-            System.out.printf("embedded %d texts in %.1f s (all-MiniLM-L6-v2 quantized, in process)%n%n",
+            System.out.printf("embedded %d texts in %.1f s (" + model.modelName() + ", in process)%n%n",
                     origins.size() + n, (System.nanoTime() - t0) / 1e9);
         }
 

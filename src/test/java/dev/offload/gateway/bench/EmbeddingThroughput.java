@@ -1,7 +1,7 @@
 package dev.offload.gateway.bench;
 
 import dev.offload.gateway.retrieval.Chunker;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Texts per second of the in-process all-MiniLM-L6-v2-q embedder ({@link MiniLmEmbedder}),
+ * Texts per second of the in-process all-MiniLM-L6-v2-q embedder ({@link OnnxEmbedder}),
  * one call per text against batched calls, on the same texts in the same run.
  *
  * <p>Variants (every one embeds the same N texts):
@@ -49,7 +49,10 @@ public final class EmbeddingThroughput {
 
         System.out.printf("# Embedding throughput: %s%n", Hardware.describe());
         System.out.printf("load average at start: %s%n", Hardware.loadAverage());
-        try (MiniLmEmbedder pool = new MiniLmEmbedder(0); MiniLmEmbedder single = new MiniLmEmbedder(1)) {
+        dev.offload.gateway.retrieval.EmbeddingModel model =
+                dev.offload.gateway.retrieval.EmbeddingModel.byName(opts.getOrDefault("model", "all-minilm-l6-v2-q"));
+        System.out.printf("model %s%n", model.modelName());
+        try (OnnxEmbedder pool = new OnnxEmbedder(model, 0); OnnxEmbedder single = new OnnxEmbedder(model, 1)) {
             int threads = Runtime.getRuntime().availableProcessors();
             for (var set : sets.entrySet()) {
                 List<String> texts = set.getValue();
@@ -97,7 +100,7 @@ public final class EmbeddingThroughput {
         System.out.printf("%nload average at end: %s%n", Hardware.loadAverage());
     }
 
-    private static void batches(List<String> texts, int size, MiniLmEmbedder embedder) {
+    private static void batches(List<String> texts, int size, OnnxEmbedder embedder) {
         for (int i = 0; i < texts.size(); i += size) {
             embedder.embedAll(texts.subList(i, Math.min(texts.size(), i + size)));
         }

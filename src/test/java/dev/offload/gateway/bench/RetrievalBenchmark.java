@@ -4,7 +4,7 @@ import dev.offload.gateway.retrieval.Fusion;
 import dev.offload.gateway.retrieval.HybridIndex;
 import dev.offload.gateway.retrieval.HybridRetriever;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 import dev.offload.gateway.retrieval.RetrievalConfig;
 import dev.offload.gateway.retrieval.ScoredOrdinal;
 import dev.offload.gateway.retrieval.VectorIndex;
@@ -100,7 +100,7 @@ public class RetrievalBenchmark {
             BeirData data = BeirData.load(dataset);
             Path dir = Path.of("target", "bench", dataset.getFileName() + "-index");
             index = HybridIndex.open(dir, 384, graphOptions);
-            try (MiniLmEmbedder embedder = new MiniLmEmbedder(0)) {
+            try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
                 long t0 = System.nanoTime();
                 int written = data.ingestInto(index, TENANT, embedder);
                 if (written >= 0) {

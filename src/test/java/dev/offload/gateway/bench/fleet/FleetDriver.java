@@ -190,7 +190,7 @@ public final class FleetDriver {
         if (texts.isEmpty()) {
             return;
         }
-        try (dev.offload.gateway.retrieval.MiniLmEmbedder e = new dev.offload.gateway.retrieval.MiniLmEmbedder(1)) {
+        try (dev.offload.gateway.retrieval.OnnxEmbedder e = new dev.offload.gateway.retrieval.OnnxEmbedder(1)) {
             List<float[]> v = e.embedAll(texts);
             for (int i = 0; i < texts.size(); i++) {
                 embeddings.put(texts.get(i), v.get(i));

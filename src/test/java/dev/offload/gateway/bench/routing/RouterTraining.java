@@ -7,7 +7,7 @@ import dev.offload.gateway.bench.routing.RouterTrainer.Sample;
 import dev.offload.gateway.offload.policy.LocalQualityRouter;
 import dev.offload.gateway.offload.policy.QueryComplexity;
 import dev.offload.gateway.offload.policy.QueryFeatures;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -315,7 +315,7 @@ public final class RouterTraining {
         }
         long t0 = System.nanoTime();
         List<float[]> out = new ArrayList<>(qs.size());
-        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0)) {
+        try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
             for (int from = 0; from < qs.size(); from += 1000) {
                 List<String> batch = qs.subList(from, Math.min(qs.size(), from + 1000)).stream().map(Question::prompt).toList();
                 out.addAll(embedder.embedAll(batch));

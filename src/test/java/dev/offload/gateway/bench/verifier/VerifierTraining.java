@@ -12,7 +12,7 @@ import dev.offload.gateway.cache.CacheScope;
 import dev.offload.gateway.cache.DuplicateVerifier;
 import dev.offload.gateway.cache.PairFeatures;
 import dev.offload.gateway.cache.SemanticCache;
-import dev.offload.gateway.retrieval.MiniLmEmbedder;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -362,7 +362,7 @@ public final class VerifierTraining {
             System.out.println("embeddings of " + texts.size() + " texts from " + file + "\n");
             return out;
         }
-        try (MiniLmEmbedder embedder = new MiniLmEmbedder(0)) {
+        try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
             long t0 = System.nanoTime();
             List<float[]> v = embedder.embedAll(texts);
             for (int i = 0; i < texts.size(); i++) {

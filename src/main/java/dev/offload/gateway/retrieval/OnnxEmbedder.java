@@ -2,7 +2,6 @@ package dev.offload.gateway.retrieval;
 
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -12,15 +11,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * all-MiniLM-L6-v2 (quantized ONNX, 384 dimensions) running in process; the model ships inside
- * its Maven jar, nothing is downloaded. The model does not pad-batch, so {@link #embedAll}
- * gains by running texts in parallel on a pool of its own (one thread per core by default).
+ * One of the {@link EmbeddingModel}s (quantized ONNX, 384 dimensions) running in process; the
+ * model ships inside its Maven jar, nothing is downloaded. The models do not pad-batch, so
+ * {@link #embedAll} gains by running texts in parallel on a pool of its own (one thread per core
+ * by default). Queries and passages get the model's own prefixes. Thread-safe.
  */
-public final class MiniLmEmbedder implements Embedder, Closeable {
+public final class OnnxEmbedder implements Embedder, Closeable {
     private final ExecutorService pool;
-    private final AllMiniLmL6V2QuantizedEmbeddingModel model;
+    private final EmbeddingModel which;
+    private final dev.langchain4j.model.embedding.EmbeddingModel model;
 
-    public MiniLmEmbedder(int threads) {
+    public OnnxEmbedder(EmbeddingModel which, int threads) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         AtomicInteger id = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(n, r -> {
@@ -28,22 +29,42 @@ public final class MiniLmEmbedder implements Embedder, Closeable {
             t.setDaemon(true);
             return t;
         });
-        this.model = new AllMiniLmL6V2QuantizedEmbeddingModel(pool);
+        this.which = which;
+        this.model = which.create(pool);
+    }
+
+    /** The default model (all-MiniLM-L6-v2, quantized). */
+    public OnnxEmbedder(int threads) {
+        this(EmbeddingModel.ALL_MINILM_L6_V2_Q, threads);
     }
 
     @Override
     public int dimension() {
-        return 384;
+        return which.dimension();
+    }
+
+    @Override
+    public String modelName() {
+        return which.modelName();
     }
 
     @Override
     public List<float[]> embedAll(List<String> texts) {
+        return embedPrefixed(which.queryPrefix(), texts);
+    }
+
+    @Override
+    public List<float[]> embedPassages(List<String> texts) {
+        return embedPrefixed(which.passagePrefix(), texts);
+    }
+
+    private List<float[]> embedPrefixed(String prefix, List<String> texts) {
         if (texts.isEmpty()) {
             return List.of();
         }
         List<TextSegment> segments = new ArrayList<>(texts.size());
         for (String t : texts) {
-            segments.add(TextSegment.from(t));
+            segments.add(TextSegment.from(prefix + t));
         }
         List<Embedding> embeddings = model.embedAll(segments).content();
         List<float[]> out = new ArrayList<>(embeddings.size());
@@ -55,7 +76,7 @@ public final class MiniLmEmbedder implements Embedder, Closeable {
 
     @Override
     public float[] embed(String text) {
-        return model.embed(text).content().vector();
+        return model.embed(which.queryPrefix() + text).content().vector();
     }
 
     @Override
