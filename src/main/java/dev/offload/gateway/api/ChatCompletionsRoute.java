@@ -147,41 +147,56 @@ public class ChatCompletionsRoute {
         return null;
     }
 
-    private void handle(RoutingContext ctx) {
-        ChatCompletions.Request req;
+    /**
+     * The body as {@code type}, or null when it was refused (answered here, in OpenAI's error
+     * shape): not a JSON object, a parameter the gateway does not honour, a wrong type.
+     */
+    private <T> T parse(RoutingContext ctx, java.util.function.Function<JsonNode, String[]> refusal, Class<T> type) {
         try {
             JsonNode body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
             if (body == null || !body.isObject()) {
                 badRequest(ctx, "a JSON object is required", null, "invalid_json");
-                return;
+                return null;
             }
-            String[] refused = ChatCompletions.refusal(body);
+            String[] refused = refusal.apply(body);
             if (refused != null) {
                 badRequest(ctx, refused[1], refused[0], "unsupported_parameter");
-                return;
+                return null;
             }
-            req = json.treeToValue(body, ChatCompletions.Request.class);
+            return json.treeToValue(body, type);
         } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
             String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
             badRequest(ctx, (field == null ? "a field" : field) + " has the wrong type", field, "invalid_type");
-            return;
         } catch (JsonProcessingException e) {
             badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
-            return;
         } catch (java.io.IOException e) {
             badRequest(ctx, "unreadable body", null, "invalid_json");
+        }
+        return null;
+    }
+
+    /** The tiers a model name allows ({@code auto}: all, in order), or null when it names none (answered 400). */
+    private List<String> allowedTiers(RoutingContext ctx, String model) {
+        if (model.equals(ALIAS_AUTO)) {
+            return generator.tiers().stream().map(t -> t.name()).toList();
+        }
+        String tier = tierFor(model);
+        if (tier != null) {
+            return List.of(tier);
+        }
+        sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
+                + aliases(), "invalid_request_error", "model", "model_not_found");
+        return null;
+    }
+
+    private void handle(RoutingContext ctx) {
+        ChatCompletions.Request req = parse(ctx, ChatCompletions::refusal, ChatCompletions.Request.class);
+        if (req == null) {
             return;
         }
         String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
-        List<String> allowedTiers;
-        if (model.equals(ALIAS_AUTO)) {
-            allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
-        } else if (tierFor(model) != null) {
-            allowedTiers = List.of(tierFor(model));
-        } else {
-            ctx.response().setStatusCode(400);
-            sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
-                    + aliases(), "invalid_request_error", "model", "model_not_found");
+        List<String> allowedTiers = allowedTiers(ctx, model);
+        if (allowedTiers == null) {
             return;
         }
         if (req.messages() == null || req.messages().isEmpty()) {
@@ -342,39 +357,13 @@ public class ChatCompletionsRoute {
      * is no place for one), through the same admission, egress gate and accounting as a chat.
      */
     private void handleLegacy(RoutingContext ctx) {
-        LegacyCompletions.Request req;
-        try {
-            JsonNode body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
-            if (body == null || !body.isObject()) {
-                badRequest(ctx, "a JSON object is required", null, "invalid_json");
-                return;
-            }
-            String[] refused = LegacyCompletions.refusal(body);
-            if (refused != null) {
-                badRequest(ctx, refused[1], refused[0], "unsupported_parameter");
-                return;
-            }
-            req = json.treeToValue(body, LegacyCompletions.Request.class);
-        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
-            String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
-            badRequest(ctx, (field == null ? "a field" : field) + " has the wrong type", field, "invalid_type");
-            return;
-        } catch (JsonProcessingException e) {
-            badRequest(ctx, "malformed JSON: " + e.getOriginalMessage(), null, "invalid_json");
-            return;
-        } catch (java.io.IOException e) {
-            badRequest(ctx, "unreadable body", null, "invalid_json");
+        LegacyCompletions.Request req = parse(ctx, LegacyCompletions::refusal, LegacyCompletions.Request.class);
+        if (req == null) {
             return;
         }
         String model = req.model() == null || req.model().isBlank() ? ALIAS_AUTO : req.model();
-        List<String> allowedTiers;
-        if (model.equals(ALIAS_AUTO)) {
-            allowedTiers = generator.tiers().stream().map(t -> t.name()).toList();
-        } else if (tierFor(model) != null) {
-            allowedTiers = List.of(tierFor(model));
-        } else {
-            sendError(ctx, 400, "Invalid request", "The model '" + model + "' does not exist; GET /v1/models lists "
-                    + aliases(), "invalid_request_error", "model", "model_not_found");
+        List<String> allowedTiers = allowedTiers(ctx, model);
+        if (allowedTiers == null) {
             return;
         }
         List<String> prompts = LegacyCompletions.prompts(req.prompt());

@@ -80,6 +80,7 @@ public class SharedIndex {
             VectorIndexOptions options = new VectorIndexOptions(c.maxDegree(), c.beamWidth(), c.neighborOverflow(),
                     c.alpha(), c.overquery(), c.rerankK());
             Path dir = Path.of(config.dataDir()).toAbsolutePath();
+            IndexModelRecord.check(dir, embedder.modelName(), embedder.dimension());
             HybridIndex opened = HybridIndex.open(dir, embedder.dimension(), options);
             IndexStats stats = opened.stats(null);
             // A cluster's documents come from its shared log only: a replica never adds its own.
