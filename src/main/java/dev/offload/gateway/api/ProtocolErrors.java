@@ -25,7 +25,9 @@ public class ProtocolErrors {
     int grpcPort;
 
     void register(@Observes Router router) {
-        router.route().order(ORDER).failureHandler(this::failed);
+        // Depending on how far Vert.x gets with the preface, it reaches the routes (no route takes
+        // the method PRI: Vert.x would answer a bare 501) or fails before them: both are caught.
+        router.route().order(ORDER).handler(this::failed).failureHandler(this::failed);
     }
 
     void failed(RoutingContext ctx) {

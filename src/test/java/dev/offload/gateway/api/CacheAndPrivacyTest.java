@@ -233,7 +233,7 @@ class CacheAndPrivacyTest {
                 .then().statusCode(200).body("servedBy", equalTo("edge"));
         query("{\"query\":\"How do I not turn on the heater in the control room?\",\"k\":1}", false)
                 .then().statusCode(200).body("servedBy", equalTo("edge"));
-        String metrics = given().when().get("/q/metrics").asString();
+        String metrics = dev.offload.gateway.ManagementInterface.given().when().get("/q/metrics").asString();
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("gateway_cache_lookups_total") && l.contains("result=\"unverified\"") && !l.endsWith(" 0.0")), "refusals counted");
     }
 }
