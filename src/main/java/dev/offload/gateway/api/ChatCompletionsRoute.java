@@ -3,6 +3,7 @@ package dev.offload.gateway.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offload.gateway.generation.BackendRefusedException;
 import dev.offload.gateway.generation.ChatTurn;
 import dev.offload.gateway.generation.GenerationConfig;
 import dev.offload.gateway.generation.GenerationEvent;
@@ -282,6 +283,34 @@ public class ChatCompletionsRoute {
             return;
         }
         SamplingOptions options = options(req);
+        String question = turns.get(turns.size() - 1).content();
+        Admission a = admit(ctx, RequestAccounting.CHAT);
+        if (a == null) {
+            return;
+        }
+        String tenant = a.tenant();
+        // The affinity key is taken before the gateway's system prompt, which every request shares.
+        GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
+                maxTokens, req.temperature(), a.priority(), a.deadlineNanos(), prefixKey(turns), allowedTiers,
+                // A response format, tools, several choices, log probabilities: an extractive answer cannot
+                // honour them, so there is no fallback then (the device gets 503/429, never a quote in their stead).
+                options.extractiveCanServe() ? () -> sources(tenant, question) : null, a.sensitivity(), options);
+        boolean stream = Boolean.TRUE.equals(req.stream());
+        new Exchange(ctx, model, stream && req.includeUsage(), stream, question, a.permit(), a.ticket(),
+                options.choices()).run(g);
+    }
+
+    /** What admission decided for one generation request: who, how urgent, until when, how sensitive. */
+    private record Admission(String tenant, Priority priority, long deadlineNanos, Sensitivity sensitivity,
+                             RequestAccounting.Ticket ticket, TenantGenerationLimiter.Permit permit) {
+    }
+
+    /**
+     * The headers every generation endpoint reads (priority, deadline, sensitivity), the caller's
+     * tenant, the accounting ticket and a tenant generation permit; null once an error has been
+     * answered (a 400 for a bad header, 401, or 429 with {@code Retry-After} past the tenant's limit).
+     */
+    private Admission admit(RoutingContext ctx, String endpoint) {
         Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
                 ? Priority.BACKGROUND : Priority.INTERACTIVE;
         long budgetMs = config.defaultDeadline().toMillis();
@@ -291,25 +320,24 @@ public class ChatCompletionsRoute {
                 budgetMs = Math.max(1, Long.parseLong(deadlineHeader.strip()));
             } catch (NumberFormatException e) {
                 badRequest(ctx, "X-Offload-Deadline-Ms must be a number of milliseconds", "X-Offload-Deadline-Ms", "invalid_value");
-                return;
+                return null;
             }
         }
-        String question = turns.get(turns.size() - 1).content();
         String tenant;
         try {
             tenant = Callers.tenant();
         } catch (NotAuthenticatedException e) {
             sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
-            return;
+            return null;
         }
         Sensitivity sensitivity;
         try {
             sensitivity = Sensitivity.parse(ctx.request().getHeader(SENSITIVITY_HEADER), privacy.defaultFor(tenant));
         } catch (IllegalArgumentException e) {
             badRequest(ctx, SENSITIVITY_HEADER + ": " + e.getMessage(), SENSITIVITY_HEADER, "invalid_value");
-            return;
+            return null;
         }
-        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.CHAT, "http");
+        RequestAccounting.Ticket ticket = accounting.accept(endpoint, "http");
         Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
         if (permit.isEmpty()) {
             ticket.end(RequestAccounting.Outcome.SHED);
@@ -317,18 +345,10 @@ public class ChatCompletionsRoute {
             ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
             sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
                     + " generations in flight", "rate_limit_error", null, "tenant_concurrency_limit");
-            return;
+            return null;
         }
-        // The affinity key is taken before the gateway's system prompt, which every request shares.
-        GenerationRequest g = new GenerationRequest(tenant, SystemPromptPolicy.apply(config.systemPrompt(), turns),
-                maxTokens, req.temperature(), priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs),
-                prefixKey(turns), allowedTiers,
-                // A response format, tools, several choices, log probabilities: an extractive answer cannot
-                // honour them, so there is no fallback then (the device gets 503/429, never a quote in their stead).
-                options.extractiveCanServe() ? () -> sources(tenant, question) : null, sensitivity, options);
-        boolean stream = Boolean.TRUE.equals(req.stream());
-        new Exchange(ctx, model, stream && req.includeUsage(), stream, question, permit.get(), ticket,
-                options.choices()).run(g);
+        return new Admission(tenant, priority, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), sensitivity,
+                ticket, permit.get());
     }
 
     /** The history's tool calls, or null when they are not OpenAI's shape. */
@@ -411,48 +431,15 @@ public class ChatCompletionsRoute {
         SamplingOptions options = new SamplingOptions(req.topP(), stop, req.seed(), req.presencePenalty(),
                 req.frequencyPenalty(), req.logitBias(), req.user(), null, null, null, null, req.n(), null, null,
                 new SamplingOptions.LegacyCompletion(req.logprobs(), req.echo(), req.suffix(), req.bestOf()));
-        Priority priority = "background".equalsIgnoreCase(ctx.request().getHeader("X-Offload-Priority"))
-                ? Priority.BACKGROUND : Priority.INTERACTIVE;
-        long budgetMs = config.defaultDeadline().toMillis();
-        String deadlineHeader = ctx.request().getHeader("X-Offload-Deadline-Ms");
-        if (deadlineHeader != null) {
-            try {
-                budgetMs = Math.max(1, Long.parseLong(deadlineHeader.strip()));
-            } catch (NumberFormatException e) {
-                badRequest(ctx, "X-Offload-Deadline-Ms must be a number of milliseconds", "X-Offload-Deadline-Ms", "invalid_value");
-                return;
-            }
-        }
-        String tenant;
-        try {
-            tenant = Callers.tenant();
-        } catch (NotAuthenticatedException e) {
-            sendError(ctx, 401, "Unauthorized", e.getMessage(), "invalid_request_error", null, "invalid_api_key");
+        Admission a = admit(ctx, RequestAccounting.COMPLETIONS);
+        if (a == null) {
             return;
         }
-        Sensitivity sensitivity;
-        try {
-            sensitivity = Sensitivity.parse(ctx.request().getHeader(SENSITIVITY_HEADER), privacy.defaultFor(tenant));
-        } catch (IllegalArgumentException e) {
-            badRequest(ctx, SENSITIVITY_HEADER + ": " + e.getMessage(), SENSITIVITY_HEADER, "invalid_value");
-            return;
-        }
-        RequestAccounting.Ticket ticket = accounting.accept(RequestAccounting.COMPLETIONS, "http");
-        Optional<TenantGenerationLimiter.Permit> permit = tenantLimiter.tryAcquire(tenant);
-        if (permit.isEmpty()) {
-            ticket.end(RequestAccounting.Outcome.SHED);
-            SecurityMetrics.limitRejected("tenant_generations", SecurityMetrics.HTTP);
-            ctx.response().putHeader("Retry-After", Long.toString(tenantLimiter.retryAfterSeconds()));
-            sendError(ctx, 429, "Too Many Requests", "this tenant already has " + tenantLimiter.maxPerTenant()
-                    + " generations in flight", "rate_limit_error", null, "tenant_concurrency_limit");
-            return;
-        }
-        GenerationRequest g = new GenerationRequest(tenant, turns, maxTokens, req.temperature(), priority,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs), null, allowedTiers,
-                null, sensitivity, options); // a raw completion has no extractive stand-in
+        GenerationRequest g = new GenerationRequest(a.tenant(), turns, maxTokens, req.temperature(), a.priority(),
+                a.deadlineNanos(), null, allowedTiers, null, a.sensitivity(), options); // no extractive stand-in for a raw completion
         boolean stream = Boolean.TRUE.equals(req.stream());
         boolean usage = stream && req.streamOptions() != null && req.streamOptions().path("include_usage").asBoolean(false);
-        new Exchange(ctx, model, usage, stream, prompts.get(prompts.size() - 1), permit.get(), ticket,
+        new Exchange(ctx, model, usage, stream, prompts.get(prompts.size() - 1), a.permit(), a.ticket(),
                 prompts.size() * options.choices(), true).run(g);
     }
 
@@ -785,6 +772,14 @@ public class ChatCompletionsRoute {
                 if (!response.ended() && !response.closed()) {
                     response.putHeader("Content-Type", Problem.MEDIA_TYPE).end(body);
                 }
+                return;
+            }
+            if (failure instanceof BackendRefusedException b && !headersSent) {
+                // The request reached a backend, which found it invalid (too long, a schema it cannot
+                // follow, …): the client's error, passed on with the backend's words and status.
+                sendError(ctx, b.status(), b.status() == 413 ? "Content Too Large" : b.status() == 422
+                        ? "Unprocessable Content" : "Bad Request", "the tier '" + b.tier() + "' refused the request: "
+                        + b.getMessage(), "invalid_request_error", null, "backend_refused");
                 return;
             }
             String reason = failure instanceof StreamFailedException s ? s.reason() : "internal_error";

@@ -234,7 +234,9 @@ public class QueryRoute {
             }
             QueryFailedException q = failure instanceof QueryFailedException x ? x
                     : new QueryFailedException("internal_error", 500, null, null, false, "the query failed", failure);
-            if (q.status() >= 500 && !(q.getCause() instanceof dev.offload.gateway.generation.GenerationRejectedException)
+            if (q.getCause() instanceof dev.offload.gateway.generation.BackendRefusedException) {
+                LOG.warnf("query failed: %s", q.getMessage()); // the backend's words say it all; no stack to read
+            } else if (q.status() >= 500 && !(q.getCause() instanceof dev.offload.gateway.generation.GenerationRejectedException)
                     && !q.afterTokens()) {
                 LOG.error("query failed", failure);
             }

@@ -123,6 +123,18 @@ public class Generator {
     }
 
     /** The replica's circuit breaker state (closed when unknown). */
+    /** A backend's HTTP refusal of the request itself as {@link BackendRefusedException}; any other failure as it is. */
+    static Throwable refusalOrSelf(Tier tier, Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof dev.langchain4j.exception.HttpException h) {
+                return BackendRefusedException.refusesRequest(h.statusCode())
+                        ? new BackendRefusedException(tier.name(), h.statusCode(), BackendRefusedException.messageOf(h.getMessage()))
+                        : failure;
+            }
+        }
+        return failure;
+    }
+
     public CircuitBreakerState circuitState(Replica r) {
         return tierRegistry.circuitState(r);
     }
@@ -304,6 +316,8 @@ public class Generator {
         private long lastRetryAfterNanos;
         private boolean backendFailed;
         private String fallbackReason;
+        /** The last tier's refusal of the request as invalid (a backend 4xx), if one refused it. */
+        private BackendRefusedException refused;
         /** Some tier asked for was left out because the request's sensitivity may not go there. */
         private boolean refusedBySensitivity;
         private final EgressGate.Exit exit;
@@ -394,6 +408,10 @@ public class Generator {
                 registry.counter(MetricNames.FALLBACKS, "to", "extractive", "reason",
                         sensitivityOnly ? "sensitivity" : reasonTag(reason)).increment();
                 answerExtractively(reason);
+                return;
+            }
+            if (refused != null && !backendFailed) {
+                em.fail(refused); // every tier tried refused the request itself: the client hears why
                 return;
             }
             if (sensitivityOnly) {
@@ -575,7 +593,7 @@ public class Generator {
                         return;
                     }
                     if (state.get() == CALLING) {
-                        first.completeExceptionally(failure);
+                        first.completeExceptionally(refusalOrSelf(legTier, failure));
                     } else if (state.compareAndSet(STREAMING, DONE)) {
                         failMidStream("backend_error", failure);
                     }
@@ -649,6 +667,19 @@ public class Generator {
             leg = null;
             if (failed != null) {
                 failed.abandon();
+            }
+            if (failure instanceof BackendRefusedException refusal) {
+                // The backend says the request is invalid: the tier's other replicas serve the same model
+                // and would say the same; another tier might not (a larger window, another server).
+                slot.ignored();
+                setup.meters().failure("backend_refused").increment();
+                LOG.debugf("%s refused the request (%d): %s", r.url(), refusal.status(), refusal.getMessage());
+                refused = refusal;
+                fallbackReason = r.tier() + ":backend_refused";
+                tierIndex++;
+                excluded.clear();
+                nextTier();
+                return;
             }
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
             String reason = failure instanceof FirstTokenTimeoutException
@@ -788,6 +819,28 @@ public class Generator {
         public Set<Replica> excluded() {
             return excluded;
         }
+
+        @Override
+        public int weight() {
+            return batchWeight(request);
+        }
+    }
+
+    /**
+     * The sequences a backend decodes at once for a request: {@code n} choices (or {@code best_of}
+     * candidates), for each prompt of a legacy completion.
+     */
+    static int batchWeight(GenerationRequest request) {
+        SamplingOptions o = request.options();
+        int perPrompt = o.choices();
+        int prompts = 1;
+        if (o.legacy() != null) {
+            if (o.legacy().bestOf() != null) {
+                perPrompt = Math.max(perPrompt, o.legacy().bestOf());
+            }
+            prompts = Math.max(1, request.messages().size());
+        }
+        return perPrompt * prompts;
     }
 
     /** A transport failure before any response byte: the connection was closed under the request. */

@@ -63,12 +63,29 @@ public final class Replica {
         return inFlight.get() < limit();
     }
 
+    /**
+     * Room for a request of {@code weight} sequences: within the limit, or an idle replica (a request
+     * heavier than the whole limit runs alone rather than never).
+     */
+    boolean hasRoom(int weight) {
+        int now = inFlight.get();
+        return now == 0 || now + weight <= limit();
+    }
+
     void acquire() {
-        inFlight.incrementAndGet();
+        acquire(1);
+    }
+
+    void acquire(int weight) {
+        inFlight.addAndGet(weight);
     }
 
     void release() {
-        inFlight.decrementAndGet();
+        release(1);
+    }
+
+    void release(int weight) {
+        inFlight.addAndGet(-weight);
     }
 
     /** Feeds the limit with one first-token latency (didDrop: the attempt failed or timed out). */

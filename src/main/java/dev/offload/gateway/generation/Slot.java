@@ -17,11 +17,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Slot {
     private final Tier tier;
     private final Replica replica;
+    private final int weight;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     Slot(Tier tier, Replica replica) {
+        this(tier, replica, 1);
+    }
+
+    /** A reservation of {@code weight} places of the replica's batch (see {@link Tier.Ticket#weight()}). */
+    Slot(Tier tier, Replica replica, int weight) {
         this.tier = tier;
         this.replica = replica;
+        this.weight = weight;
     }
 
     Replica replica() {
@@ -38,7 +45,7 @@ final class Slot {
     /** The call ended normally after holding the slot for {@code serviceNanos}. */
     void completed(long serviceNanos) {
         if (closed.compareAndSet(false, true)) {
-            tier.release(replica, serviceNanos);
+            tier.release(replica, weight, serviceNanos);
         }
     }
 
@@ -46,14 +53,14 @@ final class Slot {
     void dropped(long startNanos, long elapsedNanos) {
         if (closed.compareAndSet(false, true)) {
             replica.sample(startNanos, elapsedNanos, true);
-            tier.release(replica, 0);
+            tier.release(replica, weight, 0);
         }
     }
 
     /** Given back without a word to the limit. */
     void ignored() {
         if (closed.compareAndSet(false, true)) {
-            tier.release(replica, 0);
+            tier.release(replica, weight, 0);
         }
     }
 

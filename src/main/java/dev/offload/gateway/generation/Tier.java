@@ -45,6 +45,14 @@ public final class Tier {
         /** Replicas that already failed this request. */
         Set<Replica> excluded();
 
+        /**
+         * Batch places the request takes: the sequences the backend decodes for it at once (a
+         * request of {@code n} choices is {@code n} sequences in vLLM's batch, not one).
+         */
+        default int weight() {
+            return 1;
+        }
+
         /** Called outside the tier's lock once a slot is reserved; the ticket closes it exactly once. */
         void start(Slot slot, long queuedNanos);
 
@@ -122,7 +130,7 @@ public final class Tier {
             }
             chosen = queue.size() == 0 ? choose(t) : null;
             if (chosen != null) {
-                chosen.acquire();
+                chosen.acquire(t.weight());
             } else {
                 long wait = estimateWaitNanos(queue.size() + 1);
                 if (queue.size() >= queue.capacity()) {
@@ -139,7 +147,7 @@ public final class Tier {
                 return null;
             }
         }
-        t.start(new Slot(this, chosen), 0);
+        t.start(new Slot(this, chosen, t.weight()), 0);
         return null;
     }
 
@@ -168,11 +176,11 @@ public final class Tier {
     }
 
     /** Frees a slot and starts whatever can start now; only {@link Slot} calls it, once per slot. */
-    void release(Replica replica, long serviceNanos) {
+    void release(Replica replica, int weight, long serviceNanos) {
         if (serviceNanos > 0) {
             serviceEwmaNanos = serviceEwmaNanos == 0 ? serviceNanos : 0.9 * serviceEwmaNanos + 0.1 * serviceNanos;
         }
-        replica.release();
+        replica.release(weight);
         pump();
     }
 
@@ -199,13 +207,13 @@ public final class Tier {
                 } else {
                     queue.poll();
                 }
-                r.acquire();
+                r.acquire(head.weight());
                 long queued = clock.getAsLong() - enqueuedAt.remove(head);
                 starts.add(new Object[]{head, r, queued});
             }
         }
         for (Object[] s : starts) {
-            ((Ticket) s[0]).start(new Slot(this, (Replica) s[1]), (Long) s[2]);
+            ((Ticket) s[0]).start(new Slot(this, (Replica) s[1], ((Ticket) s[0]).weight()), (Long) s[2]);
         }
         for (Ticket t : drainStranded()) {
             t.stranded();
@@ -241,7 +249,7 @@ public final class Tier {
 
     private boolean anySlot() {
         for (Replica r : replicas) {
-            if (callable.test(r) && freeSlot(r)) {
+            if (callable.test(r) && freeSlot(r, 1)) {
                 return true;
             }
         }
@@ -271,15 +279,15 @@ public final class Tier {
         return probing.test(r) ? 1 : r.limit();
     }
 
-    /** A slot under the replica's limit; a half-open replica has one, for its probe. */
-    private boolean freeSlot(Replica r) {
-        return probing.test(r) ? r.inFlight() == 0 : r.hasSlot();
+    /** Room for {@code weight} under the replica's limit; a half-open replica has one place, for its probe. */
+    private boolean freeSlot(Replica r, int weight) {
+        return probing.test(r) ? r.inFlight() == 0 : r.hasRoom(weight);
     }
 
     private Replica choose(Ticket t) {
         List<Replica> free = new ArrayList<>(replicas.size());
         for (Replica r : replicas) {
-            if (!t.excluded().contains(r) && callable.test(r) && freeSlot(r)) {
+            if (!t.excluded().contains(r) && callable.test(r) && freeSlot(r, t.weight())) {
                 free.add(r);
             }
         }
@@ -398,7 +406,7 @@ public final class Tier {
             if (callable.test(r)) {
                 healthy++;
                 slots += slots(r);
-                freeSlot |= freeSlot(r);
+                freeSlot |= freeSlot(r, 1);
             }
         }
         long wait = freeSlot && queue.size() == 0 ? 0 : estimateWaitNanos(queue.size() + 1);

@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class TierMeters {
     /** Failure reasons the generator reports; others are registered on first use. */
-    static final String[] FAILURE_REASONS = {"ttft_timeout", "circuit_open", "backend_error",
+    static final String[] FAILURE_REASONS = {"ttft_timeout", "circuit_open", "backend_error", "backend_refused",
             "mid_stream_backend_error", "mid_stream_idle_timeout"};
     /** Refusal reasons {@link Tier} gives. */
     static final String[] REJECTION_REASONS = {"no_backend", "queue_full", "deadline", "queue_wait"};

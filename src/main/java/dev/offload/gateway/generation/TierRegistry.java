@@ -154,7 +154,7 @@ public class TierRegistry {
                 .failureRatio(c.circuitFailureRatio())
                 .delay(c.circuitDelay().toMillis(), ChronoUnit.MILLIS)
                 .successThreshold(1)
-                .skipOn(Generator.CallerLeftException.class)
+                .skipOn(java.util.List.of(Generator.CallerLeftException.class, BackendRefusedException.class))
                 .done()
                 .withThreadOffload(true)
                 .withThreadOffloadExecutor(Runnable::run)

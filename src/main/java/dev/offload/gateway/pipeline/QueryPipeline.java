@@ -224,6 +224,12 @@ public class QueryPipeline {
             return new QueryFailedException(s.reason(), 502, null, hint, true,
                     "the generation stream failed after it started (" + s.reason() + ")", s);
         }
+        if (f instanceof dev.offload.gateway.generation.BackendRefusedException b) {
+            // The gateway wrote this prompt: a backend that calls it invalid is the gateway's upstream failing.
+            registry.counter(MetricNames.QUERY_ERRORS, "reason", "backend_refused").increment();
+            return new QueryFailedException("backend_refused", 502, null, hint, false,
+                    "the tier '" + b.tier() + "' refused the generation request (" + b.status() + "): " + b.getMessage(), b);
+        }
         if (f instanceof QueryFailedException || f instanceof InvalidRequestException || f instanceof IndexNotReadyException) {
             return f;
         }

@@ -343,6 +343,14 @@ class GeneratorTest {
         assertEquals(2, a.calls.size(), "the same tools: shared");
         g.generate(req.apply(tools("lookup", 2))).subscribe().withSubscriber(AssertSubscriber.create(100));
         g.generate(req.apply(tools("lookup", 2))).subscribe().withSubscriber(AssertSubscriber.create(100));
+        // 1 + 1 + 2 sequences fill the replica's batch of 4: the second n = 2 waits for room, not for the first's samples.
+        assertEquals(3, a.calls.size());
+        Replica r = g.tiers().get(0).replicas().get(0);
+        assertEquals(4, r.inFlight(), "two places for the request of two choices");
+        a.calls.get(0).listener.onComplete("stop", 1, 1);
+        a.calls.get(1).listener.onComplete("stop", 1, 1);
+        assertEquals(2, r.inFlight());
+        a.calls.get(2).listener.onComplete("stop", 1, 1);
         assertEquals(4, a.calls.size(), "n > 1: each device gets samples of its own");
     }
 

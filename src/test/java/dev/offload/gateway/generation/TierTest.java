@@ -28,6 +28,7 @@ class TierTest {
         Replica startedOn;
         Slot slot;
         boolean stranded;
+        int weight = 1;
 
         FakeTicket(String tenant, Priority priority, long deadline, String affinity) {
             this.tenant = tenant;
@@ -43,6 +44,7 @@ class TierTest {
         public Set<Replica> excluded() { return excluded; }
         public void start(Slot slot, long queuedNanos) { this.slot = slot; startedOn = slot.replica(); }
         public void stranded() { stranded = true; }
+        public int weight() { return weight; }
     }
 
     private Tier tier(int replicas, int maxConcurrency, int queue) {
@@ -76,6 +78,37 @@ class TierTest {
         tickets.get(0).slot.completed(1_000_000);
         assertEquals(7, tickets.stream().filter(k -> k.startedOn != null).count());
         assertEquals(3, freed.inFlight());
+    }
+
+    @Test
+    void aRequestOfSeveralChoicesTakesAsManyBatchPlaces() {
+        Tier t = tier(1, 4, 10);
+        FakeTicket one = ticket("t", Priority.INTERACTIVE);
+        assertNull(t.admit(one));
+        FakeTicket four = ticket("t", Priority.INTERACTIVE);
+        four.weight = 4; // n = 4: four sequences in the backend's batch
+        assertNull(t.admit(four));
+        assertNull(four.startedOn, "1 + 4 sequences do not fit a batch of 4: it waits");
+        assertEquals(1, t.replicas().get(0).inFlight());
+        one.slot.completed(1_000_000);
+        assertNotNull(four.startedOn);
+        assertEquals(4, t.replicas().get(0).inFlight());
+        FakeTicket next = ticket("t", Priority.INTERACTIVE);
+        assertNull(t.admit(next));
+        assertNull(next.startedOn, "the batch is full");
+        four.slot.completed(1_000_000);
+        assertNotNull(next.startedOn);
+        assertEquals(1, t.replicas().get(0).inFlight(), "the four places came back whole");
+        // Heavier than the whole limit: it runs alone once the replica is idle, rather than never.
+        FakeTicket sixteen = ticket("t", Priority.INTERACTIVE);
+        sixteen.weight = 16;
+        assertNull(t.admit(sixteen));
+        assertNull(sixteen.startedOn);
+        next.slot.ignored();
+        assertNotNull(sixteen.startedOn);
+        assertEquals(16, t.replicas().get(0).inFlight());
+        sixteen.slot.dropped(0, 1_000);
+        assertEquals(0, t.replicas().get(0).inFlight());
     }
 
     @Test

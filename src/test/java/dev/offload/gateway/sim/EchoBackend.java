@@ -26,6 +26,8 @@ public final class EchoBackend implements AutoCloseable {
     private final HttpServer server;
     private final List<String> bodies = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
+    private volatile int refusalStatus;
+    private volatile String refusalBody;
 
     private EchoBackend(boolean failing) throws IOException {
         this.failing = failing;
@@ -62,6 +64,17 @@ public final class EchoBackend implements AutoCloseable {
         bodies.clear();
     }
 
+    /** From now on every request is refused with this status and body, as a server refuses a request it finds invalid. */
+    public void refuse(int status, String body) {
+        refusalBody = body;
+        refusalStatus = status;
+    }
+
+    /** Back to echoing. */
+    public void accept() {
+        refusalStatus = 0;
+    }
+
     private void chat(HttpExchange ex) throws IOException {
         byte[] in = ex.getRequestBody().readAllBytes();
         String body = new String(in, StandardCharsets.UTF_8);
@@ -69,6 +82,16 @@ public final class EchoBackend implements AutoCloseable {
         if (failing) {
             ex.sendResponseHeaders(500, -1);
             ex.close();
+            return;
+        }
+        int refusal = refusalStatus;
+        if (refusal != 0) {
+            byte[] out = refusalBody.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(refusal, out.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(out);
+            }
             return;
         }
         JsonNode req = JSON.readTree(body);
