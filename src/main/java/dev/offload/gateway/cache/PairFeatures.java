@@ -189,16 +189,16 @@ public final class PairFeatures {
         boolean sentenceStart = true;
         boolean afterNumber = false;
         int wordCount = 0;
-        for (String raw : text.split("\\s+")) {
-            String t = strip(raw);
-            boolean endsSentence = raw.endsWith(".") || raw.endsWith("?") || raw.endsWith("!") || raw.endsWith(":");
+        for (String raw : QuestionTokens.split(text)) {
+            String t = QuestionTokens.strip(raw, "$€°");
+            boolean endsSentence = QuestionTokens.endsSentence(raw);
             if (t.isEmpty()) {
                 sentenceStart |= endsSentence;
                 continue;
             }
             wordCount++;
             String lower = t.toLowerCase(Locale.ROOT);
-            words.add(possessiveless(lower));
+            words.add(QuestionTokens.possessiveless(lower));
             if (questionType == null) {
                 questionType = WH.contains(lower) ? lower : AUX.contains(lower) ? "yes/no" : "statement";
             } else if ("statement".equals(questionType) && WH.contains(lower) && wordCount <= 3) {
@@ -212,12 +212,12 @@ public final class PairFeatures {
             if (isCode(raw)) {
                 models.add(codeName(lower)); // num_rows, `drop`, set_verbosity(), Table.to_batches
             }
-            boolean digit = hasDigit(lower);
+            boolean digit = QuestionTokens.hasDigit(lower);
             boolean letter = hasLetter(lower);
             boolean isNumber = false;
             if (digit && !letter) {
                 // 1,024 / 3.5 / 10:30 / 50% / $20: the number, and the unit a sign stands for
-                String num = lower.replaceAll("(?<=\\d),(?=\\d{3})", "");
+                String num = QuestionTokens.withoutThousands(lower);
                 if (num.endsWith("%")) {
                     units.add("percent");
                     num = num.substring(0, num.length() - 1);
@@ -257,7 +257,7 @@ public final class PairFeatures {
                     }
                 }
                 if (!sentenceStart && Character.isUpperCase(t.codePointAt(0)) && !"i".equals(lower)) {
-                    names.add(possessiveless(lower));
+                    names.add(QuestionTokens.possessiveless(lower));
                 }
             }
             afterNumber = isNumber;
@@ -365,15 +365,6 @@ public final class PairFeatures {
         return paren > 0 ? t.substring(0, paren) : t;
     }
 
-    private static boolean hasDigit(String t) {
-        for (int i = 0; i < t.length(); i++) {
-            if (Character.isDigit(t.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static boolean hasLetter(String t) {
         for (int i = 0; i < t.length(); i++) {
             if (Character.isLetter(t.charAt(i))) {
@@ -381,22 +372,5 @@ public final class PairFeatures {
             }
         }
         return false;
-    }
-
-    /** Surrounding punctuation off; what is inside (G-2, v2.10.0, 3.5, 10:30) stays, and %, $, € signs. */
-    private static String strip(String raw) {
-        int from = 0;
-        int to = raw.length();
-        while (from < to && !Character.isLetterOrDigit(raw.charAt(from)) && "$€°".indexOf(raw.charAt(from)) < 0) {
-            from++;
-        }
-        while (to > from && !Character.isLetterOrDigit(raw.charAt(to - 1)) && raw.charAt(to - 1) != '%') {
-            to--;
-        }
-        return raw.substring(from, to);
-    }
-
-    private static String possessiveless(String w) {
-        return w.endsWith("'s") || w.endsWith("’s") ? w.substring(0, w.length() - 2) : w;
     }
 }

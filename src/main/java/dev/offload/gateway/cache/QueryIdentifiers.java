@@ -38,23 +38,23 @@ final class QueryIdentifiers {
         Set<String> names = new TreeSet<>();
         Set<String> words = new TreeSet<>();
         boolean sentenceStart = true;
-        for (String raw : text.split("\\s+")) {
-            String t = strip(raw);
-            boolean endsSentence = raw.endsWith(".") || raw.endsWith("?") || raw.endsWith("!") || raw.endsWith(":");
+        for (String raw : QuestionTokens.split(text)) {
+            String t = QuestionTokens.strip(raw, "$+");
+            boolean endsSentence = QuestionTokens.endsSentence(raw);
             if (t.isEmpty()) {
                 sentenceStart |= endsSentence;
                 continue;
             }
             String lower = t.toLowerCase(Locale.ROOT);
-            words.add(possessiveless(lower));
-            if (hasDigit(t)) {
-                exact.add(lower.replaceAll("(?<=\\d),(?=\\d{3})", ""));
+            words.add(QuestionTokens.possessiveless(lower));
+            if (QuestionTokens.hasDigit(t)) {
+                exact.add(QuestionTokens.withoutThousands(lower));
             } else if (t.indexOf('@') > 0) {
                 exact.add(lower);
             } else if (isCode(t)) {
                 exact.add(lower);
             } else if (!sentenceStart && Character.isUpperCase(t.codePointAt(0)) && !NOT_NAMES.contains(lower)) {
-                names.add(possessiveless(lower));
+                names.add(QuestionTokens.possessiveless(lower));
             }
             sentenceStart = endsSentence;
         }
@@ -84,32 +84,6 @@ final class QueryIdentifiers {
             }
         }
         return upper >= 2;
-    }
-
-    private static boolean hasDigit(String t) {
-        for (int i = 0; i < t.length(); i++) {
-            if (Character.isDigit(t.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Surrounding punctuation off; what is inside (1234-ALICE, a.b@c.org, 3.5, 10:30) stays. */
-    private static String strip(String raw) {
-        int from = 0;
-        int to = raw.length();
-        while (from < to && !Character.isLetterOrDigit(raw.charAt(from)) && raw.charAt(from) != '$' && raw.charAt(from) != '+') {
-            from++;
-        }
-        while (to > from && !Character.isLetterOrDigit(raw.charAt(to - 1)) && raw.charAt(to - 1) != '%') {
-            to--;
-        }
-        return raw.substring(from, to);
-    }
-
-    private static String possessiveless(String w) {
-        return w.endsWith("'s") || w.endsWith("’s") ? w.substring(0, w.length() - 2) : w;
     }
 
     @Override
