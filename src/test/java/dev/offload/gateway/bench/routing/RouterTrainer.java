@@ -2,26 +2,15 @@ package dev.offload.gateway.bench.routing;
 
 import dev.offload.gateway.offload.policy.LocalQualityRouter;
 import dev.offload.gateway.offload.policy.QueryFeatures;
-import org.tribuo.Example;
-import org.tribuo.ImmutableFeatureMap;
-import org.tribuo.MutableDataset;
-import org.tribuo.Prediction;
+import dev.offload.gateway.bench.FoldedLogistic;
 import org.tribuo.classification.Label;
-import org.tribuo.classification.LabelFactory;
-import org.tribuo.classification.sgd.linear.LinearSGDModel;
 import org.tribuo.classification.sgd.linear.LinearSGDTrainer;
 import org.tribuo.classification.sgd.objectives.LogMulticlass;
-import org.tribuo.datasource.ListDataSource;
-import org.tribuo.impl.ArrayExample;
-import org.tribuo.math.la.DenseMatrix;
 import org.tribuo.math.optimisers.AdaGrad;
 import org.tribuo.math.optimisers.ParameterAveraging;
-import org.tribuo.provenance.SimpleDataSourceProvenance;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Trains the {@link LocalQualityRouter} with Tribuo: logistic regression (Tribuo's
@@ -55,21 +44,15 @@ public final class RouterTrainer {
     private RouterTrainer() {
     }
 
-    static {
-        // Tribuo logs every epoch at INFO.
-        Logger.getLogger("org.tribuo").setLevel(Level.WARNING);
-    }
-
     public static LocalQualityRouter train(List<Sample> samples, Params p) {
         return fit(samples, p).router();
     }
 
     /** The fitted Tribuo model and its folded export, so a caller can check one against the other. */
-    public record Fit(LinearSGDModel model, String[] names, double[] mean, double[] std, LocalQualityRouter router) {
+    public record Fit(FoldedLogistic.Fit logistic, LocalQualityRouter router) {
         /** Tribuo's own P(local) for a sample, computed from the standardised inputs. */
         public double tribuoEstimate(Sample s) {
-            Prediction<Label> pr = model.predict(example(s, names, mean, std, LOCAL));
-            return pr.getOutputScores().get(LOCAL.getLabel()).getScore();
+            return logistic.tribuoScore(raw(s));
         }
     }
 
@@ -78,65 +61,42 @@ public final class RouterTrainer {
             throw new IllegalArgumentException("no samples");
         }
         int dim = samples.get(0).embedding().length;
-        int width = dim + QueryFeatures.count();
-        String[] names = new String[width];
+        FoldedLogistic.Fit f = FoldedLogistic.fit("routellm-mmlu", names(dim), rows(samples), labels(samples), null,
+                LOCAL, GATEWAY, new FoldedLogistic.Settings(p.epochs(), p.learningRate(), p.seed()));
+        float[] e = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            e[i] = (float) f.weights()[i];
+        }
+        double[] q = new double[QueryFeatures.count()];
+        System.arraycopy(f.weights(), dim, q, 0, q.length);
+        return new Fit(f, new LocalQualityRouter(e, q, f.bias()));
+    }
+
+    private static String[] names(int dim) {
+        String[] names = new String[dim + QueryFeatures.count()];
         for (int i = 0; i < dim; i++) {
             names[i] = String.format("e%03d", i);
         }
         for (int j = 0; j < QueryFeatures.count(); j++) {
             names[dim + j] = "f_" + QueryFeatures.NAMES[j];
         }
-        double[] mean = new double[width];
-        double[] sq = new double[width];
-        for (Sample s : samples) {
-            double[] x = raw(s);
-            for (int i = 0; i < width; i++) {
-                mean[i] += x[i];
-                sq[i] += x[i] * x[i];
-            }
-        }
-        double[] std = new double[width];
-        for (int i = 0; i < width; i++) {
-            mean[i] /= samples.size();
-            std[i] = Math.sqrt(Math.max(0, sq[i] / samples.size() - mean[i] * mean[i]));
-            if (std[i] < 1e-9) {
-                std[i] = 1; // a constant input: its weight stays where it starts
-            }
-        }
-        LabelFactory factory = new LabelFactory();
-        List<Example<Label>> examples = new ArrayList<>(samples.size());
-        for (Sample s : samples) {
-            examples.add(example(s, names, mean, std, s.localAsGood() ? LOCAL : GATEWAY));
-        }
-        var provenance = new SimpleDataSourceProvenance("routellm-mmlu", factory);
-        MutableDataset<Label> data = new MutableDataset<>(new ListDataSource<>(examples, factory, provenance));
-        LinearSGDTrainer trainer = new LinearSGDTrainer(new LogMulticlass(),
-                new ParameterAveraging(new AdaGrad(p.learningRate(), 1e-6)), p.epochs(), Integer.MAX_VALUE, 1, p.seed());
-        LinearSGDModel model = (LinearSGDModel) trainer.train(data);
+        return names;
+    }
 
-        DenseMatrix w = model.getWeightsCopy(); // rows: labels; columns: features, then the bias
-        ImmutableFeatureMap fm = model.getFeatureIDMap();
-        int l = model.getOutputIDInfo().getID(LOCAL);
-        int g = model.getOutputIDInfo().getID(GATEWAY);
-        int biasColumn = fm.size();
-        double bias = w.get(l, biasColumn) - w.get(g, biasColumn);
-        double[] folded = new double[width];
-        for (int i = 0; i < width; i++) {
-            var info = fm.get(names[i]);
-            if (info == null) {
-                continue; // never non-zero in the training data
-            }
-            double d = w.get(l, info.getID()) - w.get(g, info.getID());
-            folded[i] = d / std[i];
-            bias -= d * mean[i] / std[i];
+    private static List<double[]> rows(List<Sample> samples) {
+        List<double[]> rows = new ArrayList<>(samples.size());
+        for (Sample s : samples) {
+            rows.add(raw(s));
         }
-        float[] e = new float[dim];
-        for (int i = 0; i < dim; i++) {
-            e[i] = (float) folded[i];
+        return rows;
+    }
+
+    private static boolean[] labels(List<Sample> samples) {
+        boolean[] y = new boolean[samples.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = samples.get(i).localAsGood();
         }
-        double[] f = new double[QueryFeatures.count()];
-        System.arraycopy(folded, dim, f, 0, f.length);
-        return new Fit(model, names, mean, std, new LocalQualityRouter(e, f, bias));
+        return y;
     }
 
     /**
@@ -144,21 +104,13 @@ public final class RouterTrainer {
      * Rendle 2010) on the same standardised inputs; returns its P(local) for {@code test}.
      */
     public static double[] factorisationMachine(List<Sample> train, List<Sample> test, Params p, int factors) {
-        Fit linear = fit(train, p); // for the names and the standardisation
-        LabelFactory factory = new LabelFactory();
-        List<Example<Label>> examples = new ArrayList<>(train.size());
-        for (Sample s : train) {
-            examples.add(example(s, linear.names(), linear.mean(), linear.std(), s.localAsGood() ? LOCAL : GATEWAY));
-        }
-        var provenance = new SimpleDataSourceProvenance("routellm-mmlu", factory);
-        MutableDataset<Label> data = new MutableDataset<>(new ListDataSource<>(examples, factory, provenance));
+        FoldedLogistic.Fit linear = fit(train, p).logistic(); // for the names and the standardisation
         var trainer = new org.tribuo.classification.sgd.fm.FMClassificationTrainer(new LogMulticlass(),
                 new ParameterAveraging(new AdaGrad(p.learningRate(), 1e-6)), p.epochs(), Integer.MAX_VALUE, 1, p.seed(), factors, 0.01);
-        var model = trainer.train(data);
+        var model = trainer.train(linear.dataset(rows(train), labels(train), null));
         double[] out = new double[test.size()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = model.predict(example(test.get(i), linear.names(), linear.mean(), linear.std(), LOCAL))
-                    .getOutputScores().get(LOCAL.getLabel()).getScore();
+            out[i] = model.predict(linear.example(raw(test.get(i)), LOCAL)).getOutputScores().get(LOCAL.getLabel()).getScore();
         }
         return out;
     }
@@ -171,13 +123,5 @@ public final class RouterTrainer {
         }
         QueryFeatures.into(s.text(), x, dim);
         return x;
-    }
-
-    private static Example<Label> example(Sample s, String[] names, double[] mean, double[] std, Label label) {
-        double[] x = raw(s);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (x[i] - mean[i]) / std[i];
-        }
-        return new ArrayExample<>(label, names, x);
     }
 }
