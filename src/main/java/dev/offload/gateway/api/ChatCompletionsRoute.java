@@ -92,8 +92,25 @@ public class ChatCompletionsRoute {
     PrivacyConfig privacy;
     @Inject
     dev.offload.gateway.generation.TierRegistry tierRegistry;
+    @Inject
+    GatewayOverhead overhead;
+
+    /** Where the arrival time of a request is kept (the gateway-overhead histogram's start). */
+    static final String ARRIVAL = "gateway.arrival";
+    /** Before the security filter's -10,000 (authentication is the gateway's time too). */
+    static final int ARRIVAL_ORDER = -10_001;
+
+    /** Before the body is read: the request's time at the gateway starts here. */
+    private static void stamp(RoutingContext ctx) {
+        ctx.put(ARRIVAL, System.nanoTime());
+        ctx.next();
+    }
 
     void register(@Observes Router router) {
+        // The arrival stamp is a route of its own, before the security filter (order -10,000): a
+        // body handler must come first on its route.
+        router.post("/v1/completions").order(ARRIVAL_ORDER).handler(ChatCompletionsRoute::stamp);
+        router.post("/v1/chat/completions").order(ARRIVAL_ORDER).handler(ChatCompletionsRoute::stamp);
         router.post("/v1/completions")
                 .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
                 .handler(this::handleLegacy)
@@ -595,6 +612,10 @@ public class ChatCompletionsRoute {
         /** Given back before the last byte goes out, so the device's next request finds the slot free. */
         private final TenantGenerationLimiter.Permit permit;
         private final RequestAccounting.Ticket ticket;
+        /** The server span of this request (Quarkus' HTTP instrumentation), to which the outcome is added. */
+        private final io.opentelemetry.api.trace.Span serverSpan = io.opentelemetry.api.trace.Span.current();
+        private final long arrivalNanos;
+        private long firstByteNanos;
 
         Exchange(RoutingContext ctx, String model, boolean usageChunk, boolean stream, String question,
                  TenantGenerationLimiter.Permit permit, RequestAccounting.Ticket ticket, int choicesAsked) {
@@ -614,6 +635,27 @@ public class ChatCompletionsRoute {
             this.choicesAsked = choicesAsked;
             this.legacy = legacy;
             this.id = legacy ? "cmpl-" + completionId().substring("chatcmpl-".length()) : completionId();
+            Long arrival = ctx.get(ARRIVAL);
+            this.arrivalNanos = arrival == null ? 0 : arrival;
+        }
+
+        /** The answer's outcome on the server span, and the gateway's own share of its time. */
+        private void measured(GenerationEvent.Completed c) {
+            long nanos = overhead.record(legacy ? RequestAccounting.COMPLETIONS : RequestAccounting.CHAT, stream,
+                    arrivalNanos, firstByteNanos, c);
+            if (serverSpan.isRecording()) {
+                serverSpan.setAttribute("gateway.served_by", c.servedBy());
+                serverSpan.setAttribute("gateway.attempts", c.attempts());
+                if (c.fallbackReason() != null) {
+                    serverSpan.setAttribute("gateway.fallback_reason", c.fallbackReason());
+                }
+                if (c.coalesced()) {
+                    serverSpan.setAttribute("gateway.coalesced", true);
+                }
+                if (nanos >= 0) {
+                    serverSpan.setAttribute("gateway.overhead_ms", nanos / 1e6);
+                }
+            }
         }
 
         void run(GenerationRequest g) {
@@ -702,14 +744,17 @@ public class ChatCompletionsRoute {
                     if (usageChunk) {
                         response.write(sse(ChatCompletions.usageChunk(id, created, model, usage, legacy)));
                     }
+                    measured(c); // before the end: the server span ends with the response
                     response.end(DONE);
                 } else {
                     response.setStatusCode(200).putHeader("Content-Type", "application/json")
                             .putHeader("X-Offload-Served-By", c.servedBy());
                     Choice only = choices.get(0);
                     if (!legacy && n == 1 && (only == null || (only.calls.isEmpty() && only.logprobs == null))) {
-                        response.end(ChatCompletions.completion(id, created, model, only == null ? "" : only.text.toString(),
-                                c.finishReason(), c.promptTokens(), c.completionTokens(), extra));
+                        String body = ChatCompletions.completion(id, created, model, only == null ? "" : only.text.toString(),
+                                c.finishReason(), c.promptTokens(), c.completionTokens(), extra);
+                        measured(c); // the body is made; before the end, which ends the server span
+                        response.end(body);
                         return;
                     }
                     Map<Integer, ChatCompletions.Accumulated> all = new java.util.TreeMap<>();
@@ -717,8 +762,10 @@ public class ChatCompletionsRoute {
                         Choice x = choice(i);
                         all.put(i, new ChatCompletions.Accumulated(x.text.toString(), x.calls, x.logprobs));
                     }
-                    response.end(ChatCompletions.completion(json, id, created, model, legacy, all, c.finishReasons(),
-                            usage + "," + extra));
+                    String body = ChatCompletions.completion(json, id, created, model, legacy, all, c.finishReasons(),
+                            usage + "," + extra);
+                    measured(c);
+                    response.end(body);
                 }
             }
         }
@@ -727,6 +774,7 @@ public class ChatCompletionsRoute {
         private void startStream() {
             if (!headersSent) {
                 headersSent = true;
+                firstByteNanos = System.nanoTime();
                 response.setStatusCode(200).putHeader("Content-Type", "text/event-stream")
                         .putHeader("Cache-Control", "no-cache").setChunked(true);
                 if (!legacy) {

@@ -36,13 +36,21 @@ final class Coalescer<E> {
 
     /** The stream of the call for {@code key}: the one in flight, or a new one from {@code newCall}. */
     Multi<E> join(String key, Supplier<Call<E>> newCall) {
+        return join(key, newCall, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #join(String, Supplier)}; a caller that joins a call in flight gets its stream
+     * through {@code asJoiner} (the first caller's stream is left as it is).
+     */
+    Multi<E> join(String key, Supplier<Call<E>> newCall, java.util.function.UnaryOperator<Multi<E>> asJoiner) {
         while (true) {
             Shared existing = inFlight.get(key);
             if (existing != null) {
                 Multi<E> joined = existing.join();
                 if (joined != null) {
                     onJoined.run();
-                    return joined;
+                    return asJoiner.apply(joined);
                 }
                 inFlight.remove(key, existing);
                 continue;

@@ -40,15 +40,35 @@ public sealed interface GenerationEvent
      * @param redactions       personal data replaced by placeholders in what left for the serving
      *                         tier (0 inside the edge zone); the answer has the values back
      * @param finishReasons    the finish_reason of every choice, by index ({@code [finishReason]} for one choice)
+     * @param backendNanos     time spent waiting on backends: every attempt from the moment its request left
+     *                         (after the egress gate) to its end, failed attempts included; 0 for an extractive answer
+     * @param backendFirstTokenNanos the part of {@code backendNanos} before the serving attempt's first token
+     *                         (failed attempts whole, the serving one until its first token)
+     * @param coalesced        this caller joined an identical request's backend call rather than making its own
+     *                         (the timings are that call's)
      */
     record Completed(String servedBy, String replica, String finishReason, int promptTokens, int completionTokens,
                      long queueNanos, long ttftNanos, int attempts, String fallbackReason, int redactions,
-                     List<String> finishReasons)
+                     List<String> finishReasons, long backendNanos, long backendFirstTokenNanos, boolean coalesced)
             implements GenerationEvent {
         public Completed {
             finishReasons = finishReasons == null || finishReasons.isEmpty()
                     ? java.util.Collections.singletonList(finishReason) : java.util.Collections.unmodifiableList(
                     new java.util.ArrayList<>(finishReasons));
+        }
+
+        /** Without backend timings (an answer no backend gave). */
+        public Completed(String servedBy, String replica, String finishReason, int promptTokens, int completionTokens,
+                         long queueNanos, long ttftNanos, int attempts, String fallbackReason, int redactions,
+                         List<String> finishReasons) {
+            this(servedBy, replica, finishReason, promptTokens, completionTokens, queueNanos, ttftNanos, attempts,
+                    fallbackReason, redactions, finishReasons, 0, 0, false);
+        }
+
+        /** The same end as seen by a caller that joined the call (coalescing). */
+        Completed asCoalesced() {
+            return new Completed(servedBy, replica, finishReason, promptTokens, completionTokens, queueNanos, ttftNanos,
+                    attempts, fallbackReason, redactions, finishReasons, backendNanos, backendFirstTokenNanos, true);
         }
 
         /** One choice. */

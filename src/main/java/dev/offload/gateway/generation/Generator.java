@@ -11,6 +11,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -64,6 +68,9 @@ public class Generator {
     MeterRegistry registry;
     @Inject
     PiiRedactor redactor;
+    /** Quarkus' SDK, a no-op unless tracing is switched on (quarkus.otel.sdk.disabled=false); null in unit tests. */
+    @Inject
+    OpenTelemetry openTelemetry;
 
     private final Set<Attempt> awaitingFirstToken = ConcurrentHashMap.newKeySet();
     private final Set<Attempt> streaming = ConcurrentHashMap.newKeySet();
@@ -73,6 +80,7 @@ public class Generator {
     Executor worker = Infrastructure.getDefaultWorkerPool();
     private Coalescer<GenerationEvent> coalescer;
     private EgressGate gate;
+    private GenAiSpans spans;
     private RetryBudget retryBudget;
     private ExtractiveFallback extractive;
     private ScheduledExecutorService watchdog;
@@ -102,6 +110,7 @@ public class Generator {
         Counter coalesced = registry.counter(MetricNames.COALESCED);
         coalescer = new Coalescer<>(coalesced::increment);
         gate = new EgressGate(redactor, registry);
+        spans = new GenAiSpans(openTelemetry);
         Gauge.builder(MetricNames.GENERATION_STREAMS, streaming, Set::size)
                 .description("Generation streams in progress").register(registry);
         started = true;
@@ -200,7 +209,13 @@ public class Generator {
             // Several choices are samples a device asked for on its own: never shared with another's.
             return Multi.createFrom().emitter(em -> new Attempt(request).start(em));
         }
-        return coalescer.join(request.coalescingKey(), () -> new Attempt(request));
+        return coalescer.join(request.coalescingKey(), () -> new Attempt(request), Generator::asJoiner);
+    }
+
+    /** A caller sharing another's backend call: its span says so, and so does its end. */
+    private static Multi<GenerationEvent> asJoiner(Multi<GenerationEvent> joined) {
+        Span.current().setAttribute("gateway.coalesced", true);
+        return joined.map(e -> e instanceof Completed c ? c.asCoalesced() : e);
     }
 
     /** Backend streams currently shared by identical requests (coalescing); 0 when nothing is in flight. */
@@ -261,6 +276,15 @@ public class Generator {
     private static final class Leg {
         private volatile BackendClient.Cancellation cancellation;
         private volatile boolean abandoned;
+        /** The call's client span; taken once by whoever ends it. */
+        private final java.util.concurrent.atomic.AtomicReference<Span> span = new java.util.concurrent.atomic.AtomicReference<>();
+        /** When the request left for the backend (after the egress gate). */
+        private volatile long sentNanos;
+
+        /** The span, once: null for the second taker (or when the call never left). */
+        Span takeSpan() {
+            return span.getAndSet(null);
+        }
 
         void started(BackendClient.Cancellation c) {
             cancellation = c;
@@ -309,6 +333,11 @@ public class Generator {
         private final Set<Replica> retriedOnSame = new HashSet<>();
         private final AtomicInteger state = new AtomicInteger(WAITING);
         private final long createdNanos = clock.getAsLong();
+        /** The caller's trace context where the request reached the generator: the parent of every call's span. */
+        private final Context parentContext = Context.current();
+        /** Time waited on backends (every attempt, from its request leaving to its end) and the part before the first token. */
+        private volatile long backendNanos;
+        private volatile long backendFirstTokenNanos;
         private final List<String> tierOrder;
         private int tierIndex;
         private int attempts;
@@ -523,9 +552,24 @@ public class Generator {
 
         /** Starts the backend stream of one leg with what the gate let out; its tokens come back restored. */
         private void send(Leg thisLeg, CompletableFuture<Boolean> first, Tier legTier, GenerationRequest sent) {
-            TierMeters meters = setup.meters();
             Restorers restore = exit.restorer(legTier) == null ? null : new Restorers(() -> exit.restorer(legTier));
             restorers = restore;
+            Span span = spans.start(parentContext, sent, setup.model(), replica, attempts, queueNanos, fallbackReason);
+            thisLeg.span.set(span);
+            thisLeg.sentNanos = clock.getAsLong();
+            // The span is current while the client starts the request, so its trace context goes out with it (traceparent).
+            Scope scope = span.getSpanContext().isValid() ? parentContext.with(span).makeCurrent() : null;
+            try {
+                start(thisLeg, first, restore, sent);
+            } finally {
+                if (scope != null) {
+                    scope.close();
+                }
+            }
+        }
+
+        private void start(Leg thisLeg, CompletableFuture<Boolean> first, Restorers restore, GenerationRequest sent) {
+            TierMeters meters = setup.meters();
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
                 public void onDelta(ChoiceDelta d) {
@@ -545,6 +589,7 @@ public class Generator {
                     }
                     if (state.compareAndSet(CALLING, STREAMING)) {
                         firstTokenNanos = now;
+                        backendFirstTokenNanos += now - thisLeg.sentNanos;
                         meters.ttft.record(now - startNanos, TimeUnit.NANOSECONDS);
                         meters.genAi(request).ttft().record(now - createdNanos, TimeUnit.NANOSECONDS);
                         streaming.add(Attempt.this);
@@ -616,6 +661,13 @@ public class Generator {
             Replica r = replica;
             TierMeters meters = setup.meters();
             long now = clock.getAsLong();
+            Leg l = leg;
+            if (l != null) {
+                backendNanos += now - l.sentNanos;
+                if (firstTokenNanos == 0) {
+                    backendFirstTokenNanos += now - l.sentNanos; // an answer without a token: its end is its first byte
+                }
+            }
             slot.completed(now - startNanos);
             if (firstTokenNanos != 0) {
                 tier.recordCompletion(firstTokenNanos - startNanos, tokensOut, lastTokenNanos - firstTokenNanos);
@@ -644,9 +696,14 @@ public class Generator {
             for (int i = 0; i < choices; i++) {
                 reasons.add(finishReasons.getOrDefault(i, i == 0 && finishReason != null ? finishReason : "stop"));
             }
+            long ttft = firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos;
+            Span span = l == null ? null : l.takeSpan();
+            if (span != null) {
+                GenAiSpans.completed(span, null, in, out, reasons, ttft);
+            }
             em.emit(new Completed(r.tier(), r.url(), finishReason != null ? finishReason : reasons.get(0), in, out,
-                    queueNanos, firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos, attempts, fallbackReason,
-                    redactions, reasons));
+                    queueNanos, ttft, attempts, fallbackReason, redactions, reasons, backendNanos, backendFirstTokenNanos,
+                    false));
             em.complete();
         }
 
@@ -684,6 +741,13 @@ public class Generator {
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
             String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
+            Span span = failed == null ? null : failed.takeSpan();
+            if (span != null) {
+                long waited = clock.getAsLong() - failed.sentNanos;
+                backendNanos += waited;
+                backendFirstTokenNanos += waited;
+                GenAiSpans.failed(span, reason, failure);
+            }
             if (prevented) {
                 slot.ignored(); // the breaker refused the call: nothing was measured
             } else {
@@ -736,6 +800,11 @@ public class Generator {
 
         private void failMidStream(String reason, Throwable cause) {
             streaming.remove(this);
+            Leg l = leg;
+            Span span = l == null ? null : l.takeSpan();
+            if (span != null) {
+                GenAiSpans.failed(span, "mid_stream_" + reason, cause);
+            }
             releaseHeldText();
             slot.ignored();
             setup.meters().failure("mid_stream_" + reason).increment();
@@ -777,6 +846,10 @@ public class Generator {
                     Leg l = leg; // if not yet visible, callBackend() sees callerLeft
                     if (l != null) {
                         l.abandon();
+                        Span span = l.takeSpan();
+                        if (span != null) {
+                            GenAiSpans.cancelled(span);
+                        }
                     }
                     setup.meters().cancelled.increment();
                     slot.ignored();

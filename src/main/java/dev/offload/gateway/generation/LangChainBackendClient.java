@@ -13,6 +13,8 @@ import dev.langchain4j.model.openai.internal.chat.ToolType;
 import dev.langchain4j.model.openai.internal.chat.Message;
 import dev.langchain4j.model.openai.internal.chat.SystemMessage;
 import dev.langchain4j.model.openai.internal.chat.UserMessage;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.vertx.core.Vertx;
 
 import java.time.Duration;
@@ -40,6 +42,8 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
     private final VertxHttpClient.Pool pool;
     private final String baseUrl;
     private final String apiKey;
+    /** Writes the current trace context (W3C traceparent by default) into each call's headers. */
+    private final TextMapPropagator propagator;
 
     /**
      * @param poolSize    connections to the replica per event loop: at least its max-concurrency,
@@ -50,15 +54,29 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
      */
     public LangChainBackendClient(Vertx vertx, String baseUrl, String apiKey, int poolSize, Duration connectTimeout,
                                   Duration readTimeout, Duration keepAlive) {
+        this(vertx, baseUrl, apiKey, poolSize, connectTimeout, readTimeout, keepAlive, TextMapPropagator.noop());
+    }
+
+    /** @param propagator writes the trace context of the call (its GenAI span) into the request's headers */
+    public LangChainBackendClient(Vertx vertx, String baseUrl, String apiKey, int poolSize, Duration connectTimeout,
+                                  Duration readTimeout, Duration keepAlive, TextMapPropagator propagator) {
+        this.propagator = propagator;
         this.baseUrl = baseUrl;
         this.apiKey = apiKey == null || apiKey.isBlank() ? "none" : apiKey;
         this.pool = new VertxHttpClient.Pool(vertx, baseUrl, poolSize, connectTimeout, readTimeout, keepAlive);
     }
 
+    /** A call carrying the current trace context (the caller makes the call's span current). */
+    private VertxHttpClient.Call call() {
+        VertxHttpClient.Call call = new VertxHttpClient.Call();
+        propagator.inject(Context.current(), call, VertxHttpClient.Call::header);
+        return call;
+    }
+
     @Override
     public Cancellation stream(GenerationRequest request, String model, Listener listener) {
         if (request.options().legacy() != null) {
-            return LegacyCompletionCall.start(pool, baseUrl, apiKey, request, model, listener);
+            return LegacyCompletionCall.start(pool, baseUrl, apiKey, request, model, listener, call());
         }
         List<Message> messages = new ArrayList<>(request.messages().size());
         for (ChatTurn t : request.messages()) {
@@ -111,7 +129,7 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
         ChatCompletionRequest body = b.build();
         // A client per call (a few objects over the shared pool) so that the call's cancellation
         // handle exists before the request starts: DefaultOpenAiClient's ResponseHandle cannot cancel.
-        VertxHttpClient.Call call = new VertxHttpClient.Call();
+        VertxHttpClient.Call call = call();
         OpenAiClient client = DefaultOpenAiClient.builder()
                 .httpClientBuilder(pool.builderFor(call))
                 .baseUrl(baseUrl)

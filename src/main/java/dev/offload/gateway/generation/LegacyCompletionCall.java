@@ -31,9 +31,9 @@ final class LegacyCompletionCall {
     }
 
     static BackendClient.Cancellation start(VertxHttpClient.Pool pool, String baseUrl, String apiKey,
-                                            GenerationRequest request, String model, BackendClient.Listener listener) {
+                                            GenerationRequest request, String model, BackendClient.Listener listener,
+                                            VertxHttpClient.Call call) {
         String body = body(request, model).toString();
-        VertxHttpClient.Call call = new VertxHttpClient.Call();
         HttpRequest http = HttpRequest.builder().method(HttpMethod.POST)
                 .url(baseUrl.endsWith("/") ? baseUrl + "completions" : baseUrl + "/completions")
                 .addHeader("Content-Type", "application/json")

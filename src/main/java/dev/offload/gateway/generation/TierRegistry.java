@@ -45,6 +45,9 @@ public class TierRegistry {
     MeterRegistry registry;
     @Inject
     Vertx vertx;
+    /** Its propagators write each backend call's trace context (no-op while tracing is off); null in unit tests. */
+    @Inject
+    io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private final Map<String, Tier> tiers = new LinkedHashMap<>();
     private final Map<String, Settings> settings = new LinkedHashMap<>();
@@ -121,7 +124,9 @@ public class TierRegistry {
             // The pool holds a connection per slot the tier's limit can give the replica; the
             // read timeout is only a safety net under the watchdog's first-token and idle limits.
             LangChainBackendClient client = new LangChainBackendClient(vertx, url, c.apiKey().orElse(null),
-                    c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout());
+                    c.maxConcurrency(), c.connectTimeout(), c.ttftTimeout().plus(c.idleTimeout()), c.keepAliveTimeout(),
+                    openTelemetry == null ? io.opentelemetry.context.propagation.TextMapPropagator.noop()
+                            : openTelemetry.getPropagators().getTextMapPropagator());
             clients.add(client);
             Replica r = new Replica(name, i, url, c.maxConcurrency(), c.initialConcurrency(), client);
             replicas.add(r);

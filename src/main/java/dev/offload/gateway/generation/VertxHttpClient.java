@@ -86,6 +86,7 @@ final class VertxHttpClient implements HttpClient {
         RequestOptions options;
         try {
             options = pool.options(request);
+            call.headers.forEach(options::putHeader);
         } catch (RuntimeException e) {
             exchange.fail(e);
             return;
@@ -201,6 +202,13 @@ final class VertxHttpClient implements HttpClient {
         private final AtomicBoolean cancelled = new AtomicBoolean();
         private final AtomicBoolean begun = new AtomicBoolean();
         private volatile HttpClientRequest request;
+        /** Headers the caller adds before the call starts (the trace context); empty for most calls. */
+        private final Map<String, String> headers = new LinkedHashMap<>(2);
+
+        /** Adds a request header; before {@code execute} only. */
+        void header(String name, String value) {
+            headers.put(name, value);
+        }
 
         @Override
         public void cancel() {
@@ -280,7 +288,10 @@ final class VertxHttpClient implements HttpClient {
                     .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                     .setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()))
                     .setTcpNoDelay(true)
-                    .setForceSni(true);
+                    .setForceSni(true)
+                    // No HTTP client span from Vert.x's tracer: the generator's GenAI span is the
+                    // call's client span, and its context goes out as the Call's headers.
+                    .setTracingPolicy(io.vertx.core.tracing.TracingPolicy.IGNORE);
             this.poolOptions = new PoolOptions().setHttp1MaxSize(size);
             this.shared = vertx.createHttpClient(options, poolOptions);
         }

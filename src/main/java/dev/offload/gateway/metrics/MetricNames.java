@@ -134,6 +134,11 @@ public final class MetricNames {
 
     // OpenTelemetry GenAI semantic conventions (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/),
     // beside the gateway's own names: dashboards built for those conventions read them as they are.
+    /**
+     * Timer, histogram: the gateway's own latency on answers a backend served, tags {@code endpoint=chat|completions,
+     * stream=true|false}: time at the gateway minus time waiting on backends and in the admission queue (a stream: to its first byte).
+     */
+    public static final String GATEWAY_OVERHEAD = "gateway.overhead";
     /** Histogram: tokens per generation, tags {@code gen_ai.token.type=input|output}, {@code gen_ai.system}, {@code gen_ai.operation.name}, {@code gen_ai.request.model}, {@code tier}. */
     public static final String GEN_AI_TOKEN_USAGE = "gen_ai.client.token.usage";
     /** Timer, histogram: from the request reaching the generator (queue included) to its first token, tags as above without the token type. */
