@@ -728,6 +728,7 @@ public class Generator {
             if (failure instanceof BackendRefusedException refusal) {
                 // The backend says the request is invalid: the tier's other replicas serve the same model
                 // and would say the same; another tier might not (a larger window, another server).
+                endSpan(failed, "backend_refused", failure);
                 slot.ignored();
                 setup.meters().failure("backend_refused").increment();
                 LOG.debugf("%s refused the request (%d): %s", r.url(), refusal.status(), refusal.getMessage());
@@ -741,13 +742,7 @@ public class Generator {
             boolean prevented = failure instanceof org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
             String reason = failure instanceof FirstTokenTimeoutException
                     ? "ttft_timeout" : prevented ? "circuit_open" : "backend_error";
-            Span span = failed == null ? null : failed.takeSpan();
-            if (span != null) {
-                long waited = clock.getAsLong() - failed.sentNanos;
-                backendNanos += waited;
-                backendFirstTokenNanos += waited;
-                GenAiSpans.failed(span, reason, failure);
-            }
+            endSpan(failed, reason, failure);
             if (prevented) {
                 slot.ignored(); // the breaker refused the call: nothing was measured
             } else {
@@ -776,6 +771,17 @@ public class Generator {
                 excluded.clear();
             }
             nextTier();
+        }
+
+        /** Ends a failed leg's client span (once) and counts the time spent waiting on that backend. */
+        private void endSpan(Leg failed, String reason, Throwable failure) {
+            Span span = failed == null ? null : failed.takeSpan();
+            if (span != null) {
+                long waited = clock.getAsLong() - failed.sentNanos;
+                backendNanos += waited;
+                backendFirstTokenNanos += waited;
+                GenAiSpans.failed(span, reason, failure);
+            }
         }
 
         /** Text the restorer still holds (the start of what looked like a placeholder) goes out before the end. */
