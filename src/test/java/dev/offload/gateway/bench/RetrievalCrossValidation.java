@@ -130,10 +130,20 @@ public final class RetrievalCrossValidation {
         }
         Map<String, Double> dense = new HashMap<>();
         Map<String, Double> sparse = new HashMap<>();
+        double zSparse = 0, zDense = 0, adaptiveSparseWeight = 0;
         for (String q : judged) {
-            dense.put(q, ndcg(index.dense(TENANT, qv.get(q), Map.of(), candidates), qrels.get(q)));
-            sparse.put(q, ndcg(index.sparse(TENANT, data.queries.get(q), Map.of(), candidates), qrels.get(q)));
+            List<ChunkHit> d = index.dense(TENANT, qv.get(q), Map.of(), candidates);
+            List<ChunkHit> s = index.sparse(TENANT, data.queries.get(q), Map.of(), candidates);
+            dense.put(q, ndcg(d, qrels.get(q)));
+            sparse.put(q, ndcg(s, qrels.get(q)));
+            double zs = topStandsOut(s), zd = topStandsOut(d);
+            zSparse += zs;
+            zDense += zd;
+            adaptiveSparseWeight += zs + zd > 0 ? zs / (zs + zd) : 0.5;
         }
+        System.out.printf("top score above its candidates' mean, in standard deviations (the adaptive rule's signal): "
+                        + "BM25 %.2f, dense %.2f on average; the adaptive 1:1 rule's sparse weight averages %.2f%n",
+                zSparse / judged.size(), zDense / judged.size(), adaptiveSparseWeight / judged.size());
         long t0 = System.nanoTime();
         Map<String, Map<String, Double>> hybrid = new LinkedHashMap<>();
         for (Setting s : hybridGrid()) {
@@ -306,6 +316,20 @@ public final class RetrievalCrossValidation {
             }
             return out;
         }
+    }
+
+    /** (s₁ − μ) / σ over a candidate list, as {@link Fusion.Method#ADAPTIVE} computes it (0 for a flat list). */
+    private static double topStandsOut(List<ChunkHit> hits) {
+        if (hits.size() < 2) return 1;
+        double sum = 0, top = Double.NEGATIVE_INFINITY;
+        for (ChunkHit h : hits) {
+            sum += h.score();
+            top = Math.max(top, h.score());
+        }
+        double mean = sum / hits.size(), sq = 0;
+        for (ChunkHit h : hits) sq += (h.score() - mean) * (h.score() - mean);
+        double sd = Math.sqrt(sq / hits.size());
+        return sd == 0 ? 0 : Math.max(0, (top - mean) / sd);
     }
 
     private static double ndcg(List<ChunkHit> hits, Map<String, Integer> rels) {
