@@ -17,12 +17,21 @@ import java.util.Map;
  *   <li>{@link Method#CONVEX}: convex combination of scores normalised per query
  *   (min-max over each retriever's candidates; Bruch et al., "An Analysis of Fusion Functions
  *   for Hybrid Retrieval", TOIS 2023), {@code score = w_s·ŝ + w_d·d̂}.</li>
+ *   <li>{@link Method#DBSF}: distribution-based score fusion: each retriever's scores are
+ *   placed on its own query's distribution, {@code (s − (μ − 3σ)) / 6σ} clipped to [0, 1], so an
+ *   outlying top score stays outlying instead of being stretched to 1 as min-max does;
+ *   weighted sum as in convex.</li>
+ *   <li>{@link Method#ADAPTIVE}: convex (min-max) with weights set per query: each
+ *   retriever's configured weight is multiplied by how far its top score stands out of its
+ *   own candidates, {@code c = max(0, (s₁ − μ) / σ)}, and the pair renormalised to sum 1. A
+ *   retriever whose top hit is no better than the rest (a flat list: it found nothing
+ *   particular) loses weight on that query; with weights 1:1 nothing is tuned.</li>
  * </ul>
  * A chunk missing from one list contributes nothing from that retriever. Ties break on the
  * dense score, then on the key, so results are deterministic. Stateless and thread-safe.
  */
 public final class Fusion {
-    public enum Method { RRF, CONVEX }
+    public enum Method { RRF, CONVEX, DBSF, ADAPTIVE }
 
     private final Method method;
     private final int rrfK;
@@ -50,12 +59,27 @@ public final class Fusion {
         for (Scored<K> d : dense) {
             denseScore.put(d.key(), d.score());
         }
-        if (method == Method.RRF) {
-            addRanks(fused, sparse, sparseWeight);
-            addRanks(fused, dense, denseWeight);
-        } else {
-            addNormalised(fused, sparse, sparseWeight);
-            addNormalised(fused, dense, denseWeight);
+        switch (method) {
+            case RRF -> {
+                addRanks(fused, sparse, sparseWeight);
+                addRanks(fused, dense, denseWeight);
+            }
+            case CONVEX -> {
+                addNormalised(fused, sparse, sparseWeight);
+                addNormalised(fused, dense, denseWeight);
+            }
+            case DBSF -> {
+                addDistribution(fused, sparse, sparseWeight);
+                addDistribution(fused, dense, denseWeight);
+            }
+            case ADAPTIVE -> {
+                double cs = sparseWeight * topStandsOut(sparse);
+                double cd = denseWeight * topStandsOut(dense);
+                double sum = cs + cd;
+                double ws = sum > 0 ? cs / sum : sparseWeight / (sparseWeight + denseWeight);
+                addNormalised(fused, sparse, ws);
+                addNormalised(fused, dense, 1 - ws);
+            }
         }
         List<Scored<K>> out = new ArrayList<>(fused.size());
         fused.forEach((key, score) -> out.add(new Scored<>(key, score)));
@@ -107,5 +131,47 @@ public final class Fusion {
             fused.merge(s.key(), weight * norm, Double::sum);
         }
         // Keys only in the other list get 0 from this one: merge leaves them untouched.
+    }
+
+    private <K> void addDistribution(Map<K, Double> fused, List<Scored<K>> list, double weight) {
+        if (list.isEmpty()) {
+            return;
+        }
+        double[] ms = meanAndStd(list);
+        double lo = ms[0] - 3 * ms[1];
+        double width = 6 * ms[1];
+        for (Scored<K> s : list) {
+            double norm = width > 0 ? Math.min(1, Math.max(0, (s.score() - lo) / width)) : 1.0;
+            fused.merge(s.key(), weight * norm, Double::sum);
+        }
+    }
+
+    /** How many standard deviations the first score lies above the list's mean; 1 for lists too short to tell. */
+    static <K> double topStandsOut(List<Scored<K>> list) {
+        if (list.size() < 2) {
+            return 1;
+        }
+        double[] ms = meanAndStd(list);
+        if (ms[1] == 0) {
+            return 0;
+        }
+        double top = Double.NEGATIVE_INFINITY;
+        for (Scored<K> s : list) {
+            top = Math.max(top, s.score());
+        }
+        return Math.max(0, (top - ms[0]) / ms[1]);
+    }
+
+    private static <K> double[] meanAndStd(List<Scored<K>> list) {
+        double sum = 0;
+        for (Scored<K> s : list) {
+            sum += s.score();
+        }
+        double mean = sum / list.size();
+        double sq = 0;
+        for (Scored<K> s : list) {
+            sq += (s.score() - mean) * (s.score() - mean);
+        }
+        return new double[]{mean, Math.sqrt(sq / list.size())};
     }
 }

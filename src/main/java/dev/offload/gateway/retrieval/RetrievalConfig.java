@@ -116,7 +116,11 @@ public interface RetrievalConfig {
     }
 
     interface Search {
-        /** Fusion method: RRF (weighted reciprocal rank) or CONVEX (min-max normalised scores). */
+        /**
+         * Fusion method: CONVEX (min-max normalised scores), RRF (weighted reciprocal rank), DBSF
+         * (scores placed on each query's distribution) or ADAPTIVE (convex with per-query weights);
+         * see {@link Fusion}. The default was checked by cross-validation (benchmarks.md).
+         */
         @WithDefault("CONVEX")
         Fusion.Method fusion();
 

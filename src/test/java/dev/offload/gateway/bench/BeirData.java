@@ -80,6 +80,24 @@ final class BeirData {
         return new BeirData(dir, corpus, queries);
     }
 
+    /**
+     * Judgements of {@code qrels/test.tsv}: query id → passage id → grade (header and blank
+     * lines skipped).
+     */
+    static Map<String, Map<String, Integer>> qrels(Path dir) {
+        Map<String, Map<String, Integer>> out = new java.util.HashMap<>();
+        try {
+            for (String line : Files.readAllLines(dir.resolve("qrels").resolve("test.tsv"))) {
+                String[] f = line.split("\t");
+                if (f.length < 3 || !f[2].trim().matches("-?\\d+")) continue;
+                out.computeIfAbsent(f[0], k -> new java.util.HashMap<>()).put(f[1], Integer.parseInt(f[2].trim()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
     /** Passage texts in file order (titles of MS MARCO are empty). */
     List<String> passages() {
         List<String> out = new ArrayList<>(corpus.size());
@@ -110,7 +128,7 @@ final class BeirData {
                 perDoc.add(chunks);
                 texts.addAll(d[0].isEmpty() ? chunks : chunks.stream().map(c -> d[0] + "\n" + c).toList());
             }
-            List<float[]> vectors = embedder.embedAll(texts);
+            List<float[]> vectors = embedder.embedPassages(texts);
             List<PreparedDocument> batch = new ArrayList<>(slice.size());
             int off = 0;
             for (int j = 0; j < slice.size(); j++) {

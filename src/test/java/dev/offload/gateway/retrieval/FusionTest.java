@@ -69,4 +69,67 @@ class FusionTest {
         assertThrows(IllegalArgumentException.class, () -> new Fusion(Fusion.Method.RRF, 60, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new Fusion(Fusion.Method.RRF, 60, -1, 1));
     }
+
+    private static double scoreOf(List<Scored<String>> fused, String key) {
+        return fused.stream().filter(s -> s.key().equals(key)).findFirst().orElseThrow().score();
+    }
+
+    @Test
+    void dbsfPlacesScoresOnTheirQuerysDistribution() {
+        Fusion f = new Fusion(Fusion.Method.DBSF, 60, 0.5, 0.5);
+        // sparse 3, 1: mean 2, σ 1 → (s − (2 − 3)) / 6: a = 4/6, b = 2/6
+        // dense 0.9, 0.7, 0.5: mean 0.7, σ = √(0.08/3)
+        double sd = Math.sqrt(0.08 / 3);
+        double lo = 0.7 - 3 * sd;
+        List<Scored<String>> fused = f.fuse(list("a", 3, "b", 1), list("b", 0.9, "c", 0.7, "a", 0.5), 3);
+        assertEquals(0.5 * (4.0 / 6 + (0.5 - lo) / (6 * sd)), scoreOf(fused, "a"), 1e-12);
+        assertEquals(0.5 * (2.0 / 6 + (0.9 - lo) / (6 * sd)), scoreOf(fused, "b"), 1e-12);
+        assertEquals(0.5 * 0.5, scoreOf(fused, "c"), 1e-12);
+        assertEquals(List.of("b", "a", "c"), fused.stream().map(Scored::key).toList());
+    }
+
+    @Test
+    void dbsfClipsOutliersToOne() {
+        Fusion f = new Fusion(Fusion.Method.DBSF, 60, 1, 0.000001);
+        List<Scored<String>> sparse = new java.util.ArrayList<>(list("top", 100));
+        for (int i = 0; i < 10; i++) {
+            sparse.add(new Scored<>("s" + i, 1));
+        }
+        // mean ≈ 10, σ ≈ 28.5: the top lies 3.2 σ above the mean, beyond the window
+        assertEquals(1.0, scoreOf(f.fuse(sparse, List.of(), 11), "top"), 1e-12);
+    }
+
+    @Test
+    void adaptiveWeighsEachRetrieverByHowFarItsTopStandsOut() {
+        Fusion f = new Fusion(Fusion.Method.ADAPTIVE, 60, 0.5, 0.5);
+        // sparse 3, 1: top is 1 σ above the mean; dense 0.9, 0.7, 0.5: top is 0.2 / √(0.08/3) σ above
+        double zs = 1;
+        double zd = 0.2 / Math.sqrt(0.08 / 3);
+        double ws = zs / (zs + zd);
+        List<Scored<String>> fused = f.fuse(list("a", 3, "b", 1), list("b", 0.9, "c", 0.7, "a", 0.5), 3);
+        // min-max: sparse a = 1, b = 0; dense b = 1, c = 0.5, a = 0
+        assertEquals(ws, scoreOf(fused, "a"), 1e-12);
+        assertEquals(1 - ws, scoreOf(fused, "b"), 1e-12);
+        assertEquals(0.5 * (1 - ws), scoreOf(fused, "c"), 1e-12);
+        assertEquals(List.of("b", "a", "c"), fused.stream().map(Scored::key).toList());
+    }
+
+    @Test
+    void adaptiveIgnoresAFlatListAndFollowsTheOther() {
+        Fusion f = new Fusion(Fusion.Method.ADAPTIVE, 60, 0.5, 0.5);
+        List<Scored<String>> flat = list("x", 2, "y", 2, "z", 2);
+        List<Scored<String>> peaked = list("z", 0.9, "y", 0.2, "x", 0.1);
+        assertEquals(List.of("z", "y", "x"), f.fuse(flat, peaked, 3).stream().map(Scored::key).toList());
+        assertEquals(0.0, scoreOf(f.fuse(flat, peaked, 3), "x"), 1e-12);
+        // and the other way round: a flat dense list leaves the sparse order
+        assertEquals(List.of("x", "y", "z"), f.fuse(list("x", 9, "y", 3, "z", 1), list("z", 0.5, "y", 0.5, "x", 0.5), 3)
+                .stream().map(Scored::key).toList());
+    }
+
+    @Test
+    void adaptiveWithOneEmptyListKeepsTheOthersOrder() {
+        Fusion f = new Fusion(Fusion.Method.ADAPTIVE, 60, 0.3, 0.7);
+        assertEquals(List.of("a", "b"), f.fuse(list("a", 5, "b", 1), List.of(), 2).stream().map(Scored::key).toList());
+        assertEquals(List.of("d", "e"), f.fuse(List.of(), list("d", 0.9, "e", 0.1), 2).stream().map(Scored::key).toList());
+    }
 }
