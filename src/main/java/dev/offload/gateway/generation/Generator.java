@@ -560,7 +560,7 @@ public class Generator {
             // The span is current while the client starts the request, so its trace context goes out with it (traceparent).
             Scope scope = span.getSpanContext().isValid() ? parentContext.with(span).makeCurrent() : null;
             try {
-                start(thisLeg, first, restore, sent);
+                start(thisLeg, first, restore, legTier, sent);
             } finally {
                 if (scope != null) {
                     scope.close();
@@ -568,7 +568,7 @@ public class Generator {
             }
         }
 
-        private void start(Leg thisLeg, CompletableFuture<Boolean> first, Restorers restore, GenerationRequest sent) {
+        private void start(Leg thisLeg, CompletableFuture<Boolean> first, Restorers restore, Tier legTier, GenerationRequest sent) {
             TierMeters meters = setup.meters();
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
