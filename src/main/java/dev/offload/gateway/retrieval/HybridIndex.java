@@ -127,6 +127,12 @@ public final class HybridIndex implements Closeable {
     private volatile long writeGeneration;
     /** Written under the writer lock; volatile so {@link #lastSequence()} reads it without the lock. */
     private volatile long nextSequence;
+    /**
+     * The newest sequence searches and gets can see: set only after the searcher refresh that
+     * publishes it, so a read-your-writes token ({@link #lastSequence()}) is never satisfied by a
+     * batch that is applied but not yet visible.
+     */
+    private volatile long visibleSequence;
     private int nextOrdinal;
     private volatile long lastCommitSequence;
     private volatile Instant lastCommitAt;
@@ -179,6 +185,7 @@ public final class HybridIndex implements Closeable {
         lastCommitAt = commitData.containsKey("time") ? Instant.ofEpochMilli(Long.parseLong(commitData.get("time"))) : null;
         nextOrdinal = Integer.parseInt(commitData.getOrDefault("nextOrd", "0"));
         nextSequence = lastCommitSequence + 1;
+        visibleSequence = lastCommitSequence;
 
         long t0 = System.nanoTime();
         IndexSearcher s = searchers.acquire();
@@ -211,6 +218,7 @@ public final class HybridIndex implements Closeable {
                 throw new UncheckedIOException(e);
             }
             nextSequence = Math.max(nextSequence, batch.seq() + 1);
+            visibleSequence = Math.max(visibleSequence, batch.seq());
             replayed[0]++;
         });
         long t3 = System.nanoTime();
@@ -288,6 +296,7 @@ public final class HybridIndex implements Closeable {
             nextOrdinal += chunkCount;
             int replaced = apply(batch);
             refresh();
+            visibleSequence = batch.seq();
             return new WriteResult(documents.size(), chunkCount, replaced, batch.seq());
         } finally {
             writeLock.unlock();
@@ -307,6 +316,7 @@ public final class HybridIndex implements Closeable {
             nextSequence++;
             apply(batch);
             refresh();
+            visibleSequence = batch.seq();
             return true;
         } finally {
             writeLock.unlock();
@@ -351,6 +361,7 @@ public final class HybridIndex implements Closeable {
             int replaced = apply(local);
             nextSequence = batch.seq() + 1;
             refresh();
+            visibleSequence = batch.seq();
             return new WriteResult(documents, chunkCount, replaced, batch.seq());
         } finally {
             writeLock.unlock();
@@ -359,7 +370,7 @@ public final class HybridIndex implements Closeable {
 
     /** The sequence of the newest batch applied (0 for none): local log or replicated stream. */
     public long lastSequence() {
-        return nextSequence - 1;
+        return visibleSequence;
     }
 
     /** Publishes applied writes to searches; only then may cached filter results be replaced. */
