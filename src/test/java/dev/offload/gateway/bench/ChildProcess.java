@@ -157,15 +157,25 @@ public final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The exit status once the process has ended (143 after a handled SIGTERM, 137 after SIGKILL), else -1. */
+    public int exitStatus() {
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
     /** SIGTERM to the process and its descendants, then SIGKILL to whatever is left after 10 s. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(10));
+    }
+
+    /** SIGTERM to the process and its descendants, then SIGKILL to whatever is left after {@code grace}. */
+    public void close(Duration grace) {
         LIVE.remove(this);
         List<ProcessHandle> all = new ArrayList<>();
         process.descendants().forEach(all::add);
         all.add(process.toHandle());
         all.forEach(ProcessHandle::destroy);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + grace.toNanos();
         for (ProcessHandle h : all) {
             try {
                 h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -23,6 +23,7 @@ final class ClusterGateways implements AutoCloseable {
     private final Map<String, String> common;
     private final int[] httpPorts;
     private final int[] grpcPorts;
+    private final int[] managementPorts;
     private final ChildProcess[] processes;
     private final int[] starts;
 
@@ -31,11 +32,13 @@ final class ClusterGateways implements AutoCloseable {
         this.common = common;
         this.httpPorts = new int[size];
         this.grpcPorts = new int[size];
+        this.managementPorts = new int[size];
         this.processes = new ChildProcess[size];
         this.starts = new int[size];
         for (int i = 0; i < size; i++) {
             httpPorts[i] = ChildProcess.freePort();
             grpcPorts[i] = ChildProcess.freePort();
+            managementPorts[i] = ChildProcess.freePort(); // fixed too: a load balancer checks readiness there
         }
         ExecutorService pool = Executors.newFixedThreadPool(size);
         try {
@@ -59,6 +62,7 @@ final class ClusterGateways implements AutoCloseable {
     long start(int i) throws Exception {
         Map<String, String> p = new LinkedHashMap<>(common);
         p.put("quarkus.grpc.server.port", Integer.toString(grpcPorts[i]));
+        p.put("quarkus.management.port", Integer.toString(managementPorts[i]));
         p.put("gateway.data-dir", dir.resolve("g" + i).toAbsolutePath().toString());
         p.put("gateway.cluster.node-name", "g" + i);
         long t0 = System.nanoTime();
@@ -67,10 +71,16 @@ final class ClusterGateways implements AutoCloseable {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    /** SIGTERM of replica {@code i} (graceful: final commit), waiting until it is gone. */
-    void stop(int i) {
-        processes[i].close();
+    /**
+     * SIGTERM of replica {@code i}, waiting until it is gone: readiness down, serving on through
+     * {@code quarkus.shutdown.delay}, draining in-flight requests, final commit. SIGKILL only
+     * after 90 s (more than delay + timeout + commit on loaded cores); returns the exit status.
+     */
+    int stop(int i) {
+        ChildProcess p = processes[i];
+        p.close(java.time.Duration.ofSeconds(90));
         processes[i] = null;
+        return p.exitStatus();
     }
 
     /** SIGKILL of replica {@code i}: no shutdown hook, no final commit. */
@@ -93,7 +103,16 @@ final class ClusterGateways implements AutoCloseable {
 
     /** Replica {@code i}'s management interface ({@code /q/health/*}, {@code /q/metrics}). */
     String managementUrl(int i) {
-        return "http://127.0.0.1:" + GatewayLauncher.managementPort(httpPorts[i]);
+        return "http://127.0.0.1:" + managementPorts[i];
+    }
+
+    int httpPort(int i) {
+        return httpPorts[i];
+    }
+
+    /** Replica {@code i}'s management port; the same across restarts. */
+    int managementPort(int i) {
+        return managementPorts[i];
     }
 
     int grpcPort(int i) {
