@@ -21,6 +21,8 @@ public class ClusterReadiness implements HealthCheck {
     NatsCluster nats;
     @Inject
     JetStreamIndexLog log;
+    @Inject
+    dev.offload.gateway.cluster.ClusterLimits limits;
 
     @Override
     public HealthCheckResponse call() {
@@ -30,7 +32,9 @@ public class ClusterReadiness implements HealthCheck {
         boolean up = log.caughtUp() && log.failure() == null;
         var b = HealthCheckResponse.named("cluster").status(up).withData("node", nats.nodeName())
                 .withData("natsConnected", nats.connectionIfUp() != null)
-                .withData("streamLastSequence", log.streamLastSequence());
+                .withData("streamLastSequence", log.streamLastSequence())
+                .withData("members", limits.members().size())
+                .withData("limits", String.valueOf(limits.regime()));
         if (log.failure() != null) {
             b.withData("failure", log.failure());
         }

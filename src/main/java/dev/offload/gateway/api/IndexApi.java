@@ -47,9 +47,12 @@ public final class IndexApi {
 
     /**
      * This replica in cluster mode (absent otherwise): its name, the index log's last sequence as it
-     * last saw it, whether it has caught up since its start, and whether writes are accepted now.
+     * last saw it, whether it has caught up since its start, whether writes are accepted now, the
+     * live members as it last read them (heartbeats) and the limits' regime: {@code cluster}
+     * (limits hold across the members) or {@code share} (NATS not heard: each limit cut to 1/N).
      */
-    public record Cluster(String node, long streamLastSequence, boolean caughtUp, boolean writable) {
+    public record Cluster(String node, long streamLastSequence, boolean caughtUp, boolean writable,
+                          java.util.List<String> members, String limits) {
     }
 
     public record SnapshotResponse(String path, long sequence, int files, long bytes, Instant createdAt) {

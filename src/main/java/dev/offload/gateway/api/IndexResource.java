@@ -29,17 +29,20 @@ public class IndexResource {
     dev.offload.gateway.cluster.JetStreamIndexLog clusterLog;
     @Inject
     dev.offload.gateway.cluster.NatsCluster nats;
+    @Inject
+    dev.offload.gateway.cluster.ClusterLimits limits;
 
     @GET
     @Path("/stats")
     public StatsResponse stats(@QueryParam("all") boolean all) throws IOException {
         Caller caller = all ? CurrentCaller.requireAdmin() : CurrentCaller.get();
-        return stats(index, caller, all, cluster(clusterLog, nats));
+        return stats(index, caller, all, cluster(clusterLog, nats, limits));
     }
 
-    static IndexApi.Cluster cluster(dev.offload.gateway.cluster.JetStreamIndexLog log, dev.offload.gateway.cluster.NatsCluster nats) {
+    static IndexApi.Cluster cluster(dev.offload.gateway.cluster.JetStreamIndexLog log, dev.offload.gateway.cluster.NatsCluster nats,
+                                    dev.offload.gateway.cluster.ClusterLimits limits) {
         return nats.enabled() ? new IndexApi.Cluster(nats.nodeName(), log.streamLastSequence(), log.caughtUp(),
-                nats.connectionIfUp() != null && log.failure() == null) : null;
+                nats.connectionIfUp() != null && log.failure() == null, limits.members(), limits.regime()) : null;
     }
 
     /** The applied sequence is everyone's (it is the read-your-writes token's counterpart); the rest as before. */

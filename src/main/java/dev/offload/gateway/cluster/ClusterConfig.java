@@ -61,4 +61,41 @@ public interface ClusterConfig {
     /** Largest index stream in bytes before the oldest records are refused (JetStream max-bytes; -1: unbounded). */
     @WithDefault("-1")
     long maxStreamBytes();
+
+    /**
+     * The JetStream key-value bucket every replica heartbeats into (created if missing, memory
+     * storage): its keys are the live members. Its max age is {@link #memberTimeout()}.
+     */
+    @WithDefault("OFFLOAD_MEMBERS")
+    String membersBucket();
+
+    /** How often a replica writes its heartbeat into the members bucket and reads the member list. */
+    @WithDefault("1s")
+    Duration heartbeatInterval();
+
+    /**
+     * A replica whose heartbeat is older than this is no longer a member (the bucket's max age:
+     * NATS 2.9 has no per-key TTL, the whole bucket expires entries). Also how long this replica
+     * trusts a member list it could not refresh before it falls back to per-replica shares.
+     */
+    @WithDefault("3s")
+    Duration memberTimeout();
+
+    /**
+     * How often a replica reports its device-rate grants and tenant generations in flight to the
+     * others (core NATS subject {@code <usage-subject>}); the bound of the limits' lag.
+     */
+    @WithDefault("100ms")
+    Duration usageInterval();
+
+    /** The core NATS subject carrying the usage reports. */
+    @WithDefault("offload_limits.usage")
+    String usageSubject();
+
+    /**
+     * Members assumed until the first member list is read (a replica that starts while NATS is
+     * down splits its limits by this). 1: the whole limit, as a single gateway.
+     */
+    @WithDefault("1")
+    int initialMembers();
 }

@@ -238,6 +238,21 @@ public class TierRegistry {
         }
     }
 
+    /**
+     * Cluster mode: this gateway is {@code rank} of {@code members} live gateways in front of the
+     * same backends; each replica's in-flight cap becomes this gateway's share of its
+     * {@code max-concurrency} ({@link Replica#share(int, int, int, int)}), and calls that waited
+     * for a slot start at once when a share grew. One member restores the whole limit.
+     */
+    public void shareBackends(int rank, int members) {
+        for (Tier t : tiers()) {
+            for (Replica r : t.replicas()) {
+                r.share(Replica.share(r.maxConcurrency(), members, rank, r.index()));
+            }
+            t.pump();
+        }
+    }
+
     /** Resets every circuit breaker (tests, operators after maintenance). */
     public void resetCircuits() {
         build();

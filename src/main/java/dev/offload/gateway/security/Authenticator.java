@@ -1,6 +1,5 @@
 package dev.offload.gateway.security;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -46,13 +45,9 @@ public class Authenticator {
     @Inject
     LimitsConfig limits;
 
-    private DeviceRateLimiter rateLimiter;
+    @Inject
+    DeviceRateLimiter rateLimiter;
     private volatile KeyRing bucketsFor;
-
-    @PostConstruct
-    void init() {
-        rateLimiter = new DeviceRateLimiter(limits.deviceRequestsPerSecond(), limits.deviceBurst(), System::nanoTime);
-    }
 
     /** Decides one call from its {@code Authorization} value (null if absent); counts refusals. */
     public Decision authenticate(String authorization, String transport) {

@@ -20,6 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * multi.onTermination().invoke(permit.get()::release)
  * }</pre>
  *
+ * <p>Cluster mode (the cluster package drives it; without it nothing below applies): the limit
+ * is the tenant's across all gateway replicas. {@link #othersInFlight} tells this replica what
+ * the others last reported, and a permit is granted while this replica's count plus theirs is
+ * below the limit; while their reports cannot arrive, {@link #shareOnly} limits this replica to
+ * its share, {@code max / members} (at least 1). The decision stays local either way.
+ *
  * <p>Thread-safe and non-blocking: any thread, including the event loop. Releasing a permit
  * twice is harmless.
  */
@@ -27,6 +33,10 @@ public final class TenantGenerationLimiter {
     private final int maxPerTenant;
     private final Duration retryAfter;
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    /** What the other replicas hold per tenant (cluster mode); empty otherwise. */
+    private volatile Map<String, Integer> others = Map.of();
+    /** This replica's own cap: the limit, or its share of it while the others cannot be heard. */
+    private volatile int localLimit;
 
     public TenantGenerationLimiter(int maxPerTenant, Duration retryAfter) {
         if (maxPerTenant < 1) {
@@ -37,14 +47,16 @@ public final class TenantGenerationLimiter {
         }
         this.maxPerTenant = maxPerTenant;
         this.retryAfter = retryAfter;
+        this.localLimit = maxPerTenant;
     }
 
     /** A permit if the tenant is below its limit; empty means refuse the request now. */
     public Optional<Permit> tryAcquire(String tenant) {
         AtomicInteger n = inFlight.computeIfAbsent(tenant, t -> new AtomicInteger());
+        int cap = localLimit - others.getOrDefault(tenant, 0);
         while (true) {
             int current = n.get();
-            if (current >= maxPerTenant) {
+            if (current >= cap) {
                 return Optional.empty();
             }
             if (n.compareAndSet(current, current + 1)) {
@@ -57,6 +69,41 @@ public final class TenantGenerationLimiter {
     public int inFlight(String tenant) {
         AtomicInteger n = inFlight.get(tenant);
         return n == null ? 0 : n.get();
+    }
+
+    /** Generations per tenant this replica has in flight now (tenants with none left out). */
+    public Map<String, Integer> localInFlight() {
+        Map<String, Integer> out = new java.util.HashMap<>();
+        inFlight.forEach((t, n) -> {
+            int v = n.get();
+            if (v > 0) {
+                out.put(t, v);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Cluster mode, the others heard: {@code othersInFlight} is the sum, per tenant, of what every
+     * other live replica last reported; the full limit counts them.
+     */
+    public void othersInFlight(Map<String, Integer> othersInFlight) {
+        this.others = Map.copyOf(othersInFlight);
+        this.localLimit = maxPerTenant;
+    }
+
+    /** Cluster mode, the others not heard: this replica may hold its share, {@code max / members}, at least 1. */
+    public void shareOnly(int members) {
+        if (members < 1) {
+            throw new IllegalArgumentException("members must be at least 1: " + members);
+        }
+        this.others = Map.of();
+        this.localLimit = Math.max(1, maxPerTenant / members);
+    }
+
+    /** This replica's cap before the others' counts: the limit, or its share (see {@link #shareOnly}). */
+    public int localLimit() {
+        return localLimit;
     }
 
     public int maxPerTenant() {
