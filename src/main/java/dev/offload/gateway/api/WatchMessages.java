@@ -38,7 +38,8 @@ public final class WatchMessages {
                         .setLocalPrefillSpeedup(p.localPrefillSpeedup()).setDefaultOutputTokens(p.defaultOutputTokens())
                         .setLongOutputTokens(p.longOutputTokens()).setContextTokensEstimate(p.contextTokensEstimate())
                         .setLocalMaxOutputTokens(p.localMaxOutputTokens()).setLocalBias(p.localBias())
-                        .setMinLocalQuality(p.minLocalQuality()).setLocalQualityEnabled(p.localQualityEnabled())
+                        .setMinLocalQuality(p.minLocalQuality()).setLocalPreferredQuality(p.localPreferredQuality())
+                        .setLocalQualityEnabled(p.localQualityEnabled())
                         .setDefaultRttMs(p.defaultRttMs()).setPriorTtftMs(p.priorTtftMs())
                         .setPriorTokensPerSec(p.priorTokensPerSec()).setSlowNetworkShare(p.slowNetworkShare())
                         .setValidityMs(p.validityMs()).setUnstableValidityMs(p.unstableValidityMs()));
@@ -77,7 +78,7 @@ public final class WatchMessages {
                 new PolicySettings(p.getSaturationUtil(), p.getLoadSlowdownWeight(), p.getThermalSeriousFactor(),
                         p.getLowBatteryPct(), p.getMinLocalMemoryMb(), p.getLocalPrefillSpeedup(), p.getDefaultOutputTokens(),
                         p.getLongOutputTokens(), p.getContextTokensEstimate(), p.getLocalMaxOutputTokens(), p.getLocalBias(),
-                        p.getMinLocalQuality(), p.getLocalQualityEnabled(), p.getDefaultRttMs(), p.getPriorTtftMs(),
+                        p.getMinLocalQuality(), p.getLocalPreferredQuality(), p.getLocalQualityEnabled(), p.getDefaultRttMs(), p.getPriorTtftMs(),
                         p.getPriorTokensPerSec(), p.getSlowNetworkShare(), p.getValidityMs(), p.getUnstableValidityMs()));
     }
 

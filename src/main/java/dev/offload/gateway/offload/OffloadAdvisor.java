@@ -100,7 +100,7 @@ public class OffloadAdvisor {
     public static PolicySettings settingsOf(OffloadConfig c) {
         return new PolicySettings(c.saturationUtil(), c.loadSlowdownWeight(), c.thermalSeriousFactor(), c.lowBatteryPct(),
                 c.minLocalMemoryMb(), c.localPrefillSpeedup(), c.defaultOutputTokens(), c.longOutputTokens(),
-                c.contextTokensEstimate(), c.localMaxOutputTokens(), c.localBias(), c.minLocalQuality(),
+                c.contextTokensEstimate(), c.localMaxOutputTokens(), c.localBias(), c.minLocalQuality(), c.localPreferredQuality(),
                 c.localQualityEnabled(), c.defaultRttMs(), c.priorTtftMs(), c.priorTokensPerSec(), c.slowNetworkShare(),
                 c.validity().toMillis(), c.unstableValidity().toMillis());
     }

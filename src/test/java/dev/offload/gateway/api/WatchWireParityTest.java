@@ -56,7 +56,7 @@ class WatchWireParityTest {
         }
         return new PolicySettings(0.5 + r.nextDouble() * 0.5, r.nextDouble(), 0.1 + r.nextDouble() * 0.9, r.nextDouble() * 50,
                 r.nextInt(2048), 1 + r.nextDouble() * 10, 50 + r.nextInt(300), 200 + r.nextInt(600), r.nextInt(3000),
-                r.nextInt(800), 1 + r.nextDouble(), r.nextDouble(), r.nextBoolean(), r.nextDouble() * 200, 50 + r.nextDouble() * 900,
+                r.nextInt(800), 1 + r.nextDouble(), r.nextDouble(), r.nextDouble(), r.nextBoolean(), r.nextDouble() * 200, 50 + r.nextDouble() * 900,
                 1 + r.nextDouble() * 60, 0.1 + r.nextDouble(), 1000 + r.nextInt(60_000), 500 + r.nextInt(10_000));
     }
 

@@ -33,11 +33,12 @@ class OffloadSettingsTest {
                 Map.entry("gateway.offload.default-output-tokens", "120"), Map.entry("gateway.offload.long-output-tokens", "500"),
                 Map.entry("gateway.offload.context-tokens-estimate", "800"), Map.entry("gateway.offload.local-max-output-tokens", "300"),
                 Map.entry("gateway.offload.local-bias", "1.5"), Map.entry("gateway.offload.min-local-quality", "0.6"),
-                Map.entry("gateway.offload.local-quality-enabled", "false"), Map.entry("gateway.offload.default-rtt-ms", "60"),
+                Map.entry("gateway.offload.local-quality-enabled", "false"),
+                Map.entry("gateway.offload.local-preferred-quality", "0.9"), Map.entry("gateway.offload.default-rtt-ms", "60"),
                 Map.entry("gateway.offload.prior-ttft-ms", "300"), Map.entry("gateway.offload.prior-tokens-per-sec", "30"),
                 Map.entry("gateway.offload.slow-network-share", "0.4"), Map.entry("gateway.offload.validity", "20s"),
                 Map.entry("gateway.offload.unstable-validity", "2s"))));
-        assertEquals(new PolicySettings(0.7, 0.3, 0.5, 15, 256, 6, 120, 500, 800, 300, 1.5, 0.6, false, 60, 300, 30, 0.4,
+        assertEquals(new PolicySettings(0.7, 0.3, 0.5, 15, 256, 6, 120, 500, 800, 300, 1.5, 0.6, 0.9, false, 60, 300, 30, 0.4,
                 20_000, 2_000), s);
     }
 

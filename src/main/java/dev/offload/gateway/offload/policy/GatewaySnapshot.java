@@ -84,6 +84,7 @@ public record GatewaySnapshot(long epoch, long version, long issuedAtMs, long va
                 .append(",\"localMaxOutputTokens\":").append(p.localMaxOutputTokens())
                 .append(",\"localBias\":").append(p.localBias())
                 .append(",\"minLocalQuality\":").append(p.minLocalQuality())
+                .append(",\"localPreferredQuality\":").append(p.localPreferredQuality())
                 .append(",\"localQualityEnabled\":").append(p.localQualityEnabled())
                 .append(",\"defaultRttMs\":").append(p.defaultRttMs())
                 .append(",\"priorTtftMs\":").append(p.priorTtftMs())
@@ -138,7 +139,7 @@ public record GatewaySnapshot(long epoch, long version, long issuedAtMs, long va
                 dbl(p, "thermalSeriousFactor"), dbl(p, "lowBatteryPct"), integer(p, "minLocalMemoryMb"),
                 dbl(p, "localPrefillSpeedup"), integer(p, "defaultOutputTokens"), integer(p, "longOutputTokens"),
                 integer(p, "contextTokensEstimate"), integer(p, "localMaxOutputTokens"), dbl(p, "localBias"),
-                dbl(p, "minLocalQuality"), bool(p, "localQualityEnabled"), dbl(p, "defaultRttMs"),
+                dbl(p, "minLocalQuality"), dbl(p, "localPreferredQuality"), bool(p, "localQualityEnabled"), dbl(p, "defaultRttMs"),
                 dbl(p, "priorTtftMs"), dbl(p, "priorTokensPerSec"), dbl(p, "slowNetworkShare"), lng(p, "validityMs"),
                 lng(p, "unstableValidityMs"));
         return new GatewaySnapshot(lng(m, "epoch"), lng(m, "version"), lng(m, "issuedAtMs"), lng(m, "validForMs"),

@@ -29,7 +29,8 @@ import java.util.Objects;
  *   <li>among options that fit the latency budget, the most capable wins (a multi-hop or
  *       long-output question is beyond the small local model; otherwise all are equally
  *       capable; with a {@code localQuality} estimate, one below {@code min-local-quality} takes
- *       the place of the multi-hop cue), then the edge zone: the device while it is within
+ *       the place of the multi-hop cue), then the edge zone: the device when its {@code localQuality} is at least
+ *       {@code local-preferred-quality} (spares the GPU) or while it is within
  *       {@code local-bias} of the edge (spares the GPU, keeps data home), then the edge pool, and the regional tier only
  *       when the edge cannot make the budget (it costs money and egress);</li>
  *   <li>when nothing fits, the fastest option; when nothing is available, LOCAL with the
@@ -249,7 +250,14 @@ public final class OffloadPolicy {
             Option edge = capable.stream().filter(o -> o.target() == Target.EDGE).findFirst().orElse(null);
             Option preferred = edge != null ? edge : fastest;
             chosen = preferred;
-            if (local != null && capable.contains(local) && preferred != local
+            double preferLocalAt = settings.localPreferredQuality();
+            if (local != null && capable.contains(local) && preferred != local && quality != null
+                    && preferLocalAt < 1 && quality >= preferLocalAt) {
+                chosen = local;
+                reasons.add(new Reason("LOCAL_QUALITY_HIGH", "the small model answers this as well as the gateway's with "
+                        + "probability " + percent(quality) + " (at least " + percent(preferLocalAt)
+                        + ") and fits the budget: it spares the GPU"));
+            } else if (local != null && capable.contains(local) && preferred != local
                     && local.ms() <= settings.localBias() * preferred.ms()) {
                 chosen = local;
                 reasons.add(new Reason("LOCAL_PREFERRED", "the device is within " + settings.localBias()

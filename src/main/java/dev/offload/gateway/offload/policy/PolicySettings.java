@@ -18,6 +18,8 @@ package dev.offload.gateway.offload.policy;
  * @param localMaxOutputTokens  expected output above this is beyond a small local model
  * @param localBias             stay local while within this factor of the preferred remote estimate
  * @param minLocalQuality       below this {@code localQuality} the device is the less capable option
+ * @param localPreferredQuality at or above this {@code localQuality} the device answers whenever it fits the
+ *                              budget, however much faster a tier is (spares the GPU); 1 turns the rule off
  * @param localQualityEnabled   whether callers estimate {@code localQuality} (the policy takes whatever it is given)
  * @param defaultRttMs          round trip assumed when the device reports none
  * @param priorTtftMs           a tier's TTFT before it has measured one
@@ -29,17 +31,18 @@ package dev.offload.gateway.offload.policy;
 public record PolicySettings(double saturationUtil, double loadSlowdownWeight, double thermalSeriousFactor,
                              double lowBatteryPct, int minLocalMemoryMb, double localPrefillSpeedup,
                              int defaultOutputTokens, int longOutputTokens, int contextTokensEstimate,
-                             int localMaxOutputTokens, double localBias, double minLocalQuality,
+                             int localMaxOutputTokens, double localBias, double minLocalQuality, double localPreferredQuality,
                              boolean localQualityEnabled, double defaultRttMs, double priorTtftMs,
                              double priorTokensPerSec, double slowNetworkShare, long validityMs,
                              long unstableValidityMs) {
     private static final PolicySettings DEFAULTS = new PolicySettings(0.85, 0.5, 0.6, 20, 512, 8, 150, 450, 1000, 400,
-            1.25, 0.78, true, 40, 400, 25, 0.5, 30_000, 5_000);
+            1.25, 0.78, 1.0, true, 40, 400, 25, 0.5, 30_000, 5_000);
 
     public PolicySettings {
         fraction("saturationUtil", saturationUtil);
         fraction("loadSlowdownWeight", loadSlowdownWeight);
         fraction("minLocalQuality", minLocalQuality);
+        fraction("localPreferredQuality", localPreferredQuality);
         positive("thermalSeriousFactor", thermalSeriousFactor);
         if (!(lowBatteryPct >= 0 && lowBatteryPct <= 100)) {
             throw new IllegalArgumentException("lowBatteryPct must be between 0 and 100");

@@ -90,4 +90,33 @@ class OffloadPolicyLocalQualityTest {
                     () -> new OffloadPolicy.Input(FAST_PHONE, SIMPLE, 0, 500, null, null, BOTH, bad), "localQuality " + bad);
         }
     }
+
+    /** A phone far slower than the edge: only {@code local-preferred-quality} keeps it local. */
+    static final DeviceTelemetry SLOW_PHONE = device(0.1, 4000, 80.0, true, Thermal.NOMINAL, PHONE.network(),
+            new LocalModel("slow", 20.0, 8192));
+
+    @Test
+    void aHighEstimateKeepsASlowDeviceLocalWhenItFitsTheBudget() {
+        PolicySettings d = PolicySettings.defaults();
+        OffloadPolicy sparing = new OffloadPolicy(new PolicySettings(d.saturationUtil(), d.loadSlowdownWeight(),
+                d.thermalSeriousFactor(), d.lowBatteryPct(), d.minLocalMemoryMb(), d.localPrefillSpeedup(),
+                d.defaultOutputTokens(), d.longOutputTokens(), d.contextTokensEstimate(), d.localMaxOutputTokens(),
+                d.localBias(), d.minLocalQuality(), 0.9, d.localQualityEnabled(), d.defaultRttMs(), d.priorTtftMs(),
+                d.priorTokensPerSec(), d.slowNetworkShare(), d.validityMs(), d.unstableValidityMs()));
+        OffloadPolicy.Input at95 = new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, 60_000L, BOTH, 0.95);
+        OffloadHint shipped = POLICY.decide(at95);
+        assertEquals(Target.EDGE, shipped.target(), "the rule is off by default (1.0): the edge is far faster: " + shipped);
+        OffloadHint spared = sparing.decide(at95);
+        assertEquals(Target.LOCAL, spared.target(), spared.toString());
+        assertTrue(spared.reasons().stream().anyMatch(r -> r.code().equals("LOCAL_QUALITY_HIGH")), spared.toString());
+        long localMs = spared.estimates().localMs();
+
+        OffloadHint below = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, 60_000L, BOTH, 0.85));
+        assertEquals(Target.EDGE, below.target(), "0.85 < 0.9: the edge, as before: " + below);
+        OffloadHint tooSlow = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, localMs - 1, BOTH, 0.95));
+        assertEquals(Target.EDGE, tooSlow.target(), "a local answer that misses the budget is not preferred: " + tooSlow);
+        OffloadHint longOut = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE,
+                "write a detailed essay that explains the plant's safety plan", 0, 500, null, 600_000L, BOTH, 0.99));
+        assertEquals(Target.EDGE, longOut.target(), "a long answer stays beyond the local model: " + longOut);
+    }
 }
