@@ -47,6 +47,9 @@ public class OffloadResource {
         if (request.latencyBudgetMs() != null && request.latencyBudgetMs() < 1) {
             throw InvalidRequestException.of("latencyBudgetMs", "must be >= 1");
         }
+        if (request.maxTokens() != null && request.maxTokens() < 1) {
+            throw InvalidRequestException.of("maxTokens", "must be >= 1");
+        }
         var sensitivity = QueryApi.sensitivity("query.sensitivity", q.sensitivity());
         // The exact-question path of the cache only (paraphrase lookups belong to the query path).
         boolean cached = (q.historyTokens() == null || q.historyTokens() == 0)
@@ -56,6 +59,7 @@ public class OffloadResource {
                 : advisor.localQuality(q.text(), embedder.embed(q.text()));
         return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
                 q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
-                OffloadAdvisor.level(sensitivity), request.latencyBudgetMs(), advisor.view(cached), localQuality));
+                OffloadAdvisor.level(sensitivity), request.latencyBudgetMs(), advisor.view(cached), localQuality,
+                request.maxTokens()));
     }
 }

@@ -50,7 +50,8 @@ public final class QueryApi {
     public record QueryText(String text, Integer historyTokens, String sensitivity) {
     }
 
-    public record DecideRequest(Device device, QueryText query, Long latencyBudgetMs) {
+    /** @param maxTokens the answer cap the device will ask for; the policy's output estimate never exceeds it */
+    public record DecideRequest(Device device, QueryText query, Long latencyBudgetMs, Integer maxTokens) {
     }
 
     /** problem+json of a refused or failed query: the hint tells the device what to do instead. */

@@ -151,6 +151,10 @@ public class QueryGrpcService implements QueryService {
             if (budget != null && budget < 1) {
                 throw InvalidRequestException.of("latency_budget_ms", "must be >= 1");
             }
+            Integer maxTokens = request.hasMaxTokens() ? request.getMaxTokens() : null;
+            if (maxTokens != null && maxTokens < 1) {
+                throw InvalidRequestException.of("max_tokens", "must be >= 1");
+            }
             var sensitivity = QueryApi.sensitivity("sensitivity", emptyToNull(request.getSensitivity()));
             boolean cached = request.getHistoryTokens() == 0 && pipeline.cachedExactly(Callers.tenant(), request.getText(), sensitivity);
             var device = request.hasDevice() ? QueryApi.device(device(request.getDevice())) : null;
@@ -162,7 +166,7 @@ public class QueryGrpcService implements QueryService {
                     .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
                     .map(quality -> hint(advisor.decide(new OffloadPolicy.Input(device, request.getText(),
                             request.getHistoryTokens(), config.contextTokensEstimate(), OffloadAdvisor.level(sensitivity), finalBudget,
-                            advisor.view(cached), quality))))
+                            advisor.view(cached), quality, maxTokens))))
                     .onFailure().transform(IndexGrpcService::toStatus);
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(IndexGrpcService.toStatus(e));

@@ -49,7 +49,7 @@ final class AdviseStage {
             Double quality = ctx.vector == null || ctx.cacheHit != null || level == Sensitivity.RESTRICTED ? null
                     : localQuality.apply(q.text(), ctx.vector);
             ctx.hint = policy.apply(new OffloadPolicy.Input(q.device(), q.text(), ctx.historyTokens, ctx.contextTokens(),
-                    dev.offload.gateway.offload.OffloadAdvisor.level(level), ctx.budgetMs, view.apply(ctx.cacheHit != null), quality));
+                    dev.offload.gateway.offload.OffloadAdvisor.level(level), ctx.budgetMs, view.apply(ctx.cacheHit != null), quality, q.maxTokens()));
         }
         return ctx.hint;
     }

@@ -306,6 +306,16 @@ class QueryApiTest {
                 .contentType(containsString("application/problem+json")).body("errors.field", hasItem("query.text"));
         given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"x\"},\"device\":{\"batteryPct\":140}}")
                 .when().post("/v1/offload/decide").then().statusCode(400).body("errors.field", hasItem("device.batteryPct"));
+        // The answer cap bounds the output estimate: a shorter local estimate with maxTokens 20 than without.
+        String withDevice = "{\"device\":{\"localModel\":{\"name\":\"phi\",\"tokensPerSec\":30,\"maxContextTokens\":4096}},"
+                + "\"query\":{\"text\":\"what is the seal interval\"}";
+        long guessed = given().contentType(ContentType.JSON).body(withDevice + "}").when().post("/v1/offload/decide")
+                .then().statusCode(200).extract().jsonPath().getLong("estimates.localMs");
+        long capped = given().contentType(ContentType.JSON).body(withDevice + ",\"maxTokens\":20}").when().post("/v1/offload/decide")
+                .then().statusCode(200).extract().jsonPath().getLong("estimates.localMs");
+        assertTrue(capped < guessed, capped + " ms with maxTokens 20, " + guessed + " ms without");
+        given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"x\"},\"maxTokens\":0}")
+                .when().post("/v1/offload/decide").then().statusCode(400).body("errors.field", hasItem("maxTokens"));
         String metrics = ManagementInterface.given().when().get("/q/metrics").asString();
         assertTrue(metrics.contains("gateway_offload_decisions_total{target=\"EDGE\"}"), "decision counter exported");
         assertTrue(metrics.contains("reason=\"BATTERY_LOW\""), "reason counter exported");

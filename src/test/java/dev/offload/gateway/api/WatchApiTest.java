@@ -250,13 +250,14 @@ class WatchApiTest {
                 Sensitivity level = r.nextInt(4) == 0 ? null : Sensitivity.values()[r.nextInt(3)];
                 int history = r.nextInt(3) == 0 ? 0 : r.nextInt(3000);
                 Long budget = r.nextInt(3) == 0 ? null : 200L + r.nextInt(20_000);
+                Integer maxTokens = r.nextInt(3) == 0 ? null : 1 + r.nextInt(1000);
 
                 watch.tick();
                 long version = watch.current().version();
                 await().atMost(Duration.ofSeconds(5)).until(() -> w.snapshots.get(w.snapshots.size() - 1).version() == version);
                 GatewaySnapshot pushed = w.snapshots.get(w.snapshots.size() - 1);
                 String body = json.writeValueAsString(new QueryApi.DecideRequest(wire(telemetry),
-                        new QueryApi.QueryText(text, history, level == null ? null : level.name().toLowerCase()), budget));
+                        new QueryApi.QueryText(text, history, level == null ? null : level.name().toLowerCase()), budget, maxTokens));
                 OffloadHint fromGateway = TestKeys.given().contentType(ContentType.JSON).body(body).post("/v1/offload/decide")
                         .then().statusCode(200).extract().as(OffloadHint.class);
                 watch.tick();
@@ -265,7 +266,7 @@ class WatchApiTest {
                 }
                 device.accept(pushed, 0);
                 OffloadHint local = device.decide(new LocalAdvisor.Question(telemetry, text, embedder.embed(text), history,
-                        level, budget), 1).orElseThrow();
+                        level, budget, maxTokens), 1).orElseThrow();
                 assertEquals(fromGateway, local, "seed " + seed + " #" + i + " " + body);
                 compared++;
             }

@@ -29,11 +29,18 @@ public final class LocalAdvisor {
      * @param historyTokens tokens of earlier turns the prompt will carry
      * @param sensitivity   null for internal
      * @param latencyBudgetMs null for no budget
+     * @param maxTokens     the answer cap the device will ask for; null when it gives none
      */
     public record Question(DeviceTelemetry device, String text, float[] embedding, int historyTokens,
-                           Sensitivity sensitivity, Long latencyBudgetMs) {
+                           Sensitivity sensitivity, Long latencyBudgetMs, Integer maxTokens) {
         public Question {
             Objects.requireNonNull(text, "text");
+        }
+
+        /** Without an answer cap: the policy guesses the answer's length from the question. */
+        public Question(DeviceTelemetry device, String text, float[] embedding, int historyTokens,
+                        Sensitivity sensitivity, Long latencyBudgetMs) {
+            this(device, text, embedding, historyTokens, sensitivity, latencyBudgetMs, null);
         }
     }
 
@@ -90,6 +97,6 @@ public final class LocalAdvisor {
         Double quality = router == null || q.embedding() == null || !p.localQualityEnabled()
                 || q.sensitivity() == Sensitivity.RESTRICTED ? null : router.estimate(q.text(), q.embedding());
         return new OffloadPolicy.Input(q.device(), q.text(), q.historyTokens(), p.contextTokensEstimate(),
-                q.sensitivity(), q.latencyBudgetMs(), s.view(), quality);
+                q.sensitivity(), q.latencyBudgetMs(), s.view(), quality, q.maxTokens());
     }
 }

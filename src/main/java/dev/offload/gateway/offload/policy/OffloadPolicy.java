@@ -61,13 +61,23 @@ public final class OffloadPolicy {
      * @param localQuality   the {@link LocalQualityRouter}'s probability that the device's model
      *                       answers as well as the gateway's; null when unknown (no embedding at
      *                       hand), and then the {@link QueryComplexity} cues stand in for it
+     * @param maxTokens      the answer's cap the device will ask for ({@code max_tokens}); null when it
+     *                       gives none. An answer is never longer, so the output estimate is the
+     *                       smaller of the cue's guess and this cap
      */
     public record Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
-                        Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway, Double localQuality) {
+                        Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway, Double localQuality,
+                        Integer maxTokens) {
+        /** Without an answer cap: the cues guess the answer's length. */
+        public Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
+                     Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway, Double localQuality) {
+            this(device, query, historyTokens, contextTokens, sensitivity, latencyBudgetMs, gateway, localQuality, null);
+        }
+
         /** Without a quality estimate: the lexical cues decide what is beyond the local model. */
         public Input(DeviceTelemetry device, String query, int historyTokens, int contextTokens,
                      Sensitivity sensitivity, Long latencyBudgetMs, GatewayView gateway) {
-            this(device, query, historyTokens, contextTokens, sensitivity, latencyBudgetMs, gateway, null);
+            this(device, query, historyTokens, contextTokens, sensitivity, latencyBudgetMs, gateway, null, null);
         }
 
         public Input {
@@ -82,6 +92,9 @@ public final class OffloadPolicy {
             }
             if (latencyBudgetMs != null && latencyBudgetMs <= 0) {
                 throw new IllegalArgumentException("latencyBudgetMs must be > 0");
+            }
+            if (maxTokens != null && maxTokens < 1) {
+                throw new IllegalArgumentException("maxTokens must be >= 1");
             }
         }
     }
@@ -101,8 +114,10 @@ public final class OffloadPolicy {
         // rule stays: it is about answer length, which MMLU cannot measure.
         boolean multiHop = quality == null && QueryComplexity.multiHop(in.query());
         boolean qualityLow = quality != null && quality < settings.minLocalQuality();
-        boolean longOutput = QueryComplexity.longOutput(in.query());
-        int outTokens = longOutput ? settings.longOutputTokens() : settings.defaultOutputTokens();
+        int guessed = QueryComplexity.longOutput(in.query()) ? settings.longOutputTokens() : settings.defaultOutputTokens();
+        int outTokens = in.maxTokens() == null ? guessed : Math.min(guessed, in.maxTokens());
+        // Long means beyond what a small model writes well, whether the cue or the cap says how long.
+        boolean longOutput = outTokens > settings.localMaxOutputTokens();
         int promptTokens = QueryComplexity.tokens(in.query()) + in.historyTokens() + in.contextTokens();
         LocalModel lm = d.localModel();
         Integer localWindow = lm == null ? null : lm.maxContextTokens();
@@ -126,7 +141,7 @@ public final class OffloadPolicy {
 
         // The device.
         Option local = null;
-        boolean lessCapableLocally = multiHop || qualityLow || longOutput && outTokens > settings.localMaxOutputTokens();
+        boolean lessCapableLocally = multiHop || qualityLow || longOutput;
         if (localMs == null) {
             reasons.add(new Reason("LOCAL_MODEL_MISSING", "the device reports no usable local model"));
         } else {
@@ -141,7 +156,7 @@ public final class OffloadPolicy {
             if (multiHop) {
                 reasons.add(new Reason("MULTI_HOP", "the question combines several facts; a larger model answers it better"));
             }
-            if (longOutput && outTokens > settings.localMaxOutputTokens()) {
+            if (longOutput) {
                 reasons.add(new Reason("LONG_OUTPUT", "about " + outTokens + " output tokens expected"));
             }
             if (blocks.isEmpty()) {

@@ -254,7 +254,7 @@ final class FleetRun {
         Plan p = switch (policy) {
             case ORACLE -> SimulatedDevice.planOracle(knowledge(a, d, s), c, restricted);
             case WATCH -> d.planWatched(c, s, restricted, () -> watch.decide(a.text(), historyTokens(a),
-                    a.sensitivity(), a.budgetMs(), t.report));
+                    a.sensitivity(), a.budgetMs(), a.outputTokens(), t.report));
             default -> d.plan(policy, c, s, t.key, restricted);
         };
         if (p.hintSource().equals("watched")) {

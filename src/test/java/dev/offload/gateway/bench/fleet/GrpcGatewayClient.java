@@ -50,7 +50,7 @@ final class GrpcGatewayClient implements GatewayClient {
     public void decide(Ask ask, Consumer<Decision> done) {
         DecideRequest.Builder db = DecideRequest.newBuilder().setText(ask.text())
                 .setHistoryTokens(ask.historyTokens()).setSensitivity(ask.sensitivity())
-                .setLatencyBudgetMs(ask.budgetMs());
+                .setLatencyBudgetMs(ask.budgetMs()).setMaxTokens(ask.maxTokens());
         if (ask.device() != null) {
             db.setDevice(device(ask.device()));
         }

@@ -60,6 +60,7 @@ final class RestGatewayClient implements GatewayClient {
         }
         body.put("query", query);
         body.put("latencyBudgetMs", ask.budgetMs());
+        body.put("maxTokens", ask.maxTokens());
         Buffer payload = Buffer.buffer(write(body));
         http.request(options("/v1/offload/decide", ask.timeoutMs(), false))
                 .compose(req -> req.send(payload))

@@ -94,9 +94,9 @@ final class WatchStream implements AutoCloseable {
     }
 
     /** The hint the gateway's policy gives for this query from the held snapshot; empty when there is none. */
-    Optional<Hint> decide(String text, int historyTokens, String sensitivity, long budgetMs, DeviceReport d) {
+    Optional<Hint> decide(String text, int historyTokens, String sensitivity, long budgetMs, int maxTokens, DeviceReport d) {
         Optional<OffloadHint> h = advisor.decide(new LocalAdvisor.Question(telemetry(d), text, embeddings.get(text),
-                historyTokens, Sensitivity.parse(sensitivity), budgetMs), System.currentTimeMillis());
+                historyTokens, Sensitivity.parse(sensitivity), budgetMs, maxTokens), System.currentTimeMillis());
         return h.map(WatchStream::hint);
     }
 

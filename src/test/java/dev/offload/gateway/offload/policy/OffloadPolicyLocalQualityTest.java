@@ -119,4 +119,24 @@ class OffloadPolicyLocalQualityTest {
                 "write a detailed essay that explains the plant's safety plan", 0, 500, null, 600_000L, BOTH, 0.99));
         assertEquals(Target.EDGE, longOut.target(), "a long answer stays beyond the local model: " + longOut);
     }
+
+    @Test
+    void theAnswerCapBoundsTheOutputEstimate() {
+        String essay = "write a detailed essay that explains the plant's safety plan";
+        OffloadHint guessed = POLICY.decide(new OffloadPolicy.Input(FAST_PHONE, essay, 0, 500, null, 60_000L, BOTH, HIGH));
+        assertTrue(guessed.reasons().stream().anyMatch(r -> r.code().equals("LONG_OUTPUT")), guessed.toString());
+        OffloadHint capped = POLICY.decide(new OffloadPolicy.Input(FAST_PHONE, essay, 0, 500, null, 60_000L, BOTH, HIGH, 200));
+        assertFalse(capped.reasons().stream().anyMatch(r -> r.code().equals("LONG_OUTPUT")),
+                "200 tokens at most is not a long answer: " + capped);
+        assertEquals(Target.LOCAL, capped.target(), capped.toString());
+        assertTrue(capped.estimates().localMs() < guessed.estimates().localMs(), capped + " vs " + guessed);
+
+        OffloadHint plain = POLICY.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 0, null, null, BOTH, HIGH));
+        OffloadHint short64 = POLICY.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 0, null, null, BOTH, HIGH, 64));
+        OffloadHint big = POLICY.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 0, null, null, BOTH, HIGH, 4096));
+        assertTrue(short64.estimates().localMs() < plain.estimates().localMs(), short64 + " vs " + plain);
+        assertEquals(plain.estimates().localMs(), big.estimates().localMs(), "a cap above the guess changes nothing");
+        assertThrows(IllegalArgumentException.class,
+                () -> new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 0, null, null, BOTH, HIGH, 0));
+    }
 }
