@@ -26,7 +26,8 @@ public final class QueryApi {
     public record NetworkInfo(String type, Double rttMs, Double downlinkKbps, Double uplinkKbps) {
     }
 
-    public record LocalModelInfo(String name, Double tokensPerSec, Integer maxContextTokens) {
+    public record LocalModelInfo(String name, Double tokensPerSec, Integer maxContextTokens, Double prefillTokensPerSec,
+                                 Integer contextTokens) {
     }
 
     public record Device(Double cpuUtil, Double npuUtil, Integer memAvailableMb, Double batteryPct, Boolean charging,
@@ -102,7 +103,8 @@ public final class QueryApi {
                 n.rttMs(), n.downlinkKbps(), n.uplinkKbps()));
         LocalModelInfo m = d.localModel();
         DeviceTelemetry.LocalModel local = m == null ? null : field("device.localModel",
-                () -> new DeviceTelemetry.LocalModel(m.name(), m.tokensPerSec(), m.maxContextTokens()));
+                () -> new DeviceTelemetry.LocalModel(m.name(), m.tokensPerSec(), m.maxContextTokens(),
+                        m.prefillTokensPerSec(), m.contextTokens()));
         DeviceTelemetry.Thermal thermal = field("device.thermal", () -> {
             try {
                 return DeviceTelemetry.Thermal.parse(d.thermal());

@@ -220,7 +220,9 @@ public class QueryGrpcService implements QueryService {
                 n == null ? null : new QueryApi.NetworkInfo(emptyToNull(n.getType()), n.hasRttMs() ? n.getRttMs() : null,
                         n.hasDownlinkKbps() ? n.getDownlinkKbps() : null, n.hasUplinkKbps() ? n.getUplinkKbps() : null),
                 m == null ? null : new QueryApi.LocalModelInfo(m.getName(), m.hasTokensPerSec() ? m.getTokensPerSec() : null,
-                        m.hasMaxContextTokens() ? m.getMaxContextTokens() : null));
+                        m.hasMaxContextTokens() ? m.getMaxContextTokens() : null,
+                        m.hasPrefillTokensPerSec() ? m.getPrefillTokensPerSec() : null,
+                        m.hasContextTokens() ? m.getContextTokens() : null));
     }
 
     private static QueryEvent event(dev.offload.gateway.pipeline.QueryEvent e) {

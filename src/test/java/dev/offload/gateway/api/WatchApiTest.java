@@ -283,7 +283,8 @@ class WatchApiTest {
         return new QueryApi.Device(d.cpuUtil(), d.npuUtil(), d.memAvailableMb(), d.batteryPct(), d.charging(),
                 d.thermal() == null ? null : d.thermal().name().toLowerCase(),
                 n == null ? null : new QueryApi.NetworkInfo(n.type() == null ? null : n.type().wire(), n.rttMs(), n.downlinkKbps(), n.uplinkKbps()),
-                m == null ? null : new QueryApi.LocalModelInfo(m.name(), m.tokensPerSec(), m.maxContextTokens()));
+                m == null ? null : new QueryApi.LocalModelInfo(m.name(), m.tokensPerSec(), m.maxContextTokens(),
+                        m.prefillTokensPerSec(), m.contextTokens()));
     }
 
     @Test

@@ -76,7 +76,8 @@ class WatchWireParityTest {
                 r.nextInt(5) == 0 ? null : new Network(NetworkType.values()[r.nextInt(5)], r.nextBoolean() ? null : r.nextDouble() * 400,
                         r.nextBoolean() ? null : r.nextDouble() * 50_000, r.nextBoolean() ? null : r.nextDouble() * 20_000),
                 r.nextInt(4) == 0 ? null : new LocalModel("m", r.nextBoolean() ? null : r.nextDouble() * 60,
-                        r.nextBoolean() ? null : 512 + r.nextInt(8000)));
+                        r.nextBoolean() ? null : 512 + r.nextInt(8000), r.nextBoolean() ? null : 50 + r.nextDouble() * 800,
+                        r.nextBoolean() ? null : r.nextInt(2000)));
     }
 
     static float[] unit(Random r, int dim) {

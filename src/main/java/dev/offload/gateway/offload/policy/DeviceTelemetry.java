@@ -105,10 +105,15 @@ public record DeviceTelemetry(Double cpuUtil, Double npuUtil, Integer memAvailab
     }
 
     /**
-     * @param tokensPerSec     the device's measured decode speed
-     * @param maxContextTokens its context window
+     * @param tokensPerSec        the device's measured decode speed
+     * @param maxContextTokens    its context window
+     * @param prefillTokensPerSec its measured prompt-processing speed; null: decode speed × the
+     *                            policy's {@code local-prefill-speedup}
+     * @param contextTokens       retrieved context the device's own prompt will carry (its local
+     *                            index); null: as much as the gateway's prompt
      */
-    public record LocalModel(String name, Double tokensPerSec, Integer maxContextTokens) {
+    public record LocalModel(String name, Double tokensPerSec, Integer maxContextTokens, Double prefillTokensPerSec,
+                             Integer contextTokens) {
         public LocalModel {
             if (tokensPerSec != null && (tokensPerSec < 0 || tokensPerSec.isNaN())) {
                 throw new IllegalArgumentException("device.localModel.tokensPerSec must be >= 0");
@@ -116,6 +121,17 @@ public record DeviceTelemetry(Double cpuUtil, Double npuUtil, Integer memAvailab
             if (maxContextTokens != null && maxContextTokens < 0) {
                 throw new IllegalArgumentException("device.localModel.maxContextTokens must be >= 0");
             }
+            if (prefillTokensPerSec != null && !(prefillTokensPerSec > 0 && !prefillTokensPerSec.isInfinite())) {
+                throw new IllegalArgumentException("device.localModel.prefillTokensPerSec must be > 0");
+            }
+            if (contextTokens != null && contextTokens < 0) {
+                throw new IllegalArgumentException("device.localModel.contextTokens must be >= 0");
+            }
+        }
+
+        /** A model described by its decode speed and window only. */
+        public LocalModel(String name, Double tokensPerSec, Integer maxContextTokens) {
+            this(name, tokensPerSec, maxContextTokens, null, null);
         }
 
         boolean usable() {

@@ -121,7 +121,10 @@ public final class OffloadPolicy {
         int promptTokens = QueryComplexity.tokens(in.query()) + in.historyTokens() + in.contextTokens();
         LocalModel lm = d.localModel();
         Integer localWindow = lm == null ? null : lm.maxContextTokens();
-        Long localMs = lm != null && lm.usable() ? round(localMillis(d, promptTokens, outTokens)) : null;
+        // The device's own prompt carries its own retrieved context when it says how much.
+        int localPromptTokens = lm == null || lm.contextTokens() == null ? promptTokens
+                : promptTokens - in.contextTokens() + lm.contextTokens();
+        Long localMs = lm != null && lm.usable() ? round(localMillis(d, localPromptTokens, outTokens)) : null;
 
         if (in.sensitivity() == Sensitivity.RESTRICTED) {
             reasons.add(new Reason("SENSITIVITY_RESTRICTED", "restricted data never leaves the device"));
@@ -326,11 +329,15 @@ public final class OffloadPolicy {
     }
 
     private double localMillis(DeviceTelemetry d, int promptTokens, int outTokens) {
-        double tps = d.localModel().tokensPerSec() * Math.max(0.05, 1 - settings.loadSlowdownWeight() * d.load());
+        LocalModel lm = d.localModel();
+        double slowdown = Math.max(0.05, 1 - settings.loadSlowdownWeight() * d.load());
         if (d.thermal() == Thermal.SERIOUS) {
-            tps *= settings.thermalSeriousFactor();
+            slowdown *= settings.thermalSeriousFactor();
         }
-        return (promptTokens / settings.localPrefillSpeedup() + outTokens) * 1000.0 / tps;
+        double tps = lm.tokensPerSec() * slowdown;
+        double prefillTps = lm.prefillTokensPerSec() != null ? lm.prefillTokensPerSec() * slowdown
+                : tps * settings.localPrefillSpeedup();
+        return promptTokens * 1000.0 / prefillTps + outTokens * 1000.0 / tps;
     }
 
     /** RTT plus the prompt up and the answer down at the reported bandwidth (≈ 4 bytes per token). */

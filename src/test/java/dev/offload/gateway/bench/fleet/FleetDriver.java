@@ -204,7 +204,7 @@ public final class FleetDriver {
         }
         CountDownLatch done = new CountDownLatch(o.warmupQueries);
         GatewayClient.DeviceReport device = new GatewayClient.DeviceReport(0.2, 0.05, 3000, 80, true, "nominal", "wifi",
-                12, 50_000, 20_000, o.baseTps(), SimulatedDevice.LOCAL_MAX_CONTEXT);
+                12, 50_000, 20_000, o.baseTps(), SimulatedDevice.LOCAL_MAX_CONTEXT, o.localPrefillTps, o.localContextTokens);
         for (int i = 0; i < o.warmupQueries; i++) {
             GatewayClient.Ask ask = new GatewayClient.Ask("warm-up question " + i + " about batch occupancy",
                     List.of(), 0, "public", 30_000, device, "always", 16, 30_000);

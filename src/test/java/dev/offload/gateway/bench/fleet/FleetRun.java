@@ -248,7 +248,7 @@ final class FleetRun {
         double s = a.atS();
         d.advanceTo(s);
         Conditions c = d.conditions(o.scenario, s);
-        Trip t = new Trip(a, d, c, d.report(c, s));
+        Trip t = new Trip(a, d, c, d.report(c, s, o.localContextTokens));
         open.add(t);
         boolean restricted = a.sensitivity().equals("restricted");
         Plan p = switch (policy) {

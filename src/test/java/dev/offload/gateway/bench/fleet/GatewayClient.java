@@ -14,7 +14,8 @@ interface GatewayClient extends AutoCloseable {
     /** What the device reports about itself (the gateway's {@code device} object). */
     record DeviceReport(double cpuUtil, double npuUtil, int memAvailableMb, double batteryPct, boolean charging,
                         String thermal, String network, double rttMs, double downlinkKbps, double uplinkKbps,
-                        double localTokensPerSec, int localMaxContextTokens) {
+                        double localTokensPerSec, int localMaxContextTokens, double localPrefillTokensPerSec,
+                        int localContextTokens) {
     }
 
     /** An offload hint as the device keeps it; {@code localQuality} is {@code estimates.localQuality} (null when absent). */

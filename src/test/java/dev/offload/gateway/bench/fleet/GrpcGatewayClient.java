@@ -137,7 +137,8 @@ final class GrpcGatewayClient implements GatewayClient {
         return Device.newBuilder().setCpuUtil(d.cpuUtil()).setNpuUtil(d.npuUtil()).setMemAvailableMb(d.memAvailableMb())
                 .setBatteryPct(d.batteryPct()).setCharging(d.charging()).setThermal(d.thermal()).setNetwork(n)
                 .setLocalModel(LocalModel.newBuilder().setName("fleet-local-model").setTokensPerSec(d.localTokensPerSec())
-                        .setMaxContextTokens(d.localMaxContextTokens()))
+                        .setMaxContextTokens(d.localMaxContextTokens()).setPrefillTokensPerSec(d.localPrefillTokensPerSec())
+                        .setContextTokens(d.localContextTokens()))
                 .build();
     }
 

@@ -212,6 +212,8 @@ final class RestGatewayClient implements GatewayClient {
         model.put("name", "fleet-local-model");
         model.put("tokensPerSec", round(d.localTokensPerSec()));
         model.put("maxContextTokens", d.localMaxContextTokens());
+        model.put("prefillTokensPerSec", round(d.localPrefillTokensPerSec()));
+        model.put("contextTokens", d.localContextTokens());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cpuUtil", round(d.cpuUtil()));
         m.put("npuUtil", round(d.npuUtil()));

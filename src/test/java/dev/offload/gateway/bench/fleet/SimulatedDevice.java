@@ -160,9 +160,11 @@ final class SimulatedDevice {
         return new Conditions(p, p.rttMs() * jitter, p.downKbps() * bandwidthFactor, p.upKbps() * bandwidthFactor);
     }
 
-    DeviceReport report(Conditions c, double s) {
+    /** @param localContextTokens the context the device's own retrieval adds to a local prompt */
+    DeviceReport report(Conditions c, double s, int localContextTokens) {
         return new DeviceReport(load, s < localBusyUntilS ? 0.9 : 0.05, memAvailableMb, battery, charging, thermal(),
-                c.profile().type(), c.rttMs(), c.downKbps(), c.upKbps(), localTps * speedFactor, LOCAL_MAX_CONTEXT);
+                c.profile().type(), c.rttMs(), c.downKbps(), c.upKbps(), localTps * speedFactor, LOCAL_MAX_CONTEXT,
+                localPrefillTps * speedFactor, localContextTokens);
     }
 
     /**

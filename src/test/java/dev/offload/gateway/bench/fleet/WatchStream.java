@@ -106,7 +106,8 @@ final class WatchStream implements AutoCloseable {
                 : new DeviceTelemetry.Network(type, d.rttMs(), d.downlinkKbps(), d.uplinkKbps());
         return new DeviceTelemetry(d.cpuUtil(), d.npuUtil(), d.memAvailableMb(), d.batteryPct(), d.charging(),
                 DeviceTelemetry.Thermal.parse(d.thermal()), net,
-                new DeviceTelemetry.LocalModel("fleet-local-model", d.localTokensPerSec(), d.localMaxContextTokens()));
+                new DeviceTelemetry.LocalModel("fleet-local-model", d.localTokensPerSec(), d.localMaxContextTokens(),
+                        d.localPrefillTokensPerSec(), d.localContextTokens()));
     }
 
     static Hint hint(OffloadHint h) {

@@ -139,4 +139,20 @@ class OffloadPolicyLocalQualityTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 0, null, null, BOTH, HIGH, 0));
     }
+
+    @Test
+    void aMeasuredPrefillSpeedAndTheDevicesOwnContextReplaceTheGuesses() {
+        // 1,000 tokens of gateway context at the default 8× decode speed: 5 s of prefill on a 25 tokens/s phone.
+        DeviceTelemetry guessed = device(0.0, 4000, 80.0, true, Thermal.NOMINAL, PHONE.network(), new LocalModel("p", 25.0, 8192));
+        DeviceTelemetry told = device(0.0, 4000, 80.0, true, Thermal.NOMINAL, PHONE.network(),
+                new LocalModel("p", 25.0, 8192, 400.0, 300));
+        OffloadHint a = POLICY.decide(new OffloadPolicy.Input(guessed, SIMPLE, 0, 1000, null, null, BOTH, HIGH, 64));
+        OffloadHint b = POLICY.decide(new OffloadPolicy.Input(told, SIMPLE, 0, 1000, null, null, BOTH, HIGH, 64));
+        int q = QueryComplexity.tokens(SIMPLE);
+        double slow = 1 - CONFIG.loadSlowdownWeight() * guessed.load();
+        assertEquals(Math.round(((q + 1000) * 1000.0 / 200 + 64 * 1000.0 / 25) / slow), a.estimates().localMs(), a.toString());
+        assertEquals(Math.round(((q + 300) * 1000.0 / 400 + 64 * 1000.0 / 25) / slow), b.estimates().localMs(), b.toString());
+        assertThrows(IllegalArgumentException.class, () -> new LocalModel("p", 25.0, 8192, 0.0, null));
+        assertThrows(IllegalArgumentException.class, () -> new LocalModel("p", 25.0, 8192, null, -1));
+    }
 }
