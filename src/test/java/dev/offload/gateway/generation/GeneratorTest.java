@@ -385,14 +385,16 @@ class GeneratorTest {
         assertEquals(1, g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TTFT).tag("tier", "edge").timer().count());
     }
 
-    @Test
-    void theCallSpanNamesTheModelTheReplyNamedAndIsAChildOfTheContextWhereGenerateWasCalled() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"true", "false"})
+    void theCallSpanNamesTheModelTheReplyNamedAndIsAChildOfTheContextWhereGenerateWasCalled(String coalesce) {
         var exporter = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
         var tracerProvider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
                 .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter)).build();
         openTelemetry = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build();
         FakeBackend a = new FakeBackend();
-        Generator g = generator(Map.of(), new FakeTier("edge", Zone.EDGE, List.of(a), 1000, 1000));
+        Generator g = generator(Map.of("gateway.generation.coalesce", coalesce),
+                new FakeTier("edge", Zone.EDGE, List.of(a), 1000, 1000));
         var stage = openTelemetry.getTracer("test").spanBuilder("stage").startSpan();
         io.smallrye.mutiny.Multi<GenerationEvent> events;
         try (var ignored = stage.makeCurrent()) {
