@@ -267,11 +267,14 @@ class TracingTest {
         // GenAI client spans only (a gRPC test client's own span is a client span of this trace too)
         List<SpanData> clients = trace.stream().filter(s -> s.getKind() == SpanKind.CLIENT
                 && s.getAttributes().get(AttributeKey.stringKey("gen_ai.operation.name")) != null).toList();
-        assertEquals(1, clients.size(), clients.toString());
-        assertEquals(generate.getSpanId(), clients.get(0).getParentSpanId(), "the backend call is a child of the generation stage");
+        assertFalse(clients.isEmpty(), "no GenAI client span in " + trace);
+        for (SpanData c : clients) {
+            assertEquals(generate.getSpanId(), c.getParentSpanId(), "the backend call is a child of the generation stage");
+        }
         var g = generate.getAttributes();
         assertTrue(List.of("edge", "cloud").contains(g.get(AttributeKey.stringKey("gateway.served_by"))), g.toString());
-        assertEquals(1L, g.get(AttributeKey.longKey("gateway.attempts")));
+        // One call per attempt (on a loaded machine a first-token timeout may fail over to a second).
+        assertEquals((long) clients.size(), g.get(AttributeKey.longKey("gateway.attempts")));
         assertEquals(StatusCode.UNSET, generate.getStatus().getStatusCode());
         assertEquals("miss", named(trace, "query.cache").getAttributes().get(AttributeKey.stringKey("gateway.cache.result")));
         var r = named(trace, "query.retrieve").getAttributes();
@@ -379,8 +382,10 @@ class TracingTest {
             given().contentType(ContentType.JSON).body("{\"model\":\"edge\",\"prompt\":\"response model legacy\",\"max_tokens\":3,"
                     + "\"stream\":" + stream + "}").when().post("/v1/completions").then().statusCode(200);
         }
+        // The call of each request that answered (on a loaded machine an attempt may time out and fail over first).
         List<SpanData> clients = await().atMost(Duration.ofSeconds(10)).until(() -> exporter.getFinishedSpanItems().stream()
-                .filter(s -> s.getKind() == SpanKind.CLIENT).toList(), l -> l.size() >= 4);
+                .filter(s -> s.getKind() == SpanKind.CLIENT && s.getStatus().getStatusCode() == StatusCode.UNSET
+                        && s.getAttributes().get(AttributeKey.booleanKey("gateway.cancelled")) == null).toList(), l -> l.size() >= 4);
         assertEquals(2, clients.stream().filter(c -> c.getName().equals("chat " + model)).count(), clients.toString());
         assertEquals(2, clients.stream().filter(c -> c.getName().equals("text_completion " + model)).count(), clients.toString());
         for (SpanData c : clients) {
