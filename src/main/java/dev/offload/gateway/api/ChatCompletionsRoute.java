@@ -95,22 +95,11 @@ public class ChatCompletionsRoute {
     @Inject
     GatewayOverhead overhead;
 
-    /** Where the arrival time of a request is kept (the gateway-overhead histogram's start). */
-    static final String ARRIVAL = "gateway.arrival";
-    /** Before the security filter's -10,000 (authentication is the gateway's time too). */
-    static final int ARRIVAL_ORDER = -10_001;
-
-    /** Before the body is read: the request's time at the gateway starts here. */
-    private static void stamp(RoutingContext ctx) {
-        ctx.put(ARRIVAL, System.nanoTime());
-        ctx.next();
-    }
-
     void register(@Observes Router router) {
         // The arrival stamp is a route of its own, before the security filter (order -10,000): a
         // body handler must come first on its route.
-        router.post("/v1/completions").order(ARRIVAL_ORDER).handler(ChatCompletionsRoute::stamp);
-        router.post("/v1/chat/completions").order(ARRIVAL_ORDER).handler(ChatCompletionsRoute::stamp);
+        GatewayOverhead.stampArrival(router, "/v1/completions");
+        GatewayOverhead.stampArrival(router, "/v1/chat/completions");
         router.post("/v1/completions")
                 .handler(BodyHandler.create().setBodyLimit(4L * 1024 * 1024))
                 .handler(this::handleLegacy)
@@ -635,8 +624,7 @@ public class ChatCompletionsRoute {
             this.choicesAsked = choicesAsked;
             this.legacy = legacy;
             this.id = legacy ? "cmpl-" + completionId().substring("chatcmpl-".length()) : completionId();
-            Long arrival = ctx.get(ARRIVAL);
-            this.arrivalNanos = arrival == null ? 0 : arrival;
+            this.arrivalNanos = GatewayOverhead.arrival(ctx);
         }
 
         /** The answer's outcome on the server span, and the gateway's own share of its time. */

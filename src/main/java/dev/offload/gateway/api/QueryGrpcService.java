@@ -22,6 +22,9 @@ import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.pipeline.QueryFailedException;
 import dev.offload.gateway.pipeline.QueryPipeline;
 import dev.offload.gateway.retrieval.InvalidRequestException;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -55,8 +58,12 @@ public class QueryGrpcService implements QueryService {
     @Inject
     ReadYourWrites readYourWrites;
 
+    @Inject
+    GatewayOverhead overhead;
+
     @Override
     public Multi<QueryEvent> query(QueryRequest request) {
+        long arrivalNanos = System.nanoTime();
         Long callerBudget = remainingMillis();
         String tenant;
         try {
@@ -66,16 +73,21 @@ public class QueryGrpcService implements QueryService {
         }
         long minSequence = GrpcReadYourWritesInterceptor.minSequence();
         if (minSequence < 0) {
-            return query(request, callerBudget, tenant);
+            return query(request, callerBudget, tenant, arrivalNanos);
         }
-        // Waits without a thread (read-your-writes), then runs the query on a worker.
+        // Waits without a thread (read-your-writes), then runs the query on a worker, in this call's trace.
+        Context trace = Context.current();
         return readYourWrites.await(minSequence)
                 .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
-                .onItem().transformToMulti(v -> query(request, callerBudget, tenant))
+                .onItem().transformToMulti(v -> {
+                    try (Scope ignored = trace.makeCurrent()) {
+                        return query(request, callerBudget, tenant, arrivalNanos);
+                    }
+                })
                 .onFailure().transform(IndexGrpcService::toStatus);
     }
 
-    private Multi<QueryEvent> query(QueryRequest request, Long callerBudget, String tenant) {
+    private Multi<QueryEvent> query(QueryRequest request, Long callerBudget, String tenant, long arrivalNanos) {
         try {
             QueryApi.QueryRequest r = new QueryApi.QueryRequest(request.getQuery(), turns(request.getHistoryList()),
                     request.getK() == 0 ? null : request.getK(), request.getFilterMap(), emptyToNull(request.getSensitivity()),
@@ -102,8 +114,17 @@ public class QueryGrpcService implements QueryService {
                 ticket.failed(e);
                 throw e;
             }
+            Span serverSpan = Span.current();
+            long[] firstByteNanos = {0};
             return events
                     .onTermination().invoke(permit.get()::release)
+                    .onItem().invoke(e -> {
+                        if (e instanceof dev.offload.gateway.pipeline.QueryEvent.Token && firstByteNanos[0] == 0) {
+                            firstByteNanos[0] = System.nanoTime();
+                        } else if (e instanceof dev.offload.gateway.pipeline.QueryEvent.Final f) {
+                            overhead.recordQuery(serverSpan, true, arrivalNanos, firstByteNanos[0], f); // a gRPC answer is a stream
+                        }
+                    })
                     .map(QueryGrpcService::event)
                     .onFailure(f -> f instanceof QueryFailedException).recoverWithItem(f -> {
                         ticket.failed(f);

@@ -10,6 +10,7 @@ import dev.offload.gateway.pipeline.QueryFailedException;
 import dev.offload.gateway.pipeline.QueryPipeline;
 import dev.offload.gateway.retrieval.IndexNotReadyException;
 import dev.offload.gateway.retrieval.InvalidRequestException;
+import io.opentelemetry.api.trace.Span;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -52,8 +53,11 @@ public class QueryRoute {
     dev.offload.gateway.offload.OffloadAdvisor advisor;
     @Inject
     RequestAccounting accounting;
+    @Inject
+    GatewayOverhead overhead;
 
     void register(@Observes Router router) {
+        GatewayOverhead.stampArrival(router, "/v1/query");
         router.post("/v1/query")
                 .handler(BodyHandler.create().setBodyLimit(1024 * 1024))
                 .handler(this::handle)
@@ -113,8 +117,14 @@ public class QueryRoute {
         private long graceTimer = -1;
         private volatile Cancellable subscription;
         private final RequestAccounting.Ticket ticket;
+        /** The server span of this request (Quarkus' HTTP instrumentation), to which the outcome is added. */
+        private final Span serverSpan = Span.current();
+        private final long arrivalNanos;
+        /** When the first token went out on a stream (the overhead's end there); 0 before. */
+        private long firstByteNanos;
 
         Exchange(RoutingContext ctx, boolean sse, RequestAccounting.Ticket ticket) {
+            this.arrivalNanos = GatewayOverhead.arrival(ctx);
             this.ticket = ticket;
             this.ctx = ctx;
             this.response = ctx.response();
@@ -158,6 +168,9 @@ public class QueryRoute {
                 if (sse) {
                     openStream();
                     response.write(event("token", Map.of("text", t.text())));
+                    if (firstByteNanos == 0) {
+                        firstByteNanos = System.nanoTime();
+                    }
                 }
             } else if (e instanceof QueryEvent.Final f) {
                 ended.set(true);
@@ -174,16 +187,23 @@ public class QueryRoute {
                     if (f.cacheSimilarity() != null) {
                         data.put("cacheSimilarity", f.cacheSimilarity());
                     }
+                    measured(f); // before the end: the server span ends with the response
                     response.end(event("final", data));
                 } else {
                     QueryResponse r = new QueryResponse(f.answer(), sources == null ? List.of() : sources.sources(),
                             f.servedBy(), f.hint(), f.timings(), f.fallbackReason(), f.cacheSimilarity());
+                    measured(f);
                     response.setStatusCode(200).putHeader("Content-Type", "application/json")
                             .putHeader("X-Offload-Served-By", f.servedBy())
                             .putHeader("X-Offload-Hint", f.hint().target().name())
                             .end(write(r));
                 }
             }
+        }
+
+        /** The answer's outcome on the server span, and the gateway's own share of its time. */
+        private void measured(QueryEvent.Final f) {
+            overhead.recordQuery(serverSpan, sse, arrivalNanos, firstByteNanos, f);
         }
 
         /** Status, headers and the buffered sources go out once; later events stream behind them. */

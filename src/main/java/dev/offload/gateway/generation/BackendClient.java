@@ -22,8 +22,14 @@ public interface BackendClient {
          */
         void onDelta(ChoiceDelta delta);
 
-        /** @param finishReason the finish reason of choice 0 (each choice's came with its last delta) */
+        /**
+         * The model the backend says answered (the {@code model} field of its reply, e.g. vLLM's
+         * {@code --served-model-name}), once, before {@code onComplete}; not called when the reply names none.
+         */
+        default void onModel(String model) {
+        }
 
+        /** @param finishReason the finish reason of choice 0 (each choice's came with its last delta) */
         void onComplete(String finishReason, Integer promptTokens, Integer completionTokens);
 
         void onError(Throwable failure);

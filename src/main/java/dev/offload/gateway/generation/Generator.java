@@ -201,15 +201,19 @@ public class Generator {
      * Streams the answer: tokens, then one {@link Completed}. Fails with
      * {@link GenerationRejectedException} before any token when no tier could take the request
      * (and the extractive fallback does not apply), or with {@link StreamFailedException} after
-     * tokens were sent.
+     * tokens were sent. The GenAI span of each backend call is a child of the trace context
+     * current when this method is called (not when the stream is subscribed).
      */
     public Multi<GenerationEvent> generate(GenerationRequest request) {
         init();
+        // The trace context of this call, not of the thread that later subscribes: the query
+        // pipeline calls from its generation stage's scope and subscribes after it has closed.
+        Context parent = Context.current();
         if (!config.coalesce() || request.options().choices() > 1) {
             // Several choices are samples a device asked for on its own: never shared with another's.
-            return Multi.createFrom().emitter(em -> new Attempt(request).start(em));
+            return Multi.createFrom().emitter(em -> new Attempt(request, parent).start(em));
         }
-        return coalescer.join(request.coalescingKey(), () -> new Attempt(request), Generator::asJoiner);
+        return coalescer.join(request.coalescingKey(), () -> new Attempt(request, parent), Generator::asJoiner);
     }
 
     /** A caller sharing another's backend call: its span says so, and so does its end. */
@@ -280,6 +284,8 @@ public class Generator {
         private final java.util.concurrent.atomic.AtomicReference<Span> span = new java.util.concurrent.atomic.AtomicReference<>();
         /** When the request left for the backend (after the egress gate). */
         private volatile long sentNanos;
+        /** The model the backend's reply named ({@code gen_ai.response.model}); null until it names one. */
+        private volatile String responseModel;
 
         /** The span, once: null for the second taker (or when the call never left). */
         Span takeSpan() {
@@ -334,7 +340,7 @@ public class Generator {
         private final AtomicInteger state = new AtomicInteger(WAITING);
         private final long createdNanos = clock.getAsLong();
         /** The caller's trace context where the request reached the generator: the parent of every call's span. */
-        private final Context parentContext = Context.current();
+        private final Context parentContext;
         /** Time waited on backends (every attempt, from its request leaving to its end) and the part before the first token. */
         private volatile long backendNanos;
         private volatile long backendFirstTokenNanos;
@@ -370,8 +376,9 @@ public class Generator {
         private volatile long lastTokenNanos;
         private volatile int tokensOut;
 
-        Attempt(GenerationRequest request) {
+        Attempt(GenerationRequest request, Context parentContext) {
             this.request = request;
+            this.parentContext = parentContext;
             this.exit = gate.open(request);
             List<String> order = new java.util.ArrayList<>();
             for (String name : request.tiers()) {
@@ -572,6 +579,11 @@ public class Generator {
             TierMeters meters = setup.meters();
             BackendClient.Cancellation c = replica.client().stream(sent, setup.model(), new BackendClient.Listener() {
                 @Override
+                public void onModel(String model) {
+                    thisLeg.responseModel = model;
+                }
+
+                @Override
                 public void onDelta(ChoiceDelta d) {
                     if (leg != thisLeg) {
                         return;
@@ -699,7 +711,7 @@ public class Generator {
             long ttft = firstTokenNanos == 0 ? 0 : firstTokenNanos - startNanos;
             Span span = l == null ? null : l.takeSpan();
             if (span != null) {
-                GenAiSpans.completed(span, null, in, out, reasons, ttft);
+                GenAiSpans.completed(span, l.responseModel, in, out, reasons, ttft);
             }
             em.emit(new Completed(r.tier(), r.url(), finishReason != null ? finishReason : reasons.get(0), in, out,
                     queueNanos, ttft, attempts, fallbackReason, redactions, reasons, backendNanos, backendFirstTokenNanos,

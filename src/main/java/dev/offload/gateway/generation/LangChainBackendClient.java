@@ -140,8 +140,13 @@ public final class LangChainBackendClient implements BackendClient, AutoCloseabl
         String[] finish = {null};
         boolean[] anyFinish = {false};
         Integer[] usage = {null, null};
+        boolean[] modelNamed = {false};
         client.chatCompletion(body)
                 .onPartialResponse(chunk -> {
+                    if (!modelNamed[0] && chunk.model() != null) {
+                        modelNamed[0] = true;
+                        listener.onModel(chunk.model());
+                    }
                     if (chunk.usage() != null) {
                         usage[0] = chunk.usage().promptTokens();
                         usage[1] = chunk.usage().completionTokens();

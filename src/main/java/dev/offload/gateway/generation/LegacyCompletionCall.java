@@ -47,6 +47,7 @@ final class LegacyCompletionCall {
             private boolean anyFinish;
             private Integer promptTokens;
             private Integer completionTokens;
+            private boolean modelNamed;
 
             @Override
             public void onEvent(ServerSentEvent event) {
@@ -59,6 +60,10 @@ final class LegacyCompletionCall {
                     chunk = JSON.readTree(data);
                 } catch (java.io.IOException e) {
                     throw new IllegalStateException("the backend sent a chunk that is not JSON", e);
+                }
+                if (!modelNamed && chunk.path("model").isTextual()) {
+                    modelNamed = true;
+                    listener.onModel(chunk.get("model").asText());
                 }
                 JsonNode usage = chunk.path("usage");
                 if (usage.isObject()) {

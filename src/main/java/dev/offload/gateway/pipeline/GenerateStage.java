@@ -21,10 +21,17 @@ import java.util.function.Function;
 final class GenerateStage {
     private final Function<GenerationRequest, Multi<GenerationEvent>> generator;
     private final Duration defaultDeadline;
+    private final QuerySpans spans;
 
     GenerateStage(Function<GenerationRequest, Multi<GenerationEvent>> generator, Duration defaultDeadline) {
+        this(generator, defaultDeadline, new QuerySpans(null));
+    }
+
+    /** @param spans where the generation's span starts, current while the generator is called */
+    GenerateStage(Function<GenerationRequest, Multi<GenerationEvent>> generator, Duration defaultDeadline, QuerySpans spans) {
         this.generator = generator;
         this.defaultDeadline = defaultDeadline;
+        this.spans = spans;
     }
 
     GenerationRequest request(QueryContext ctx) {
@@ -42,10 +49,10 @@ final class GenerateStage {
     /**
      * The generation, started on subscription: a client that leaves before the sources were
      * sent never subscribes, and a generation assembled for it would sit in the coalescing map
-     * unstarted.
+     * unstarted. Its span ({@link QuerySpans#GENERATE}) starts then too.
      */
     Multi<GenerationEvent> stream(QueryContext ctx) {
         GenerationRequest g = request(ctx);
-        return Multi.createFrom().deferred(() -> generator.apply(g));
+        return Multi.createFrom().deferred(() -> spans.generation(ctx, () -> generator.apply(g)));
     }
 }

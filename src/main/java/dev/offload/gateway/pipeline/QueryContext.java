@@ -7,6 +7,8 @@ import dev.offload.gateway.offload.policy.QueryComplexity;
 import dev.offload.gateway.privacy.Sensitivity;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 
+import io.opentelemetry.context.Context;
+
 import java.util.List;
 
 /**
@@ -31,6 +33,11 @@ public final class QueryContext {
     final Sensitivity asked;
     final CacheScope scope;
     final int historyTokens;
+    /**
+     * The trace context where the query began (the request's server span, on the caller's
+     * thread): the parent of every stage span, whichever thread the stage runs on.
+     */
+    final Context trace = Context.current();
 
     /** The cache's ticket taken before retrieval: a document changed meanwhile voids this answer's put. */
     long cacheTicket;

@@ -1,5 +1,6 @@
 package dev.offload.gateway.pipeline;
 
+import dev.offload.gateway.generation.GenerationEvent;
 import dev.offload.gateway.offload.policy.OffloadHint;
 
 import java.util.List;
@@ -27,8 +28,11 @@ public sealed interface QueryEvent permits QueryEvent.Sources, QueryEvent.Token,
      * @param answer   the whole answer (also streamed as tokens), null when nothing was generated
      * @param servedBy {@code edge|cloud|extractive|cache|none}
      * @param cacheSimilarity for a cached answer, how close the question was to the cached one (1 = exact)
+     * @param generation the generator's end of a generated (or extractive) answer, with its backend
+     *                   and queue times; null for a cached answer or none
      */
     record Final(String answer, String servedBy, OffloadHint hint, Timings timings, String fallbackReason,
-                 List<String> contextChunkIds, Double cacheSimilarity) implements QueryEvent {
+                 List<String> contextChunkIds, Double cacheSimilarity, GenerationEvent.Completed generation)
+            implements QueryEvent {
     }
 }

@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -75,6 +76,9 @@ public class QueryPipeline {
     dev.offload.gateway.retrieval.SharedIndex sharedIndex;
     @Inject
     jakarta.enterprise.event.Event<dev.offload.gateway.cache.CacheEntryStored> cacheStored;
+    /** Quarkus' SDK, a no-op unless tracing is switched on (quarkus.otel.sdk.disabled=false). */
+    @Inject
+    OpenTelemetry openTelemetry;
 
     /** The time of every stage; the stages' own tests give theirs a fake. */
     LongSupplier clock = System::nanoTime;
@@ -84,12 +88,13 @@ public class QueryPipeline {
 
     /** The stages, built once from the beans. */
     private record Stages(AdmitStage admit, CacheStage cache, RetrieveStage retrieve, ProtectStage protect,
-                          AdviseStage advise, GenerateStage generate, RecordStage record) {
+                          AdviseStage advise, GenerateStage generate, RecordStage record, QuerySpans spans) {
     }
 
     private Stages stages() {
         Stages s = stages;
         if (s == null) {
+            QuerySpans spans = new QuerySpans(openTelemetry);
             s = stages = new Stages(
                     new AdmitStage(config, retrieval, generation, privacy::defaultFor, tierRegistry::tiers,
                             generator::refusesDeadline, cache, clock),
@@ -111,8 +116,8 @@ public class QueryPipeline {
                             new PromptBuilder(config.systemPrompt(), config.contextHeader(), config.minContextChunks()), registry),
                     new AdviseStage(advisor::decide, advisor::localQuality, advisor::view,
                             () -> tierRegistry.first(false).map(Tier::name)),
-                    new GenerateStage(generator::generate, generation.defaultDeadline()),
-                    new RecordStage(cache, registry, config.snippetChars(), clock, cacheStored::fire));
+                    new GenerateStage(generator::generate, generation.defaultDeadline(), spans),
+                    new RecordStage(cache, registry, config.snippetChars(), clock, cacheStored::fire), spans);
         }
         return s;
     }
@@ -179,15 +184,15 @@ public class QueryPipeline {
         QueryContext ctx = st.admit().begin(tenant, q, callerBudgetMs);
         GenerationRejectedException early = st.admit().refusal(ctx);
         if (early != null) {
-            st.advise().decide(ctx);
+            decide(st, ctx);
             return Multi.createFrom().failure(failure(early, ctx));
         }
         return Uni.createFrom().item(() -> {
                     st.cache().ticket(ctx);
-                    st.retrieve().embed(ctx);
-                    st.cache().lookup(ctx);
+                    st.spans().stage(QuerySpans.EMBED, ctx, st.retrieve()::embed);
+                    st.spans().stage(QuerySpans.CACHE, ctx, st.cache()::lookup, span -> QuerySpans.cacheLooked(span, ctx));
                     if (ctx.cacheHit == null) {
-                        st.retrieve().search(ctx);
+                        st.spans().stage(QuerySpans.RETRIEVE, ctx, st.retrieve()::search, span -> QuerySpans.retrieved(span, ctx));
                     }
                     return ctx;
                 })
@@ -196,13 +201,18 @@ public class QueryPipeline {
     }
 
     private static Multi<QueryEvent> cached(Stages st, QueryContext ctx) {
-        st.advise().decide(ctx);
+        decide(st, ctx);
         return st.record().fromCache(ctx);
+    }
+
+    /** The offload decision, in its span. */
+    private static void decide(Stages st, QueryContext ctx) {
+        st.spans().stage(QuerySpans.DECIDE, ctx, st.advise()::decide, span -> QuerySpans.decided(span, ctx));
     }
 
     private Multi<QueryEvent> answer(Stages st, QueryContext ctx) {
         st.protect().apply(ctx);
-        st.advise().decide(ctx);
+        decide(st, ctx);
         if (!AdviseStage.generates(ctx)) {
             return st.record().withoutGeneration(ctx);
         }

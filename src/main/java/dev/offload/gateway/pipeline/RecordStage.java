@@ -60,7 +60,7 @@ final class RecordStage {
         }
         registry.counter(MetricNames.QUERIES, "served_by", "cache").increment();
         events.add(new Final(hit.answer(), "cache", ctx.hint, new Timings(retrieveMs, null, null,
-                ctx.millisSinceStart(clock.getAsLong())), null, List.of(), hit.similarity()));
+                ctx.millisSinceStart(clock.getAsLong())), null, List.of(), hit.similarity(), null));
         return Multi.createFrom().iterable(events);
     }
 
@@ -68,7 +68,7 @@ final class RecordStage {
     Multi<QueryEvent> withoutGeneration(QueryContext ctx) {
         registry.counter(MetricNames.QUERIES, "served_by", "none").increment();
         Final f = new Final(null, "none", ctx.hint, new Timings(ctx.millisSinceStart(ctx.retrievedNanos), null, null,
-                ctx.millisSinceStart(clock.getAsLong())), null, List.of(), null);
+                ctx.millisSinceStart(clock.getAsLong())), null, List.of(), null, null);
         return Multi.createFrom().items(sources(ctx), f);
     }
 
@@ -102,7 +102,7 @@ final class RecordStage {
             }
             return Multi.createFrom().item((QueryEvent) new Final(text, c.servedBy(), ctx.hint, new Timings(retrieveMs,
                     c.queueNanos() / 1e6, byModel ? c.ttftNanos() / 1e6 : null, ctx.millisSinceStart(clock.getAsLong())),
-                    c.fallbackReason(), ctx.prompt.chunkIds(), null));
+                    c.fallbackReason(), ctx.prompt.chunkIds(), null, c));
         });
         return Multi.createBy().concatenating().streams(Multi.createFrom().item(sources(ctx)), events);
     }

@@ -74,6 +74,8 @@ class TracingTest {
 
     @Inject
     InMemorySpanExporter exporter;
+    @io.quarkus.grpc.GrpcClient("query")
+    dev.offload.gateway.api.grpc.MutinyQueryServiceGrpc.MutinyQueryServiceStub unauthenticatedQueryStub;
     @Inject
     Generator generator;
     @Inject
@@ -210,6 +212,186 @@ class TracingTest {
         String all = server.getName() + " " + server.getAttributes();
         assertFalse(all.contains("secret-doc-77"), all);
         assertEquals("/v1/documents/{id}", server.getAttributes().get(AttributeKey.stringKey("url.path")));
+    }
+
+    /** A document whose id, title and text must appear in no span; returns the index sequence of its write. */
+    private static long ingest(String id) {
+        return given().contentType(ContentType.JSON).body("{\"documents\":[{\"id\":\"" + id + "\",\"title\":\"" + DOC_TITLE
+                        + "\",\"text\":\"" + DOC_TEXT + "\"}]}").when().post("/v1/documents").then().statusCode(200)
+                .extract().jsonPath().getLong("sequence");
+    }
+
+    private static String queryBody(String question) {
+        return "{\"query\":\"" + question + "\",\"k\":3,\"generate\":\"always\",\"maxTokens\":5}";
+    }
+
+    private static final String DOC_TEXT = "Okapi-sentinel-2718: the compressor C-4 intake valve is checked every week.";
+    private static final String DOC_TITLE = "Compressor manual wombat";
+
+    private List<SpanData> serverSpans(String route) {
+        return exporter.getFinishedSpanItems().stream().filter(s -> s.getKind() == SpanKind.SERVER
+                && route.equals(s.getAttributes().get(AttributeKey.stringKey("http.route")))).toList();
+    }
+
+    /** The trace's spans once every name in {@code names} has arrived (spans end on different threads). */
+    private List<SpanData> awaitTrace(String traceId, List<String> names) {
+        try {
+            return await().atMost(Duration.ofSeconds(10)).until(() -> spansOfTrace(traceId),
+                    l -> names.stream().allMatch(n -> l.stream().anyMatch(s -> s.getName().equals(n))));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("trace " + traceId + " lacks one of " + names + ": "
+                    + spansOfTrace(traceId).stream().map(s -> s.getKind() + " " + s.getName()).toList(), e);
+        }
+    }
+
+    private static SpanData named(List<SpanData> spans, String name) {
+        List<SpanData> found = spans.stream().filter(s -> s.getName().equals(name)).toList();
+        assertEquals(1, found.size(), "spans named " + name + ": " + found);
+        return found.get(0);
+    }
+
+    private static final List<String> GENERATED = List.of("query.embed", "query.cache", "query.retrieve", "query.decide",
+            "query.generate");
+
+    /**
+     * One generated query's trace: every stage a child of the server span (the stages run on a worker, the backend
+     * answers on an I/O thread), the backend call's GenAI client span a child of the generation stage.
+     */
+    private void assertGeneratedTree(SpanData server, List<SpanData> trace) {
+        for (String name : GENERATED) {
+            SpanData stage = named(trace, name);
+            assertEquals(SpanKind.INTERNAL, stage.getKind(), name);
+            assertEquals(server.getSpanId(), stage.getParentSpanId(), name + " is a child of the server span");
+        }
+        SpanData generate = named(trace, "query.generate");
+        // GenAI client spans only (a gRPC test client's own span is a client span of this trace too)
+        List<SpanData> clients = trace.stream().filter(s -> s.getKind() == SpanKind.CLIENT
+                && s.getAttributes().get(AttributeKey.stringKey("gen_ai.operation.name")) != null).toList();
+        assertFalse(clients.isEmpty(), "no GenAI client span in " + trace);
+        for (SpanData c : clients) {
+            assertEquals(generate.getSpanId(), c.getParentSpanId(), "the backend call is a child of the generation stage");
+        }
+        var g = generate.getAttributes();
+        assertTrue(List.of("edge", "cloud").contains(g.get(AttributeKey.stringKey("gateway.served_by"))), g.toString());
+        // One call per attempt (on a loaded machine a first-token timeout may fail over to a second).
+        assertEquals((long) clients.size(), g.get(AttributeKey.longKey("gateway.attempts")));
+        assertEquals(StatusCode.UNSET, generate.getStatus().getStatusCode());
+        assertEquals("miss", named(trace, "query.cache").getAttributes().get(AttributeKey.stringKey("gateway.cache.result")));
+        var r = named(trace, "query.retrieve").getAttributes();
+        assertEquals(3L, r.get(AttributeKey.longKey("gateway.retrieval.k")));
+        Long hits = r.get(AttributeKey.longKey("gateway.retrieval.hits"));
+        assertNotNull(hits);
+        assertTrue(hits >= 1 && hits <= 3, "hits " + hits);
+        var d = named(trace, "query.decide").getAttributes();
+        assertTrue(List.of("EDGE", "CLOUD", "LOCAL").contains(d.get(AttributeKey.stringKey("gateway.offload.target"))), d.toString());
+        assertNotNull(d.get(AttributeKey.stringArrayKey("gateway.offload.reasons")));
+        assertEquals("internal", d.get(AttributeKey.stringKey("gateway.sensitivity")));
+        assertEquals(g.get(AttributeKey.stringKey("gateway.served_by")), server.getAttributes().get(AttributeKey.stringKey("gateway.served_by")));
+    }
+
+    private void assertNoSpanCarries(List<String> forbidden) {
+        for (SpanData s : exporter.getFinishedSpanItems()) {
+            String all = s.getName() + " " + s.getAttributes() + " " + s.getEvents() + " " + s.getStatus();
+            for (String f : forbidden) {
+                assertFalse(all.contains(f), "span " + s.getName() + " carries '" + f + "': " + all);
+            }
+        }
+    }
+
+    @Test
+    void aQueryIsOneTraceOfStageSpansWithTheBackendCallUnderItsGeneration() {
+        String doc = "trace-doc-4711";
+        ingest(doc);
+        double before = overheadCount("query", "false");
+        String question = SECRET + " how often is the compressor C-4 intake valve checked";
+        String servedBy = given().contentType(ContentType.JSON).body(queryBody(question)).when().post("/v1/query")
+                .then().statusCode(200).extract().jsonPath().getString("servedBy");
+        SpanData server = serverSpan("/v1/query");
+        List<SpanData> trace = awaitTrace(server.getTraceId(), GENERATED);
+        assertGeneratedTree(server, trace);
+        assertEquals(servedBy, server.getAttributes().get(AttributeKey.stringKey("gateway.served_by")));
+        Double ms = server.getAttributes().get(AttributeKey.doubleKey("gateway.overhead_ms"));
+        assertNotNull(ms, "the server span carries the query's overhead");
+        assertTrue(ms >= 0, "overhead " + ms);
+        assertEquals(before + 1, overheadCount("query", "false"));
+        assertTrue(received(SECRET).findAny().isPresent(), "the question reached a backend");
+        assertTrue(received("Okapi-sentinel-2718").findAny().isPresent(), "the document reached a backend");
+        assertNoSpanCarries(List.of(SECRET, "how often", "Okapi-sentinel-2718", "intake valve", doc, DOC_TITLE,
+                TestKeys.DEFAULT_DEVICE));
+    }
+
+    @Test
+    void aStreamedQueryIsMeasuredAndItsCachedRepeatIsACacheHitWithoutRetrievalOrGeneration() {
+        ingest("trace-doc-4712");
+        double streamed = overheadCount("query", "true");
+        double whole = overheadCount("query", "false");
+        String question = SECRET + " which colour are the forklift seats painted in hall nine";
+        String sse = given().contentType(ContentType.JSON).accept("text/event-stream").body(queryBody(question)).when()
+                .post("/v1/query").then().statusCode(200).extract().asString();
+        assertTrue(sse.contains("event: final"), sse);
+        SpanData first = serverSpan("/v1/query");
+        assertGeneratedTree(first, awaitTrace(first.getTraceId(), GENERATED));
+        assertEquals(streamed + 1, overheadCount("query", "true"));
+
+        given().contentType(ContentType.JSON).body(queryBody(question)).when().post("/v1/query").then().statusCode(200)
+                .body("servedBy", org.hamcrest.Matchers.is("cache"));
+        SpanData second = await().atMost(Duration.ofSeconds(10)).until(() -> serverSpans("/v1/query").stream()
+                .filter(s -> !s.getTraceId().equals(first.getTraceId())).findFirst(), Optional::isPresent).orElseThrow();
+        List<SpanData> trace = awaitTrace(second.getTraceId(), List.of("query.embed", "query.cache", "query.decide"));
+        var cache = named(trace, "query.cache").getAttributes();
+        assertEquals("exact_hit", cache.get(AttributeKey.stringKey("gateway.cache.result")));
+        assertEquals(1.0, cache.get(AttributeKey.doubleKey("gateway.cache.similarity")));
+        assertEquals("CACHE", named(trace, "query.decide").getAttributes().get(AttributeKey.stringKey("gateway.offload.target")));
+        for (String absent : List.of("query.retrieve", "query.generate")) {
+            assertTrue(trace.stream().noneMatch(s -> s.getName().equals(absent)), absent + " in a cache hit's trace");
+        }
+        assertTrue(trace.stream().noneMatch(s -> s.getKind() == SpanKind.CLIENT), "no backend call for a cache hit");
+        assertEquals(whole, overheadCount("query", "false"), "a cached answer has no backend share to measure against");
+        assertNoSpanCarries(List.of(SECRET, "Okapi-sentinel-2718", "trace-doc-4712", DOC_TITLE));
+    }
+
+    @Test
+    void aGrpcQueryWaitingForItsWriteKeepsOneTrace() {
+        long sequence = ingest("trace-doc-4713");
+        double streamed = overheadCount("query", "true");
+        var md = new io.grpc.Metadata();
+        md.put(GrpcReadYourWritesInterceptor.KEY, Long.toString(sequence));
+        var stub = TestKeys.grpcAs(unauthenticatedQueryStub, TestKeys.DEFAULT_DEVICE)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md));
+        var events = stub.query(dev.offload.gateway.api.grpc.QueryRequest.newBuilder()
+                        .setQuery(SECRET + " where may the night shift park its bicycles").setK(3).setMaxTokens(5)
+                        .setGenerate("always").build())
+                .collect().asList().await().atMost(Duration.ofSeconds(20));
+        assertTrue(events.get(events.size() - 1).hasFinal(), events.toString());
+        SpanData server = await().atMost(Duration.ofSeconds(10)).until(() -> exporter.getFinishedSpanItems().stream()
+                .filter(s -> s.getKind() == SpanKind.SERVER && s.getName().contains("QueryService/Query")).findFirst(),
+                Optional::isPresent).orElseThrow();
+        assertGeneratedTree(server, awaitTrace(server.getTraceId(), GENERATED));
+        assertEquals(streamed + 1, overheadCount("query", "true"));
+        assertNoSpanCarries(List.of(SECRET, "Okapi-sentinel-2718", "trace-doc-4713", DOC_TITLE));
+    }
+
+    @Test
+    void everyChatAndCompletionCallSpanNamesTheModelTheBackendAnswered() {
+        String model = tiers.settings("edge").model();
+        given().contentType(ContentType.JSON).body(body("edge", "response model whole", false)).when()
+                .post("/v1/chat/completions").then().statusCode(200);
+        given().contentType(ContentType.JSON).body(body("edge", "response model stream", true)).when()
+                .post("/v1/chat/completions").then().statusCode(200);
+        for (boolean stream : List.of(false, true)) {
+            given().contentType(ContentType.JSON).body("{\"model\":\"edge\",\"prompt\":\"response model legacy\",\"max_tokens\":3,"
+                    + "\"stream\":" + stream + "}").when().post("/v1/completions").then().statusCode(200);
+        }
+        // The call of each request that answered (on a loaded machine an attempt may time out and fail over first).
+        List<SpanData> clients = await().atMost(Duration.ofSeconds(10)).until(() -> exporter.getFinishedSpanItems().stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT && s.getStatus().getStatusCode() == StatusCode.UNSET
+                        && s.getAttributes().get(AttributeKey.booleanKey("gateway.cancelled")) == null).toList(), l -> l.size() >= 4);
+        assertEquals(2, clients.stream().filter(c -> c.getName().equals("chat " + model)).count(), clients.toString());
+        assertEquals(2, clients.stream().filter(c -> c.getName().equals("text_completion " + model)).count(), clients.toString());
+        for (SpanData c : clients) {
+            // The simulated backend echoes the model it was asked for in every chunk, as vLLM names its served model.
+            assertEquals(model, c.getAttributes().get(AttributeKey.stringKey("gen_ai.response.model")), c.getName());
+        }
     }
 
     @Test

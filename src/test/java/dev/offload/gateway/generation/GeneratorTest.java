@@ -67,6 +67,9 @@ class GeneratorTest {
     private record FakeTier(String name, Zone zone, List<FakeBackend> replicas, long ttftMs, long idleMs) {
     }
 
+    /** The tracing SDK the next {@link #generator} gets; null: none (a no-op tracer), as in most tests. */
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
+
     private Generator generator(Map<String, String> config, FakeTier... tiers) {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         List<Tier> built = new ArrayList<>();
@@ -90,6 +93,7 @@ class GeneratorTest {
         g.redactor = PiiRedactor.withDefaults();
         g.clock = now::get;
         g.worker = Runnable::run;
+        g.openTelemetry = openTelemetry;
         g.init(false);
         return g;
     }
@@ -379,5 +383,37 @@ class GeneratorTest {
         assertEquals(1, output.count(), "GenAI semantic conventions: one generation");
         assertEquals(2.0, output.totalAmount(), "its completion tokens as the backend counted them");
         assertEquals(1, g.registry.find(dev.offload.gateway.metrics.MetricNames.GEN_AI_TTFT).tag("tier", "edge").timer().count());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"true", "false"})
+    void theCallSpanNamesTheModelTheReplyNamedAndIsAChildOfTheContextWhereGenerateWasCalled(String coalesce) {
+        var exporter = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        var tracerProvider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter)).build();
+        openTelemetry = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build();
+        FakeBackend a = new FakeBackend();
+        Generator g = generator(Map.of("gateway.generation.coalesce", coalesce),
+                new FakeTier("edge", Zone.EDGE, List.of(a), 1000, 1000));
+        var stage = openTelemetry.getTracer("test").spanBuilder("stage").startSpan();
+        io.smallrye.mutiny.Multi<GenerationEvent> events;
+        try (var ignored = stage.makeCurrent()) {
+            events = g.generate(request("hello", Sensitivity.INTERNAL, List.of("edge")));
+        }
+        // Subscribed after the scope closed, as the query pipeline does on another thread.
+        var s = events.subscribe().withSubscriber(AssertSubscriber.create(100));
+        a.last().listener.onModel("served-7b");
+        a.last().listener.onToken("hi");
+        a.last().listener.onComplete("stop", 1, 1);
+        s.assertCompleted();
+        stage.end();
+        var call = exporter.getFinishedSpanItems().stream()
+                .filter(d -> d.getKind() == io.opentelemetry.api.trace.SpanKind.CLIENT).findFirst().orElseThrow();
+        assertEquals("chat m", call.getName());
+        assertEquals("m", call.getAttributes().get(GenAiSpans.REQUEST_MODEL));
+        assertEquals("served-7b", call.getAttributes().get(GenAiSpans.RESPONSE_MODEL), "the reply's model, not the request's");
+        assertEquals(stage.getSpanContext().getSpanId(), call.getParentSpanId());
+        assertEquals(stage.getSpanContext().getTraceId(), call.getTraceId());
+        tracerProvider.close();
     }
 }

@@ -78,6 +78,12 @@ class LangChainBackendClientTest {
         final CountDownLatch firstToken = new CountDownLatch(1);
 
         final List<ChoiceDelta> deltas = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> models = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void onModel(String model) {
+            models.add(model);
+        }
 
         @Override
         public synchronized void onDelta(ChoiceDelta d) {
@@ -334,7 +340,7 @@ class LangChainBackendClientTest {
         behaviour = req -> {
             sent.set(lastBody);
             path.set(req.path());
-            String head = "data: {\"id\":\"c\",\"object\":\"text_completion\",\"choices\":[";
+            String head = "data: {\"id\":\"c\",\"object\":\"text_completion\",\"model\":\"served-legacy\",\"choices\":[";
             req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
             req.response().write(head + "{\"index\":1,\"text\":\"b0\",\"logprobs\":{\"tokens\":[\"b0\"],\"token_logprobs\":[-0.25]},"
                     + "\"finish_reason\":null}]}\n\n");
@@ -365,5 +371,28 @@ class LangChainBackendClientTest {
         assertEquals("b0", o.deltas.get(0).content());
         assertTrue(o.deltas.get(0).logprobs().contains("token_logprobs"));
         assertEquals("a0", o.text.toString());
+        assertEquals(List.of("served-legacy"), o.models, "the reply's model, once for all its chunks");
+    }
+
+    @Test
+    void theModelTheReplyNamesIsReportedOnceAndNotWhenItNamesNone() throws Exception {
+        // vLLM names its --served-model-name in every chunk, whatever alias the request used.
+        behaviour = req -> {
+            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+            req.response().write(chunk("Hel", null).replace("\"object\"", "\"model\":\"served-7b\",\"object\""));
+            req.response().end(chunk("lo", "stop").replace("\"object\"", "\"model\":\"served-7b\",\"object\"")
+                    + "data: [DONE]\n\n");
+        };
+        Outcome named = new Outcome();
+        client.stream(request(), "alias", named);
+        assertEquals("stop", named.finish.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("served-7b"), named.models);
+
+        behaviour = req -> req.response().putHeader("Content-Type", "text/event-stream")
+                .end(chunk("x", "stop") + "data: [DONE]\n\n");
+        Outcome unnamed = new Outcome();
+        client.stream(request(), "alias", unnamed);
+        assertEquals("stop", unnamed.finish.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(), unnamed.models);
     }
 }
