@@ -65,6 +65,8 @@ public class JetStreamIndexLog implements ReplicatedLog {
     SharedIndex index;
     @Inject
     IngestionService ingestion;
+    @Inject
+    ClusterSnapshots snapshots;
 
     /** Writes of this replica waiting for their own apply, by message id. */
     private final Map<String, CompletableFuture<WriteResult>> pending = new ConcurrentHashMap<>();
@@ -172,7 +174,9 @@ public class JetStreamIndexLog implements ReplicatedLog {
                     }
                     if (applied + 1 < info.getStreamState().getFirstSequence()) {
                         fail("the stream starts at sequence " + info.getStreamState().getFirstSequence()
-                                + " and this index is at " + applied + ": bootstrap from a snapshot is not implemented");
+                                + " and this index is at " + applied + ", and " + snapshots.noSnapshotReason()
+                                + ": it cannot catch up (restart it once a snapshot at sequence "
+                                + (info.getStreamState().getFirstSequence() - 1) + " or later is stored)");
                         return;
                     }
                 } catch (IOException | JetStreamApiException | IllegalStateException e) {
@@ -182,7 +186,7 @@ public class JetStreamIndexLog implements ReplicatedLog {
             }
             LOG.infof("catching up from sequence %d to %d", index.appliedSequence(), startTarget);
             markCaughtUp();
-            while (!stopping) {
+            while (!stopping && failure == null) {
                 follow(c);
             }
         } catch (InterruptedException e) {
@@ -248,6 +252,12 @@ public class JetStreamIndexLog implements ReplicatedLog {
         long applied = index.appliedSequence();
         if (seq <= applied) {
             return; // a redelivery of what the index already holds
+        }
+        if (seq != applied + 1) {
+            // The stream is contiguous (one subject, no deletes): a gap means it was purged past this replica.
+            fail("record " + seq + " follows " + applied + ": the stream was purged past this replica"
+                    + " (restart it: it starts from the newest snapshot)");
+            throw new IOException("gap in the index log after sequence " + applied);
         }
         WriteResult r;
         try {
