@@ -128,8 +128,8 @@ public class ClusterSnapshots implements IndexBootstrap {
         long last = s.getLastSequence();
         boolean empty = committedSequence == 0;
         boolean stale = committedSequence + 1 < first;
-        if (!empty && !stale) {
-            return; // the stream holds everything after the local commit: replay it
+        if ((!empty && !stale) || last == 0) {
+            return; // the stream holds everything after the local commit (or nothing at all): replay it
         }
         LOG.infof("index at sequence %d, stream %d..%d: looking for a snapshot in %s", committedSequence, first, last,
                 config.snapshotBucket());
