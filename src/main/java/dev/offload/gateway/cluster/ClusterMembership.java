@@ -134,7 +134,8 @@ public final class ClusterMembership {
         try {
             KeyValue store = bucket(c);
             store.put(key, heartbeatValue(node, progress.getAsLong()));
-            List<String> keys = new ArrayList<>(store.keys());
+            // A set: keys() walks the bucket with a consumer, and a key rewritten during the walk comes twice.
+            List<String> keys = new ArrayList<>(new java.util.TreeSet<>(store.keys()));
             if (!keys.contains(key)) {
                 keys.add(key); // just written: a list read a moment too early still holds this replica
             }
