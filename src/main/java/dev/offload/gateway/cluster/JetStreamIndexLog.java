@@ -46,7 +46,10 @@ import java.util.concurrent.TimeoutException;
  * it), and applies each record through {@link IngestionService#applyReplicated}. A consumer that
  * fails or stalls (NATS restarted, the connection moved) is recreated from the next sequence
  * still to apply, so the replica catches up on its own when NATS returns. Readiness
- * ({@link #caughtUp()}) waits until the stream's last sequence at start-up is applied.
+ * ({@link #caughtUp()}) waits until the stream's last sequence at start-up is applied. A replica
+ * that was empty or left behind by the stream's retention has by then installed a snapshot
+ * ({@link ClusterSnapshots}, before the index opened) and starts after its sequence; one that could
+ * not, or that meets a gap in the stream, stays not ready with the reason ({@link #failure()}).
  *
  * <p>{@link #write} is blocking: call it from worker threads.
  */
