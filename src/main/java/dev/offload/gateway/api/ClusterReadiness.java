@@ -23,6 +23,8 @@ public class ClusterReadiness implements HealthCheck {
     JetStreamIndexLog log;
     @Inject
     dev.offload.gateway.cluster.ClusterLimits limits;
+    @Inject
+    dev.offload.gateway.cluster.ClusterSnapshots snapshots;
 
     @Override
     public HealthCheckResponse call() {
@@ -35,6 +37,8 @@ public class ClusterReadiness implements HealthCheck {
                 .withData("streamLastSequence", log.streamLastSequence())
                 .withData("members", limits.members().size())
                 .withData("limits", String.valueOf(limits.regime()));
+        snapshots.installed().ifPresent(i -> b.withData("bootstrapSnapshot", i.snapshot().name())
+                .withData("bootstrapMillis", i.millis()));
         if (log.failure() != null) {
             b.withData("failure", log.failure());
         }

@@ -98,4 +98,30 @@ public interface ClusterConfig {
      */
     @WithDefault("1")
     int initialMembers();
+
+    /**
+     * The JetStream object store holding index snapshots (created if missing, file storage,
+     * {@link #replicas()} copies): a new or stale replica starts from the newest one that checks out.
+     */
+    @WithDefault("OFFLOAD_SNAPSHOTS")
+    String snapshotBucket();
+
+    /** Longest time between snapshots while the index changes (one replica, the first live member, takes them). */
+    @WithDefault("5m")
+    Duration snapshotInterval();
+
+    /** Index-log records (write batches) applied since the newest snapshot that trigger the next one sooner; 0: time only. */
+    @WithDefault("10000")
+    long snapshotRecords();
+
+    /** Snapshots kept in the object store; older ones are deleted after each new one (at least 1). */
+    @WithDefault("2")
+    int snapshotKeep();
+
+    /**
+     * Records the index stream keeps below the point its retention allows (the oldest kept snapshot,
+     * or the slowest live member if that is further back); -1: the stream is never purged.
+     */
+    @WithDefault("1000")
+    long retentionMargin();
 }

@@ -51,6 +51,8 @@ public class ClusterLimits {
     TenantGenerationLimiter tenants;
     @Inject
     TierRegistry tiers;
+    @Inject
+    dev.offload.gateway.retrieval.SharedIndex index;
 
     private ScheduledExecutorService scheduler;
     private volatile Coordinator coordinator;
@@ -66,6 +68,8 @@ public class ClusterLimits {
         });
         Coordinator c = new Coordinator(nats::connectionIfUp, Settings.of(config), nats.nodeName(), devices, tenants,
                 tiers::shareBackends, System::nanoTime);
+        // The heartbeat carries the applied sequence: the stream's retention waits for the slowest member.
+        c.membership.reportProgress(index::appliedSequence);
         coordinator = c;
         c.start(scheduler);
     }
@@ -81,6 +85,12 @@ public class ClusterLimits {
     public List<String> members() {
         Coordinator c = coordinator;
         return c == null ? List.of() : c.membership.view().members();
+    }
+
+    /** The membership (heartbeats, ranks, progress); null without a cluster. */
+    public ClusterMembership membership() {
+        Coordinator c = coordinator;
+        return c == null ? null : c.membership;
     }
 
     /** {@code cluster} or {@code share} (see the class comment); null without a cluster. */

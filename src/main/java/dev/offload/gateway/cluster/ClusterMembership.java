@@ -56,6 +56,8 @@ public final class ClusterMembership {
     private final int replicas;
     private final LongSupplier nanoClock;
     private volatile View view;
+    /** This replica's applied index sequence, carried in its heartbeat (-1: not reported). */
+    private volatile LongSupplier progress = () -> -1;
     private KeyValue kv;
     private Connection kvOf;
     private boolean warned;
@@ -131,8 +133,9 @@ public final class ClusterMembership {
         }
         try {
             KeyValue store = bucket(c);
-            store.put(key, node.getBytes(StandardCharsets.UTF_8));
-            List<String> keys = new ArrayList<>(store.keys());
+            store.put(key, heartbeatValue(node, progress.getAsLong()));
+            // A set: keys() walks the bucket with a consumer, and a key rewritten during the walk comes twice.
+            List<String> keys = new ArrayList<>(new java.util.TreeSet<>(store.keys()));
             if (!keys.contains(key)) {
                 keys.add(key); // just written: a list read a moment too early still holds this replica
             }
@@ -178,6 +181,59 @@ public final class ClusterMembership {
         kv = c.keyValue(bucket);
         kvOf = c;
         return kv;
+    }
+
+    /**
+     * Makes every later heartbeat carry {@code applied} (this replica's applied index sequence),
+     * so the replica that bounds the index stream sees how far the slowest live member is.
+     */
+    public void reportProgress(LongSupplier applied) {
+        this.progress = applied;
+    }
+
+    /** A heartbeat's value: the node name, then on a second line its applied sequence when known. */
+    static byte[] heartbeatValue(String node, long applied) {
+        return (applied < 0 ? node : node + "\n" + applied).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The applied sequence a heartbeat value carries; -1 when it carries none. */
+    static long progressOf(byte[] value) {
+        String v = value == null ? "" : new String(value, StandardCharsets.UTF_8);
+        int nl = v.indexOf('\n');
+        if (nl < 0) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.substring(nl + 1).strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Reads every live member's last heartbeat now: member key → the applied sequence it reported
+     * (-1: none, e.g. a replica that does not report it). Blocks for one request per member; empty
+     * when NATS cannot be reached. Any thread (it does not share the heartbeat's bucket handle).
+     */
+    public java.util.Map<String, Long> progress() throws InterruptedException {
+        Connection c = connection.get();
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        if (c == null) {
+            return out;
+        }
+        try {
+            KeyValue store = c.keyValue(bucket);
+            for (String k : store.keys()) {
+                io.nats.client.api.KeyValueEntry e = store.get(k);
+                if (e != null && e.getValue() != null) {
+                    out.put(k, progressOf(e.getValue()));
+                }
+            }
+        } catch (IOException | JetStreamApiException | IllegalStateException e) {
+            LOG.debugf("reading the members' progress failed (%s)", e.getMessage());
+            out.clear();
+        }
+        return out;
     }
 
     /** Deletes this replica's key (a graceful stop): the others see it gone at their next heartbeat. */

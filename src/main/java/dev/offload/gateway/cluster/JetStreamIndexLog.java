@@ -46,7 +46,10 @@ import java.util.concurrent.TimeoutException;
  * it), and applies each record through {@link IngestionService#applyReplicated}. A consumer that
  * fails or stalls (NATS restarted, the connection moved) is recreated from the next sequence
  * still to apply, so the replica catches up on its own when NATS returns. Readiness
- * ({@link #caughtUp()}) waits until the stream's last sequence at start-up is applied.
+ * ({@link #caughtUp()}) waits until the stream's last sequence at start-up is applied. A replica
+ * that was empty or left behind by the stream's retention has by then installed a snapshot
+ * ({@link ClusterSnapshots}, before the index opened) and starts after its sequence; one that could
+ * not, or that meets a gap in the stream, stays not ready with the reason ({@link #failure()}).
  *
  * <p>{@link #write} is blocking: call it from worker threads.
  */
@@ -65,6 +68,8 @@ public class JetStreamIndexLog implements ReplicatedLog {
     SharedIndex index;
     @Inject
     IngestionService ingestion;
+    @Inject
+    ClusterSnapshots snapshots;
 
     /** Writes of this replica waiting for their own apply, by message id. */
     private final Map<String, CompletableFuture<WriteResult>> pending = new ConcurrentHashMap<>();
@@ -172,7 +177,9 @@ public class JetStreamIndexLog implements ReplicatedLog {
                     }
                     if (applied + 1 < info.getStreamState().getFirstSequence()) {
                         fail("the stream starts at sequence " + info.getStreamState().getFirstSequence()
-                                + " and this index is at " + applied + ": bootstrap from a snapshot is not implemented");
+                                + " and this index is at " + applied + ", and " + snapshots.noSnapshotReason()
+                                + ": it cannot catch up (restart it once a snapshot at sequence "
+                                + (info.getStreamState().getFirstSequence() - 1) + " or later is stored)");
                         return;
                     }
                 } catch (IOException | JetStreamApiException | IllegalStateException e) {
@@ -182,7 +189,7 @@ public class JetStreamIndexLog implements ReplicatedLog {
             }
             LOG.infof("catching up from sequence %d to %d", index.appliedSequence(), startTarget);
             markCaughtUp();
-            while (!stopping) {
+            while (!stopping && failure == null) {
                 follow(c);
             }
         } catch (InterruptedException e) {
@@ -248,6 +255,12 @@ public class JetStreamIndexLog implements ReplicatedLog {
         long applied = index.appliedSequence();
         if (seq <= applied) {
             return; // a redelivery of what the index already holds
+        }
+        if (seq != applied + 1) {
+            // The stream is contiguous (one subject, no deletes): a gap means it was purged past this replica.
+            fail("record " + seq + " follows " + applied + ": the stream was purged past this replica"
+                    + " (restart it: it starts from the newest snapshot)");
+            throw new IOException("gap in the index log after sequence " + applied);
         }
         WriteResult r;
         try {

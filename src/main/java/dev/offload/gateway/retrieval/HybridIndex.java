@@ -704,49 +704,154 @@ public final class HybridIndex implements Closeable {
      * that commit. A gateway started on a copy of it opens the graph instead of rebuilding it.
      */
     public SnapshotInfo snapshot() throws IOException {
+        try (CommittedIndex commit = captureCommit()) {
+            Instant at = Instant.now();
+            Path target = dir.resolve("snapshots").resolve(commit.sequence() + "-" + at.toEpochMilli());
+            long bytes = 0;
+            for (CommittedIndex.File f : commit.files()) {
+                Path dst = target.resolve(f.name());
+                linkOrCopy(f.path(), Files.createDirectories(dst.getParent()).resolve(dst.getFileName()));
+                bytes += Files.size(dst);
+            }
+            return new SnapshotInfo(dir.relativize(target).toString(), commit.sequence(), commit.files().size(), bytes, at);
+        }
+    }
+
+    /**
+     * Commits and holds that commit still ({@link CommittedIndex}): the files of a snapshot. The
+     * writer lock is held only for the commit and the graph's hard links; reading the files
+     * afterwards blocks no write.
+     */
+    public CommittedIndex captureCommit() throws IOException {
         writeLock.lock();
         try {
             dirty = true; // a snapshot always has a commit of its own time
             commit();
             IndexCommit commit = snapshots.snapshot();
+            long seq = lastCommitSequence;
+            Path staging = null;
             try {
-                Instant at = Instant.now();
-                Path target = dir.resolve("snapshots").resolve(lastCommitSequence + "-" + at.toEpochMilli());
-                Path luceneTarget = Files.createDirectories(target.resolve("lucene"));
-                long bytes = 0;
-                int files = 0;
+                List<CommittedIndex.File> files = new ArrayList<>();
                 for (String name : commit.getFileNames()) {
-                    Path src = dir.resolve("lucene").resolve(name);
-                    Path dst = luceneTarget.resolve(name);
-                    try {
-                        Files.createLink(dst, src);
-                    } catch (IOException | UnsupportedOperationException e) {
-                        Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
-                    }
-                    bytes += Files.size(dst);
-                    files++;
+                    files.add(new CommittedIndex.File("lucene/" + name, dir.resolve("lucene").resolve(name)));
                 }
-                List<Path> graphFiles = graphs.filesOf(lastCommitSequence);
+                List<Path> graphFiles = graphs.filesOf(seq);
                 if (!graphFiles.isEmpty()) {
-                    Path graphTarget = Files.createDirectories(target.resolve("graph"));
+                    staging = Files.createDirectories(dir.resolve("snapshots")
+                            .resolve(".commit-" + seq + "-" + System.nanoTime()));
                     for (Path src : graphFiles) {
-                        Path dst = graphTarget.resolve(src.getFileName());
-                        try {
-                            Files.createLink(dst, src);
-                        } catch (IOException | UnsupportedOperationException e) {
-                            Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                        bytes += Files.size(dst);
-                        files++;
+                        Path dst = staging.resolve(src.getFileName());
+                        linkOrCopy(src, dst);
+                        files.add(new CommittedIndex.File("graph/" + src.getFileName(), dst));
                     }
                 }
-                return new SnapshotInfo(dir.relativize(target).toString(), lastCommitSequence, files, bytes, at);
-            } finally {
-                snapshots.release(commit);
+                return new HeldCommit(commit, seq, List.copyOf(files), staging);
+            } catch (IOException | RuntimeException e) {
+                releaseCommit(commit, staging);
+                throw e;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private final class HeldCommit implements CommittedIndex {
+        private final IndexCommit commit;
+        private final long sequence;
+        private final List<File> files;
+        private final Path staging;
+        private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+
+        HeldCommit(IndexCommit commit, long sequence, List<File> files, Path staging) {
+            this.commit = commit;
+            this.sequence = sequence;
+            this.files = files;
+            this.staging = staging;
+        }
+
+        @Override
+        public long sequence() {
+            return sequence;
+        }
+
+        @Override
+        public int dimension() {
+            return dimension;
+        }
+
+        @Override
+        public List<File> files() {
+            return files;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (released.compareAndSet(false, true)) {
+                releaseCommit(commit, staging);
+            }
+        }
+    }
+
+    private void releaseCommit(IndexCommit commit, Path staging) throws IOException {
+        writeLock.lock();
+        try {
+            snapshots.release(commit);
+            if (!closed) { // the index's, not the held commit's
                 writer.deleteUnusedFiles();
             }
         } finally {
             writeLock.unlock();
+            if (staging != null) {
+                org.apache.lucene.util.IOUtils.rm(staging);
+            }
+        }
+    }
+
+    private static void linkOrCopy(Path src, Path dst) throws IOException {
+        try {
+            Files.createLink(dst, src);
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * The last sequence committed in the index under {@code dataDir}, read without opening it
+     * (0 when there is no index): what a replica decides its bootstrap on before it opens.
+     */
+    public static long committedSequence(Path dataDir) throws IOException {
+        Path lucene = dataDir.resolve("lucene");
+        if (!Files.isDirectory(lucene)) {
+            return 0;
+        }
+        try (Directory d = FSDirectory.open(lucene)) {
+            if (!DirectoryReader.indexExists(d)) {
+                return 0;
+            }
+            return Long.parseLong(org.apache.lucene.index.SegmentInfos.readLatestCommit(d).getUserData()
+                    .getOrDefault("seq", "0"));
+        }
+    }
+
+    /**
+     * Replaces the index under {@code dataDir} (its {@code lucene/}, {@code graph/} and
+     * {@code wal/}) by a snapshot unpacked in {@code staged} (its {@code lucene/} and
+     * {@code graph/}, as {@link CommittedIndex#files()} names them), before the index is opened.
+     * Other files of the data directory (the keys file, the model record) stay. Staged on the same
+     * file system, so each directory is moved, not copied.
+     */
+    public static void installSnapshot(Path dataDir, Path staged) throws IOException {
+        try (Directory d = FSDirectory.open(staged.resolve("lucene"))) {
+            if (!DirectoryReader.indexExists(d)) {
+                throw new IOException(staged + " holds no Lucene commit");
+            }
+        }
+        for (String sub : List.of("lucene", "graph", "wal")) {
+            org.apache.lucene.util.IOUtils.rm(dataDir.resolve(sub));
+        }
+        Files.move(staged.resolve("lucene"), dataDir.resolve("lucene"), StandardCopyOption.ATOMIC_MOVE);
+        if (Files.isDirectory(staged.resolve("graph"))) {
+            Files.move(staged.resolve("graph"), dataDir.resolve("graph"), StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

@@ -40,6 +40,8 @@ public class SharedIndex {
     MeterRegistry registry;
     @Inject
     jakarta.enterprise.inject.Instance<ReplicatedLog> replicatedLogs;
+    @Inject
+    jakarta.enterprise.inject.Instance<IndexBootstrap> bootstraps;
 
     private volatile HybridIndex index;
     private volatile Throwable failure;
@@ -81,6 +83,11 @@ public class SharedIndex {
                     c.alpha(), c.overquery(), c.rerankK());
             Path dir = Path.of(config.dataDir()).toAbsolutePath();
             IndexModelRecord.check(dir, embedder.modelName(), embedder.dimension());
+            for (IndexBootstrap b : bootstraps) {
+                if (b.enabled()) {
+                    b.prepare(dir, HybridIndex.committedSequence(dir));
+                }
+            }
             HybridIndex opened = HybridIndex.open(dir, embedder.dimension(), options);
             IndexStats stats = opened.stats(null);
             // A cluster's documents come from its shared log only: a replica never adds its own.

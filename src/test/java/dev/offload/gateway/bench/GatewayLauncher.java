@@ -49,7 +49,10 @@ public final class GatewayLauncher {
         return start(java, jar, jvmOpts, port, workDir, label, properties, Duration.ofSeconds(180));
     }
 
-    /** {@link #start(String, Path, String, int, Path, String, Map)} with its own wait for readiness. */
+    /**
+     * {@link #start(String, Path, String, int, Path, String, Map)} with its own wait for readiness;
+     * {@link Duration#ZERO}: no wait (the caller watches readiness itself, e.g. for a replica that must stay down).
+     */
     public static ChildProcess start(String java, Path jar, String jvmOpts, int port, Path workDir, String label,
                                      Map<String, String> properties, Duration readyTimeout) throws Exception {
         Path abs = jar.toAbsolutePath();
@@ -96,7 +99,9 @@ public final class GatewayLauncher {
         System.err.println("[gateway] starting " + label + " on port " + port);
         ChildProcess child = ChildProcess.start("gateway", cmd, abs.getParent(), workDir.resolve("gateway-" + label + ".log"),
                 Map.of());
-        child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + management + "/q/health/ready"), readyTimeout);
+        if (!readyTimeout.isZero()) {
+            child.awaitReady(() -> ChildProcess.getOk("http://127.0.0.1:" + management + "/q/health/ready"), readyTimeout);
+        }
         return child;
     }
 

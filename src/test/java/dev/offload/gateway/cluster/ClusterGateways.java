@@ -28,6 +28,11 @@ final class ClusterGateways implements AutoCloseable {
     private final int[] starts;
 
     ClusterGateways(Path dir, int size, Map<String, String> common) throws Exception {
+        this(dir, size, size, common);
+    }
+
+    /** {@code size} replicas with their ports, of which the first {@code running} are started now (the others by {@link #start}). */
+    ClusterGateways(Path dir, int size, int running, Map<String, String> common) throws Exception {
         this.dir = dir;
         this.common = common;
         this.httpPorts = new int[size];
@@ -40,10 +45,10 @@ final class ClusterGateways implements AutoCloseable {
             grpcPorts[i] = ChildProcess.freePort();
             managementPorts[i] = ChildProcess.freePort(); // fixed too: a load balancer checks readiness there
         }
-        ExecutorService pool = Executors.newFixedThreadPool(size);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, running));
         try {
-            Future<?>[] f = new Future<?>[size];
-            for (int i = 0; i < size; i++) {
+            Future<?>[] f = new Future<?>[running];
+            for (int i = 0; i < running; i++) {
                 int n = i;
                 f[i] = pool.submit(() -> {
                     start(n);
@@ -60,14 +65,28 @@ final class ClusterGateways implements AutoCloseable {
 
     /** Starts replica {@code i} on its ports and data directory; returns once it is ready (caught up). */
     long start(int i) throws Exception {
+        return launch(i, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
+    }
+
+    /** Starts replica {@code i} without waiting for its readiness (one that must stay not ready). */
+    void launch(int i) throws Exception {
+        launch(i, java.time.Duration.ZERO);
+    }
+
+    /** Replica {@code i}'s data directory. */
+    Path dataDir(int i) {
+        return dir.resolve("g" + i).toAbsolutePath();
+    }
+
+    private long launch(int i, java.time.Duration readyTimeout) throws Exception {
         Map<String, String> p = new LinkedHashMap<>(common);
         p.put("quarkus.grpc.server.port", Integer.toString(grpcPorts[i]));
         p.put("quarkus.management.port", Integer.toString(managementPorts[i]));
-        p.put("gateway.data-dir", dir.resolve("g" + i).toAbsolutePath().toString());
+        p.put("gateway.data-dir", dataDir(i).toString());
         p.put("gateway.cluster.node-name", "g" + i);
         long t0 = System.nanoTime();
         processes[i] = GatewayLauncher.start(GatewayLauncher.currentJava(), JAR, "-Xmx700m -XX:+UseSerialGC", httpPorts[i],
-                dir, "g" + i + "-" + (starts[i]++), p, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
+                dir, "g" + i + "-" + (starts[i]++), p, readyTimeout);
         return (System.nanoTime() - t0) / 1_000_000;
     }
 

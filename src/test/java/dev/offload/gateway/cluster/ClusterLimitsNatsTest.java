@@ -157,7 +157,8 @@ class ClusterLimitsNatsTest {
         assertEquals(8, held.size());
         // Replica 1 learns of the 8 within a report or two: then it may start only the 4 left.
         await().atMost(Duration.ofSeconds(5)).until(() -> probe(tenants.get(1), "t") == 4);
-        assertEquals(4, probe(tenants.get(2), "t"));
+        // Replica 2 hears the same report on its own subscription, not necessarily by now.
+        await().atMost(Duration.ofSeconds(5)).until(() -> probe(tenants.get(2), "t") == 4);
         held.forEach(TenantGenerationLimiter.Permit::release);
         await().atMost(Duration.ofSeconds(5)).until(() -> probe(tenants.get(2), "t") == TENANT_LIMIT);
     }

@@ -1,0 +1,284 @@
+package dev.offload.gateway.cluster;
+
+import dev.offload.gateway.retrieval.CommittedIndex;
+import dev.offload.gateway.retrieval.HybridIndex;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.ObjectStore;
+import io.nats.client.ObjectStoreManagement;
+import io.nats.client.api.ObjectInfo;
+import io.nats.client.api.ObjectMeta;
+import io.nats.client.api.ObjectStoreConfiguration;
+import io.nats.client.api.StorageType;
+import io.nats.client.impl.Headers;
+import org.apache.lucene.util.IOUtils;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * Index snapshots in a JetStream object store: one object per snapshot, named by the stream
+ * sequence it contains ({@code index-<20 digits>}), its bytes a {@link SnapshotArchive}, its
+ * headers the sequence, model, dimension and format so a replica picks one without downloading
+ * it. Uploads stream the archive (no copy on the uploader's disk); a bootstrap downloads to the
+ * data directory, unpacks, checks and only then installs.
+ *
+ * <p>Plain Java over a NATS connection (tests drive it against a real {@code nats-server}).
+ * Blocking; call from one background thread at a time per instance.
+ */
+public final class SnapshotStore {
+    private static final Logger LOG = Logger.getLogger(SnapshotStore.class);
+    static final String PREFIX = "index-";
+    static final String H_SEQUENCE = "Offload-Sequence";
+    static final String H_MODEL = "Offload-Model";
+    static final String H_DIMENSION = "Offload-Dimension";
+    static final String H_FORMAT = "Offload-Format";
+    private static final String STAGING = "bootstrap";
+
+    /** A snapshot as the store lists it (from its headers). */
+    public record Stored(String name, long sequence, String model, int dimension, int format, long size, Instant modified) {
+    }
+
+    /** What a bootstrap installed: the snapshot's object, its manifest, and the time taken. */
+    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis) {
+    }
+
+    private final Supplier<Connection> connection;
+    private final String bucket;
+    private final int replicas;
+
+    /**
+     * @param connection the connection if it is up now, else null
+     * @param replicas   JetStream replicas of the bucket (created with them if missing)
+     */
+    public SnapshotStore(Supplier<Connection> connection, String bucket, int replicas) {
+        this.connection = connection;
+        this.bucket = bucket;
+        this.replicas = replicas;
+    }
+
+    static String objectName(long sequence) {
+        return String.format("%s%020d", PREFIX, sequence);
+    }
+
+    private ObjectStore store() throws IOException, JetStreamApiException {
+        Connection c = connection.get();
+        if (c == null) {
+            throw new IOException("NATS is not reachable");
+        }
+        ObjectStoreManagement oms = c.objectStoreManagement();
+        try {
+            oms.getStatus(bucket);
+        } catch (JetStreamApiException notFound) {
+            if (notFound.getErrorCode() != 404) {
+                throw notFound;
+            }
+            try {
+                oms.create(ObjectStoreConfiguration.builder(bucket).storageType(StorageType.File).replicas(replicas)
+                        .description("offload gateway index snapshots").build());
+            } catch (JetStreamApiException e) {
+                if (e.getApiErrorCode() != 10058) { // another replica created it meanwhile
+                    throw e;
+                }
+            }
+        }
+        return c.objectStore(bucket);
+    }
+
+    /** The snapshots in the store, newest (highest sequence) first. */
+    public List<Stored> list() throws IOException, JetStreamApiException, InterruptedException {
+        List<Stored> out = new ArrayList<>();
+        for (ObjectInfo i : store().getList()) {
+            if (i.isDeleted() || !i.getObjectName().startsWith(PREFIX)) {
+                continue;
+            }
+            Headers h = i.getHeaders();
+            try {
+                out.add(new Stored(i.getObjectName(), Long.parseLong(header(h, H_SEQUENCE)), header(h, H_MODEL),
+                        Integer.parseInt(header(h, H_DIMENSION)), Integer.parseInt(header(h, H_FORMAT)), i.getSize(),
+                        i.getModified() == null ? Instant.EPOCH : i.getModified().toInstant()));
+            } catch (RuntimeException e) {
+                LOG.warnf("object %s in %s has no readable snapshot headers; ignored", i.getObjectName(), bucket);
+            }
+        }
+        out.sort(Comparator.comparingLong(Stored::sequence).reversed());
+        return out;
+    }
+
+    private static String header(Headers h, String key) {
+        String v = h == null ? null : h.getFirst(key);
+        if (v == null) {
+            throw new IllegalArgumentException("no " + key);
+        }
+        return v;
+    }
+
+    /**
+     * Uploads {@code commit} as the snapshot of its sequence (replacing one of the same sequence).
+     * The archive is written by a second thread into a pipe the upload reads; if writing fails
+     * the object is deleted again, so no half archive stays listed.
+     */
+    public Stored upload(CommittedIndex commit, String model, String node)
+            throws IOException, JetStreamApiException, InterruptedException {
+        ObjectStore os = store();
+        String name = objectName(commit.sequence());
+        Headers h = new Headers().put(H_SEQUENCE, Long.toString(commit.sequence())).put(H_MODEL, model)
+                .put(H_DIMENSION, Integer.toString(commit.dimension())).put(H_FORMAT, Integer.toString(SnapshotArchive.FORMAT));
+        PipedInputStream in = new PipedInputStream(1 << 20);
+        PipedOutputStream pipe = new PipedOutputStream(in);
+        CompletableFuture<SnapshotArchive.Manifest> written = new CompletableFuture<>();
+        Thread writer = new Thread(() -> {
+            try (OutputStream out = pipe) {
+                written.complete(SnapshotArchive.write(commit, model, node, System.currentTimeMillis(), out));
+            } catch (IOException | RuntimeException e) {
+                written.completeExceptionally(e);
+            }
+        }, "snapshot-archive");
+        writer.setDaemon(true);
+        writer.start();
+        ObjectInfo info;
+        try (InputStream source = in) {
+            info = os.put(ObjectMeta.builder(name).headers(h).description("index snapshot at sequence " + commit.sequence())
+                    .build(), source);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        } finally {
+            writer.join(); // the pipe is closed by now: a writer still blocked on it fails and ends
+        }
+        try {
+            written.join();
+        } catch (RuntimeException e) {
+            deleteQuietly(os, name);
+            throw new IOException("writing the snapshot archive failed: " + e.getCause(), e.getCause());
+        }
+        return new Stored(name, commit.sequence(), model, commit.dimension(), SnapshotArchive.FORMAT, info.getSize(),
+                Instant.now());
+    }
+
+    private static void deleteQuietly(ObjectStore os, String name) {
+        try {
+            os.delete(name);
+        } catch (IOException | JetStreamApiException e) {
+            LOG.warnf("deleting the failed snapshot %s failed (%s); a bootstrap refuses it (no manifest)", name, e.getMessage());
+        }
+    }
+
+    /** Deletes every snapshot but the newest {@code keep}; returns those left, newest first. */
+    public List<Stored> prune(int keep) throws IOException, JetStreamApiException, InterruptedException {
+        List<Stored> all = list();
+        int k = Math.max(1, keep);
+        if (all.size() > k) {
+            ObjectStore os = store();
+            for (Stored s : all.subList(k, all.size())) {
+                os.delete(s.name());
+                LOG.infof("snapshot %s (sequence %d) deleted: %d newer kept", s.name(), s.sequence(), k);
+            }
+        }
+        return all.subList(0, Math.min(k, all.size()));
+    }
+
+    /** Deletes the snapshot object {@code name} (tests, operators). */
+    public void delete(String name) throws IOException, JetStreamApiException {
+        store().delete(name);
+    }
+
+    /** Downloads snapshot {@code name}'s bytes into {@code out} as stored. */
+    public void download(String name, OutputStream out) throws IOException, JetStreamApiException, InterruptedException {
+        try {
+            store().get(name, out);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /**
+     * Installs the newest snapshot that fits into {@code dataDir} (before its index is opened):
+     * newer than {@code committedSequence}, not past the stream's last sequence (else it belongs
+     * to another stream), not older than the stream's first sequence minus one (else the stream
+     * no longer holds the records after it), of this model and dimension, and passing every
+     * check of {@link SnapshotArchive#unpack}. A snapshot that does not is skipped for the next
+     * older one, its reason added to {@code refusals}.
+     *
+     * @return what was installed, or empty when no snapshot fits (the data directory is unchanged)
+     */
+    public Optional<Installed> install(Path dataDir, long committedSequence, long streamFirst, long streamLast,
+                                       String model, int dimension, List<String> refusals)
+            throws IOException, JetStreamApiException, InterruptedException {
+        Path staging = dataDir.resolve(STAGING);
+        for (Stored s : list()) {
+            if (s.sequence() <= committedSequence) {
+                break; // older than what this replica holds: it replays the stream instead
+            }
+            String refused = null;
+            if (s.sequence() > streamLast) {
+                refused = "sequence " + s.sequence() + " is past the stream's last " + streamLast + " (another stream's?)";
+            } else if (s.sequence() + 1 < streamFirst) {
+                refused = "the stream starts at " + streamFirst + ", no longer holding what follows sequence " + s.sequence();
+            } else if (!s.model().equalsIgnoreCase(model) || s.dimension() != dimension) {
+                refused = "vectors of " + s.model() + " (" + s.dimension() + " dimensions), this gateway embeds with "
+                        + model + " (" + dimension + ")";
+            }
+            if (refused == null) {
+                long t0 = System.nanoTime();
+                IOUtils.rm(staging);
+                try {
+                    Path archive = Files.createDirectories(staging).resolve(s.name() + ".zip");
+                    try (OutputStream out = Files.newOutputStream(archive)) {
+                        download(s.name(), out);
+                    }
+                    Path unpacked = staging.resolve(s.name());
+                    SnapshotArchive.Manifest m;
+                    try (InputStream in = Files.newInputStream(archive)) {
+                        m = SnapshotArchive.unpack(in, unpacked, model, dimension);
+                    }
+                    if (m.sequence() != s.sequence()) {
+                        throw new IOException("its manifest is for sequence " + m.sequence());
+                    }
+                    HybridIndex.installSnapshot(dataDir, unpacked);
+                    return Optional.of(new Installed(s, m, (System.nanoTime() - t0) / 1_000_000));
+                } catch (IOException e) {
+                    refused = e.getMessage();
+                } finally {
+                    IOUtils.rm(staging);
+                }
+            }
+            String why = s.name() + " refused: " + refused;
+            LOG.warnf("snapshot %s", why);
+            refusals.add(why);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Where the index stream may be purged up to (the first sequence to keep), or 0 for nowhere:
+     * every record after the oldest kept snapshot stays (so each kept snapshot can still be
+     * completed from the stream, also when a newer one turns out damaged), every record a live
+     * member has not applied yet stays (it follows the stream and never has to restart from a
+     * snapshot), and {@code margin} records more below that.
+     *
+     * @param oldestKeptSnapshot the sequence of the oldest snapshot kept in the store
+     * @param slowestMember      the lowest applied sequence a live member reports; -1 when one does not report it
+     * @param margin             records kept below that point; negative: never purge
+     */
+    public static long retainFrom(long oldestKeptSnapshot, long slowestMember, long margin) {
+        if (margin < 0 || slowestMember < 0 || oldestKeptSnapshot <= 0) {
+            return 0;
+        }
+        long keep = Math.min(oldestKeptSnapshot, slowestMember) + 1 - margin;
+        return keep > 1 ? keep : 0;
+    }
+}
