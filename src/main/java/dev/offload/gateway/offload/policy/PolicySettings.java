@@ -36,7 +36,7 @@ public record PolicySettings(double saturationUtil, double loadSlowdownWeight, d
                              double priorTokensPerSec, double slowNetworkShare, long validityMs,
                              long unstableValidityMs) {
     private static final PolicySettings DEFAULTS = new PolicySettings(0.85, 0.5, 0.6, 20, 512, 8, 150, 450, 1000, 400,
-            1.25, 0.78, 1.0, true, 40, 400, 25, 0.5, 30_000, 5_000);
+            1.25, 0.78, 0.86, true, 40, 400, 25, 0.5, 30_000, 5_000);
 
     public PolicySettings {
         fraction("saturationUtil", saturationUtil);

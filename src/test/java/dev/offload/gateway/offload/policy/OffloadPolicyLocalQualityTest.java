@@ -30,7 +30,9 @@ class OffloadPolicyLocalQualityTest {
     }
 
     static final double LOW = CONFIG.minLocalQuality() - 0.2;
-    static final double HIGH = Math.min(1, CONFIG.minLocalQuality() + 0.15);
+    /** Between the two thresholds: the small model suffices, but only speed keeps the query local. */
+    static final double HIGH = (CONFIG.minLocalQuality() + CONFIG.localPreferredQuality()) / 2;
+    static final double VERY_HIGH = Math.min(1, CONFIG.localPreferredQuality() + 0.05);
 
     static final List<Row> ROWS = List.of(
             new Row("simple, no estimate: local", SIMPLE, null, Target.LOCAL, List.of("LOCAL_PREFERRED"),
@@ -38,7 +40,9 @@ class OffloadPolicyLocalQualityTest {
             new Row("simple, low estimate: the larger model", SIMPLE, LOW, Target.EDGE,
                     List.of("LOCAL_QUALITY_LOW", "MORE_CAPABLE"), List.of("LOCAL_PREFERRED")),
             new Row("simple, high estimate: local", SIMPLE, HIGH, Target.LOCAL, List.of("LOCAL_QUALITY_OK", "LOCAL_PREFERRED"),
-                    List.of("LOCAL_QUALITY_LOW")),
+                    List.of("LOCAL_QUALITY_LOW", "LOCAL_QUALITY_HIGH")),
+            new Row("simple, estimate above local-preferred-quality: local to spare the GPU", SIMPLE, VERY_HIGH, Target.LOCAL,
+                    List.of("LOCAL_QUALITY_OK", "LOCAL_QUALITY_HIGH"), List.of("LOCAL_QUALITY_LOW", "LOCAL_PREFERRED")),
             new Row("multi-hop cue, no estimate: the regular expression sends it to the edge", COMPARE, null, Target.EDGE,
                     List.of("MULTI_HOP", "MORE_CAPABLE"), List.of("LOCAL_QUALITY_OK")),
             new Row("multi-hop cue, high estimate: the estimate overrides the cue", COMPARE, HIGH, Target.LOCAL,
@@ -98,21 +102,22 @@ class OffloadPolicyLocalQualityTest {
     @Test
     void aHighEstimateKeepsASlowDeviceLocalWhenItFitsTheBudget() {
         PolicySettings d = PolicySettings.defaults();
-        OffloadPolicy sparing = new OffloadPolicy(new PolicySettings(d.saturationUtil(), d.loadSlowdownWeight(),
+        OffloadPolicy off = new OffloadPolicy(new PolicySettings(d.saturationUtil(), d.loadSlowdownWeight(),
                 d.thermalSeriousFactor(), d.lowBatteryPct(), d.minLocalMemoryMb(), d.localPrefillSpeedup(),
                 d.defaultOutputTokens(), d.longOutputTokens(), d.contextTokensEstimate(), d.localMaxOutputTokens(),
-                d.localBias(), d.minLocalQuality(), 0.9, d.localQualityEnabled(), d.defaultRttMs(), d.priorTtftMs(),
+                d.localBias(), d.minLocalQuality(), 1.0, d.localQualityEnabled(), d.defaultRttMs(), d.priorTtftMs(),
                 d.priorTokensPerSec(), d.slowNetworkShare(), d.validityMs(), d.unstableValidityMs()));
+        OffloadPolicy sparing = POLICY; // the shipped threshold, 0.86
         OffloadPolicy.Input at95 = new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, 60_000L, BOTH, 0.95);
-        OffloadHint shipped = POLICY.decide(at95);
-        assertEquals(Target.EDGE, shipped.target(), "the rule is off by default (1.0): the edge is far faster: " + shipped);
+        OffloadHint withoutTheRule = off.decide(at95);
+        assertEquals(Target.EDGE, withoutTheRule.target(), "with the rule off (1.0) the far faster edge wins: " + withoutTheRule);
         OffloadHint spared = sparing.decide(at95);
         assertEquals(Target.LOCAL, spared.target(), spared.toString());
         assertTrue(spared.reasons().stream().anyMatch(r -> r.code().equals("LOCAL_QUALITY_HIGH")), spared.toString());
         long localMs = spared.estimates().localMs();
 
         OffloadHint below = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, 60_000L, BOTH, 0.85));
-        assertEquals(Target.EDGE, below.target(), "0.85 < 0.9: the edge, as before: " + below);
+        assertEquals(Target.EDGE, below.target(), "0.85 < 0.86: the edge, as before: " + below);
         OffloadHint tooSlow = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE, SIMPLE, 0, 500, null, localMs - 1, BOTH, 0.95));
         assertEquals(Target.EDGE, tooSlow.target(), "a local answer that misses the budget is not preferred: " + tooSlow);
         OffloadHint longOut = sparing.decide(new OffloadPolicy.Input(SLOW_PHONE,
