@@ -382,9 +382,14 @@ public final class HybridIndex implements Closeable {
     /** Applies a logged batch; idempotent on top of the state the batch was logged against. */
     private int apply(Batch batch) throws IOException {
         int replaced = 0;
+        // The searcher is refreshed after the batch, not between its operations: a document that
+        // occurs twice in one batch must find the chunks its first occurrence added here, or they
+        // would stay live in the graph with no Lucene record (and the persisted graph would not
+        // fit the stored vectors at the next start).
+        Map<String, int[]> earlierInBatch = new HashMap<>();
         for (Operation op : batch.operations()) {
             String key = key(op.tenant(), op.documentId());
-            int[] old = ordinalsOf(key);
+            int[] old = earlierInBatch.containsKey(key) ? earlierInBatch.get(key) : ordinalsOf(key);
             if (op instanceof Upsert u) {
                 List<Document> docs = new ArrayList<>(u.chunks().size() + 1);
                 docs.add(documentRecord(u, batch));
@@ -402,11 +407,13 @@ public final class HybridIndex implements Closeable {
                 if (old.length > 0) { // every stored document has at least one chunk
                     replaced++;
                 }
+                earlierInBatch.put(key, u.chunks().stream().mapToInt(ChunkRecord::ordinal).toArray());
             } else if (op instanceof Delete) {
                 writer.deleteDocuments(new Term(F_KEY, key));
                 for (int ord : old) {
                     vectors.markDeleted(ord);
                 }
+                earlierInBatch.put(key, new int[0]);
             }
         }
         dirty = true;

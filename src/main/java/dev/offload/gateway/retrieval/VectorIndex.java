@@ -3,10 +3,12 @@ package dev.offload.gateway.retrieval;
 import io.github.jbellis.jvector.disk.ByteBufferReader;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
 import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.ImmutableGraphIndex;
 import io.github.jbellis.jvector.graph.NodesIterator;
 import io.github.jbellis.jvector.graph.OnHeapGraphIndex;
 import io.github.jbellis.jvector.graph.SearchResult;
 import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
+import io.github.jbellis.jvector.graph.similarity.ScoreFunction;
 import io.github.jbellis.jvector.util.Bits;
 import io.github.jbellis.jvector.util.ThreadSafeGrowableBitSet;
 import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
@@ -311,16 +313,120 @@ public final class VectorIndex implements Closeable {
             var ssp = DefaultSearchScoreProvider.exact(VectorStore.toVector(unit), VectorSimilarityFunction.DOT_PRODUCT, vectors);
             int width = Math.max(k, (int) Math.ceil(k * options.overquery()));
             width = Math.max(width, options.rerankK());
-            SearchResult result = searcher.search(ssp, k, width, 0.0f, 0.0f, accept);
-            List<ScoredOrdinal> hits = new ArrayList<>(result.getNodes().length);
-            for (SearchResult.NodeScore ns : result.getNodes()) {
-                // JVector maps the dot product of unit vectors to (1 + cos) / 2; report cosine.
-                hits.add(new ScoredOrdinal(ns.node, 2f * ns.score - 1f));
+            List<ScoredOrdinal> hits = cosines(searcher.search(ssp, k, width, 0.0f, 0.0f, accept));
+            if (filter != null) {
+                // The hierarchy's descent ignores the filter and may end among other tenants' nodes
+                // (a block of near-duplicates), where the beam fills with the filter's nearest
+                // boundary nodes and stops: ClusterIT case 7's disjoint top 10. A second search starts
+                // inside the filter, near the query (Filtered-DiskANN's per-label start points,
+                // Gollapudi et al., WWW 2023); the two are merged on their exact scores.
+                ImmutableGraphIndex.View view = searcher.getView();
+                int seed = startInside(unit, accept, view);
+                if (seed >= 0) {
+                    searcher.setView(new StartAt(view, seed));
+                    hits = bestOf(hits, cosines(searcher.search(ssp, k, width, 0.0f, 0.0f, accept)), k);
+                }
             }
             return freshCount == 0 ? hits : withFresh(hits, unit, k, accept);
         } finally {
             searchers.offer(searcher);
             lock.readLock().unlock();
+        }
+    }
+
+    private static List<ScoredOrdinal> cosines(SearchResult result) {
+        List<ScoredOrdinal> hits = new ArrayList<>(result.getNodes().length);
+        for (SearchResult.NodeScore ns : result.getNodes()) {
+            // JVector maps the dot product of unit vectors to (1 + cos) / 2; report cosine.
+            hits.add(new ScoredOrdinal(ns.node, 2f * ns.score - 1f));
+        }
+        return hits;
+    }
+
+    /** The best k of two hit lists scored alike, without duplicates. */
+    private static List<ScoredOrdinal> bestOf(List<ScoredOrdinal> a, List<ScoredOrdinal> b, int k) {
+        java.util.Map<Integer, ScoredOrdinal> best = new java.util.HashMap<>();
+        for (ScoredOrdinal h : a) {
+            best.put(h.ordinal(), h);
+        }
+        for (ScoredOrdinal h : b) {
+            best.putIfAbsent(h.ordinal(), h);
+        }
+        List<ScoredOrdinal> out = new ArrayList<>(best.values());
+        out.sort(java.util.Comparator.comparingDouble(ScoredOrdinal::score).reversed());
+        return out.size() > k ? new ArrayList<>(out.subList(0, k)) : out;
+    }
+
+    /** Ordinals probed for the start of a filtered search, spread evenly over the ordinal range. */
+    private static final int START_PROBES = 128;
+
+    /**
+     * The accepted graph node nearest to the query among the first accepted one of each of
+     * {@link #START_PROBES} equal stretches of the ordinal range; -1 when none is accepted.
+     */
+    private int startInside(float[] unit, Bits accept, ImmutableGraphIndex.View view) {
+        var q = VectorStore.toVector(unit);
+        int n = vectors.size();
+        int stretch = Math.max(1, (n + START_PROBES - 1) / START_PROBES);
+        int best = -1;
+        float bestScore = Float.NEGATIVE_INFINITY;
+        for (int from = 0; from < n; from += stretch) {
+            for (int ord = from, end = Math.min(n, from + stretch); ord < end; ord++) {
+                if (accept.get(ord) && view.contains(0, ord)) {
+                    float s = io.github.jbellis.jvector.vector.VectorUtil.dotProduct(q, vectors.getVector(ord));
+                    if (s > bestScore) {
+                        bestScore = s;
+                        best = ord;
+                    }
+                    break;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** A graph view whose search starts at one node of the base layer instead of the hierarchy's entry. */
+    private record StartAt(ImmutableGraphIndex.View view, int node) implements ImmutableGraphIndex.View {
+        @Override
+        public NodesIterator getNeighborsIterator(int level, int n) {
+            return view.getNeighborsIterator(level, n);
+        }
+
+        @Override
+        public void processNeighbors(int level, int n, ScoreFunction scoreFunction, ImmutableGraphIndex.IntMarker visited,
+                                     ImmutableGraphIndex.NeighborProcessor neighborProcessor) {
+            view.processNeighbors(level, n, scoreFunction, visited, neighborProcessor);
+        }
+
+        @Override
+        @SuppressWarnings("deprecation")
+        public int size() {
+            return view.size();
+        }
+
+        @Override
+        public ImmutableGraphIndex.NodeAtLevel entryNode() {
+            return new ImmutableGraphIndex.NodeAtLevel(0, node);
+        }
+
+        @Override
+        public Bits liveNodes() {
+            return view.liveNodes();
+        }
+
+        @Override
+        public int getIdUpperBound() {
+            return view.getIdUpperBound();
+        }
+
+        @Override
+        public boolean contains(int level, int n) {
+            return view.contains(level, n);
+        }
+
+        @Override
+        public void close() throws IOException {
+            // the underlying view belongs to the searcher's next borrow; nothing to release here
         }
     }
 
