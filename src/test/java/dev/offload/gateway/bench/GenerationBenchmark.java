@@ -979,6 +979,7 @@ public final class GenerationBenchmark {
         String text = ChildProcess.get("http://127.0.0.1:" + GatewayLauncher.managementPort(port) + "/q/metrics");
         Map<String, String> out = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
+            line = dev.offload.gateway.api.RequestLedger.withoutExemplar(line);
             if (line.startsWith("#")) {
                 continue;
             }
@@ -1024,6 +1025,7 @@ public final class GenerationBenchmark {
     private static double[] gatewayTimer(int port, String name) {
         double[] out = new double[2];
         for (String line : ChildProcess.get("http://127.0.0.1:" + GatewayLauncher.managementPort(port) + "/q/metrics").split("\n")) {
+            line = dev.offload.gateway.api.RequestLedger.withoutExemplar(line);
             int k = line.startsWith(name + "_count") ? 0 : line.startsWith(name + "_sum") ? 1 : -1;
             if (k >= 0) {
                 try {

@@ -57,10 +57,12 @@ final class GatewayMetrics implements AutoCloseable {
         double queue = Double.NaN;
         Map<String, Double> decisions = new LinkedHashMap<>();
         Map<String, Double> tokens = new LinkedHashMap<>();
-        for (String line : text.split("\n")) {
-            if (line.startsWith("#") || line.isBlank()) {
+        for (String raw : text.split("\n")) {
+            if (raw.startsWith("#") || raw.isBlank()) {
                 continue;
             }
+            int exemplar = raw.indexOf(" # "); // OpenMetrics exemplar: its last field is a timestamp
+            String line = exemplar < 0 ? raw : raw.substring(0, exemplar);
             int brace = line.indexOf('{');
             int space = line.lastIndexOf(' ');
             if (space < 0) {
