@@ -102,7 +102,8 @@ class DevicePolicyPackageTest {
             Object advisor = advisors.getMethod("withBundledRouter").invoke(null);
             advisors.getMethod("accept", snapshots, long.class).invoke(advisor, theirs, 0L);
             Class<?> questions = jdkOnly.loadClass(PACKAGE + ".LocalAdvisor$Question");
-            Object q = questions.getConstructors()[0].newInstance(null, text, embedding, 0, null, null);
+            Object q = java.util.Arrays.stream(questions.getConstructors()).filter(c -> c.getParameterCount() == 7)
+                    .findFirst().orElseThrow().newInstance(null, text, embedding, 0, null, null, null);
             Optional<?> hint = (Optional<?>) advisors.getMethod("decide", questions, long.class).invoke(advisor, q, 1L);
             assertTrue(hint.isPresent());
             Object h = hint.get();
