@@ -148,7 +148,7 @@ public final class OffloadPolicy {
         if (localMs == null) {
             reasons.add(new Reason("LOCAL_MODEL_MISSING", "the device reports no usable local model"));
         } else {
-            List<Reason> blocks = localBlocks(d, lm, promptTokens, outTokens);
+            List<Reason> blocks = localBlocks(d, lm, localPromptTokens, outTokens);
             reasons.addAll(blocks);
             if (d.thermal() == Thermal.SERIOUS) {
                 reasons.add(new Reason("THERMAL_SERIOUS", "the device throttles; local decode slowed to "

@@ -157,6 +157,11 @@ class OffloadPolicyLocalQualityTest {
         double slow = 1 - CONFIG.loadSlowdownWeight() * guessed.load();
         assertEquals(Math.round(((q + 1000) * 1000.0 / 200 + 64 * 1000.0 / 25) / slow), a.estimates().localMs(), a.toString());
         assertEquals(Math.round(((q + 300) * 1000.0 / 400 + 64 * 1000.0 / 25) / slow), b.estimates().localMs(), b.toString());
+        // The device's window holds its own prompt: 300 tokens of its context fit 1,024 where the gateway's 1,000 would not.
+        DeviceTelemetry smallWindow = device(0.0, 4000, 80.0, true, Thermal.NOMINAL, PHONE.network(),
+                new LocalModel("p", 25.0, 1024, 400.0, 300));
+        OffloadHint fits = POLICY.decide(new OffloadPolicy.Input(smallWindow, SIMPLE, 0, 1000, null, null, BOTH, HIGH, 64));
+        assertFalse(fits.reasons().stream().anyMatch(r -> r.code().equals("CONTEXT_EXCEEDS_LOCAL")), fits.toString());
         assertThrows(IllegalArgumentException.class, () -> new LocalModel("p", 25.0, 8192, 0.0, null));
         assertThrows(IllegalArgumentException.class, () -> new LocalModel("p", 25.0, 8192, null, -1));
     }
