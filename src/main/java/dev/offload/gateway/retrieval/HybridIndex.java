@@ -243,7 +243,8 @@ public final class HybridIndex implements Closeable {
             if (persisted.isPresent()) {
                 try {
                     vectors = VectorIndex.restore(dimension, options, ords, vecs, persisted.get());
-                    return "opened from " + dir.relativize(persisted.get().graphFile());
+                    return "opened from " + dir.relativize(persisted.get().graphFile())
+                            + (vectors.loadedWithStoredScores() ? " (stored scores)" : " (scores recomputed)");
                 } catch (IOException e) {
                     LOG.warnf("persisted vector graph for commit %d does not fit the stored vectors (%s); rebuilding it",
                             lastCommitSequence, e.getMessage());
@@ -964,7 +965,11 @@ public final class HybridIndex implements Closeable {
         }
     }
 
-    /** How {@link #open} got its graph: "opened from graph/…" or "rebuilt from N stored vectors". */
+    /**
+     * How {@link #open} got its graph: "opened from graph/… (stored scores)", "… (scores
+     * recomputed)" (a one-layer graph, or stored scores that did not check out) or "rebuilt from
+     * N stored vectors".
+     */
     public String graphSource() {
         return graphSource;
     }

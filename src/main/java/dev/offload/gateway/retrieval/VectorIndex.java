@@ -38,7 +38,8 @@ import java.util.stream.IntStream;
 public final class VectorIndex implements Closeable {
     private final VectorStore vectors;
     private final VectorIndexOptions options;
-    private final GraphIndexBuilder builder;
+    /** Replaced once, by {@link #restore}, before the index is used; never after. */
+    private volatile GraphIndexBuilder builder;
     private final ThreadSafeGrowableBitSet deleted = new ThreadSafeGrowableBitSet(1024);
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
@@ -100,9 +101,7 @@ public final class VectorIndex implements Closeable {
             if (expected == 0) {
                 return;
             }
-            // GraphIndexBuilder.load recomputes every edge's score from the vectors, so the
-            // loaded graph never carries scores its vectors do not give.
-            loadInto(builder, new ByteBufferReader(ByteBuffer.wrap(p.graph())));
+            loadGraph(p.graph());
             var graph = builder.getGraph();
             if (graph.size(0) != expected) {
                 throw new IOException("the graph file holds " + graph.size(0) + " nodes, its state says " + expected);
@@ -135,9 +134,86 @@ public final class VectorIndex implements Closeable {
         }
     }
 
-    @SuppressWarnings("deprecation") // the on-heap format's reader; see writeGraph
-    private static void loadInto(GraphIndexBuilder builder, ByteBufferReader in) throws IOException {
-        builder.load(in);
+    /**
+     * Loads the persisted graph into this index's builder. {@code GraphIndexBuilder.load}
+     * recomputes every edge's score from the vectors (at 100k nodes × 32 edges most of a start's
+     * time on Java 17, where JVector's dot product is scalar), so when the file's scores are the
+     * ones its vectors give — checked exactly on a sample of nodes — the graph is read with its
+     * stored scores ({@code OnHeapGraphIndex.load}) and a builder made over it. A graph of one
+     * layer goes through {@code GraphIndexBuilder.load}, which keeps the hierarchy on for later
+     * inserts (a graph read on its own is hierarchical only when it has upper layers).
+     */
+    @SuppressWarnings("deprecation") // the on-heap format's readers; see writeGraph
+    private void loadGraph(byte[] file) throws IOException {
+        if (layerCount(file) > 1 && storedScoresFit(file, SCORE_CHECK_STRIDE)) {
+            var provider = io.github.jbellis.jvector.graph.similarity.BuildScoreProvider
+                    .randomAccessScoreProvider(vectors, VectorSimilarityFunction.DOT_PRODUCT);
+            OnHeapGraphIndex graph = OnHeapGraphIndex.load(new ByteBufferReader(ByteBuffer.wrap(file)), vectors.dimension(),
+                    options.neighborOverflow(), new io.github.jbellis.jvector.graph.diversity.VamanaDiversityProvider(provider, options.alpha()));
+            GraphIndexBuilder old = builder;
+            builder = new GraphIndexBuilder(provider, vectors.dimension(), graph, options.beamWidth(), options.neighborOverflow(),
+                    options.alpha(), true, io.github.jbellis.jvector.util.PhysicalCoreExecutor.pool(), ForkJoinPool.commonPool());
+            old.close();
+            loadedWithStoredScores = true;
+        } else {
+            builder.load(new ByteBufferReader(ByteBuffer.wrap(file)));
+        }
+    }
+
+    /** Every SCORE_CHECK_STRIDE-th node of each layer has its stored edge scores checked against its vectors. */
+    static final int SCORE_CHECK_STRIDE = 50;
+    private boolean loadedWithStoredScores;
+
+    /** Whether the last restore read the graph with its stored scores (true) or recomputed them. */
+    boolean loadedWithStoredScores() {
+        return loadedWithStoredScores;
+    }
+
+    private static int layerCount(byte[] file) {
+        return file.length < 12 ? 0 : ByteBuffer.wrap(file).getInt(8); // magic, version, layers
+    }
+
+    /**
+     * Walks the file (format in {@link #writeGraph}) and recomputes the scores of every
+     * {@code stride}-th node's edges in each layer from the stored vectors: all must match
+     * exactly (they were computed by the same function over the same unit vectors). A node or
+     * neighbour without a vector, or a file that ends early, fails the check.
+     */
+    boolean storedScoresFit(byte[] file, int stride) {
+        ByteBuffer in = ByteBuffer.wrap(file);
+        try {
+            in.getInt();
+            in.getInt();
+            int layers = in.getInt();
+            for (int l = 0; l < layers; l++) {
+                in.getInt();
+            }
+            in.getInt(); // entry node
+            for (int l = 0; l < layers; l++) {
+                int size = in.getInt();
+                for (int i = 0; i < size; i++) {
+                    int node = in.getInt();
+                    int n = in.getInt();
+                    boolean check = i % stride == 0;
+                    if (check && !vectors.contains(node)) {
+                        return false;
+                    }
+                    for (int j = 0; j < n; j++) {
+                        int neighbour = in.getInt();
+                        float score = in.getFloat();
+                        if (check) {
+                            if (!vectors.contains(neighbour) || Float.compare(score, VectorSimilarityFunction.DOT_PRODUCT
+                                    .compare(vectors.getVector(node), vectors.getVector(neighbour))) != 0) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+            }
+            return true;
+        } catch (java.nio.BufferUnderflowException e) {
+            return false;
+        }
     }
 
     /**

@@ -117,10 +117,13 @@ public final class FastStartBenchmark {
         System.out.println();
         System.out.println("| path | index open, median (runs) | ready after JVM start, median |");
         System.out.println("|---|---|---|");
-        System.out.printf("| old: graph rebuilt from stored vectors | %s | %s |%n", median(oldRuns, 0), median(oldRuns, 1));
+        if (!oldRuns.isEmpty()) {
+            System.out.printf("| old: graph rebuilt from stored vectors | %s | %s |%n", median(oldRuns, 0), median(oldRuns, 1));
+        }
         System.out.printf("| new: graph opened from its file | %s | %s |%n", median(newRuns, 0), median(newRuns, 1));
         System.out.println("every new-path run answered the same 20 queries identically (digest " + digestNew + ")"
-                + (digestNew.equals(digestOld) ? "; so did the rebuilt graphs" : "; rebuilt graphs differ (another graph, same vectors)"));
+                + (oldRuns.isEmpty() ? "" : digestNew.equals(digestOld) ? "; so did the rebuilt graphs"
+                        : "; rebuilt graphs differ (another graph, same vectors)"));
     }
 
     private static String median(List<long[]> runs, int field) {

@@ -148,7 +148,8 @@ class GraphPersistenceTest {
         assertTrue(Files.isRegularFile(graphFiles().graphFile(seq)), "graph persisted with commit " + seq);
         assertArrayEquals(graphBefore, Files.readAllBytes(graphFiles().graphFile(seq)), "the file is the graph as it stood");
         try (HybridIndex index = open()) {
-            assertTrue(index.graphSource().startsWith("opened"), index.graphSource());
+            assertTrue(index.graphSource().startsWith("opened") && index.graphSource().endsWith("(stored scores)"),
+                    index.graphSource());
             assertArrayEquals(graphBefore, graphBytes(index), "every node, level, edge and score as before");
             assertEquals(before, answers(index, queries), "the same hits with the same scores");
             assertEquals(600 - 10, index.stats(T).documents());
@@ -297,7 +298,7 @@ class GraphPersistenceTest {
         graphFiles().write(first + 1, index.vectorIndex());
         index.abandon();
         try (HybridIndex reopened = open()) {
-            assertEquals("opened from graph/" + graphFiles().graphFile(first).getFileName(), reopened.graphSource());
+            assertEquals("opened from graph/" + graphFiles().graphFile(first).getFileName() + " (stored scores)", reopened.graphSource());
             assertEquals(600 - 10 + 25, reopened.stats(T).documents());
             for (PreparedDocument d : more) {
                 assertEquals(DocumentIds.chunkId(d.id(), 1), reopened.dense(T, d.vectors().get(1), Map.of(), 1).get(0).chunkId());
