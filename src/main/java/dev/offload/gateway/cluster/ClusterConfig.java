@@ -19,6 +19,21 @@ public interface ClusterConfig {
      */
     Optional<List<String>> natsUrl();
 
+    /**
+     * NATS user name ({@code GATEWAY_CLUSTER_USER}); with {@link #password()}. For a NATS server
+     * whose {@code authorization} block lists users (k8s/base/nats.yaml does). Unset: no user.
+     */
+    Optional<String> user();
+
+    /** The NATS user's password ({@code GATEWAY_CLUSTER_PASSWORD}, from a Secret); only with {@link #user()}. */
+    Optional<String> password();
+
+    /**
+     * A NATS credentials file (JWT + NKey seed, {@code nsc generate creds}) for a server in
+     * operator mode; instead of {@link #user()}. Unset: none.
+     */
+    Optional<String> credentialsFile();
+
     /** This replica's name in the cluster (logs, NATS connection name); default: host name and pid. */
     Optional<String> nodeName();
 

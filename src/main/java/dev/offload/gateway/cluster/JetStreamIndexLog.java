@@ -89,6 +89,7 @@ public class JetStreamIndexLog implements ReplicatedLog {
         if (!enabled()) {
             return;
         }
+        nats.checkCredentials(); // a misconfiguration stops the start, before any thread runs
         applier = new Thread(this::run, "cluster-apply");
         applier.setDaemon(true);
         applier.start();

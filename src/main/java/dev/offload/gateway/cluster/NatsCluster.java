@@ -19,6 +19,7 @@ import org.jboss.logging.Logger;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,8 +35,8 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class NatsCluster {
     private static final Logger LOG = Logger.getLogger(NatsCluster.class);
-    static final String INDEX_SUBJECT_SUFFIX = ".records";
-    static final String CACHE_SUBJECT_SUFFIX = ".entries";
+    public static final String INDEX_SUBJECT_SUFFIX = ".records";
+    public static final String CACHE_SUBJECT_SUFFIX = ".entries";
 
     @Inject
     ClusterConfig config;
@@ -95,7 +96,11 @@ public class NatsCluster {
     void start() throws InterruptedException {
         String[] servers = config.natsUrl().orElseThrow().stream().map(String::strip).filter(s -> !s.isEmpty())
                 .toArray(String[]::new);
-        Options options = Options.builder().servers(servers).connectionName(nodeName())
+        Options.Builder builder = Options.builder().servers(servers).connectionName(nodeName());
+        checkCredentials();
+        config.user().filter(u -> !u.isBlank()).ifPresent(u -> builder.userInfo(u, config.password().orElseThrow()));
+        config.credentialsFile().ifPresent(builder::credentialPath);
+        Options options = builder
                 .maxReconnects(-1).reconnectWait(Duration.ofMillis(250)).reconnectJitter(Duration.ofMillis(100))
                 .connectionTimeout(config.connectTimeout()).pingInterval(Duration.ofSeconds(2))
                 .reconnectBufferSize(0)
@@ -104,10 +109,15 @@ public class NatsCluster {
                     if (event == ConnectionListener.Events.DISCONNECTED && up.compareAndSet(true, false)) {
                         LOG.warn("NATS connection lost: writes are refused until it is back; reads go on");
                     } else if (event == ConnectionListener.Events.RECONNECTED && up.compareAndSet(false, true)) {
-                        LOG.infof("NATS connection back (%s)", conn.getConnectedUrl());
+                        LOG.infof("NATS connection back (%s)", redacted(conn.getConnectedUrl()));
                     }
                 })
                 .errorListener(new ErrorListener() {
+                    // The server's -ERR lines, e.g. a permissions violation: otherwise silent.
+                    @Override
+                    public void errorOccurred(Connection conn, String error) {
+                        LOG.warnf("NATS server error: %s", error);
+                    }
                 })
                 .build();
         Connection c = null;
@@ -115,7 +125,7 @@ public class NatsCluster {
             try {
                 c = Nats.connect(options);
             } catch (IOException e) {
-                LOG.warnf("NATS not reachable at %s (%s); retrying", String.join(",", servers), e.getMessage());
+                LOG.warnf("NATS not reachable at %s (%s); retrying", redacted(servers), e.getMessage());
                 Thread.sleep(1000);
             }
         }
@@ -133,9 +143,40 @@ public class NatsCluster {
                 Thread.sleep(1000);
             }
         }
-        LOG.infof("cluster node %s connected to NATS %s (streams %s, %s, R%d)", nodeName(), c.getConnectedUrl(),
+        LOG.infof("cluster node %s connected to NATS %s (streams %s, %s, R%d)", nodeName(), redacted(c.getConnectedUrl()),
                 config.stream(), config.cacheStream(), config.replicas());
         connected.complete(c);
+    }
+
+    /**
+     * Refuses, at start, credentials that cannot work: a user without a password (or the other
+     * way round), or a user and a credentials file at once (NATS takes one way to authenticate).
+     */
+    void checkCredentials() {
+        checkCredentials(config.user(), config.password(), config.credentialsFile());
+    }
+
+    static void checkCredentials(Optional<String> userName, Optional<String> password, Optional<String> credentialsFile) {
+        boolean user = userName.filter(u -> !u.isBlank()).isPresent();
+        boolean secret = password.filter(p -> !p.isEmpty()).isPresent();
+        if (user != secret) {
+            throw new IllegalStateException("gateway.cluster.user and gateway.cluster.password go together: "
+                    + (user ? "the password is missing" : "the user is missing"));
+        }
+        if (user && credentialsFile.isPresent()) {
+            throw new IllegalStateException("set either gateway.cluster.user/password or gateway.cluster.credentials-file, not both");
+        }
+        credentialsFile.ifPresent(f -> {
+            if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(f))) {
+                throw new IllegalStateException("gateway.cluster.credentials-file " + f + " is not a readable file");
+            }
+        });
+    }
+
+    /** Server URLs as they may be logged: any user:password in them replaced by "***". */
+    static String redacted(String... urls) {
+        return java.util.Arrays.stream(urls).filter(java.util.Objects::nonNull)
+                .map(u -> u.replaceAll("(?<=://)[^@/]*@", "***@")).collect(java.util.stream.Collectors.joining(","));
     }
 
     private void ensureStreams(Connection c) throws IOException, JetStreamApiException {

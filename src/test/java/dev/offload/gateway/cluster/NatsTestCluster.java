@@ -26,9 +26,27 @@ final class NatsTestCluster implements AutoCloseable {
     private final int[] clientPorts;
     private final int[] routePorts;
     private final ChildProcess[] nodes;
+    private final Path config;
+    private final Map<String, String> env;
+    private final String user;
+    private final String password;
 
     NatsTestCluster(Path dir, int size) throws Exception {
+        this(dir, size, null, Map.of(), null, null);
+    }
+
+    /**
+     * Nodes that also read {@code config} (a nats-server configuration file, e.g. an
+     * {@code authorization} block; the command line's flags take precedence) with {@code env} in
+     * their environment (what the file's {@code $VARIABLES} resolve to); {@code user} and
+     * {@code password} are what this class connects with while it waits for JetStream.
+     */
+    NatsTestCluster(Path dir, int size, Path config, Map<String, String> env, String user, String password) throws Exception {
         this.dir = dir;
+        this.config = config;
+        this.env = env;
+        this.user = user;
+        this.password = password;
         this.clientPorts = new int[size];
         this.routePorts = new int[size];
         this.nodes = new ChildProcess[size];
@@ -54,10 +72,21 @@ final class NatsTestCluster implements AutoCloseable {
     void start(int i) throws Exception {
         String routes = java.util.stream.IntStream.range(0, routePorts.length).filter(j -> j != i)
                 .mapToObj(j -> "nats://127.0.0.1:" + routePorts[j]).collect(Collectors.joining(","));
-        List<String> cmd = new ArrayList<>(List.of(binary(), "-a", "127.0.0.1", "-p", Integer.toString(clientPorts[i]),
-                "-n", "n" + i, "--js", "--sd", Files.createDirectories(dir.resolve("n" + i)).toString(),
-                "--cluster_name", "offload", "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", routes));
-        nodes[i] = ChildProcess.start("nats-n" + i, cmd, dir, dir.resolve("nats-n" + i + ".log"), Map.of());
+        List<String> cmd = new ArrayList<>(List.of(binary()));
+        if (config != null) {
+            cmd.addAll(List.of("-c", config.toString()));
+        }
+        cmd.addAll(List.of("-a", "127.0.0.1", "-p", Integer.toString(clientPorts[i]),
+                "-n", "n" + i, "--js", "--sd", Files.createDirectories(dir.resolve("n" + i)).toString()));
+        if (routePorts.length > 1) { // one node: JetStream standalone (a cluster of one needs routes)
+            cmd.addAll(List.of("--cluster_name", "offload", "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", routes));
+        }
+        nodes[i] = ChildProcess.start("nats-n" + i, cmd, dir, log(i), env);
+    }
+
+    /** Node {@code i}'s log (stdout and stderr). */
+    Path log(int i) {
+        return dir.resolve("nats-n" + i + ".log");
     }
 
     /** SIGKILL of one node (its store stays for a restart). */
@@ -83,8 +112,12 @@ final class NatsTestCluster implements AutoCloseable {
     void awaitJetStream() {
         await("JetStream to elect a leader").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                 .ignoreExceptions().until(() -> {
-                    try (Connection c = Nats.connect(Options.builder().servers(urls().split(",")).maxReconnects(0)
-                            .connectionTimeout(Duration.ofSeconds(2)).build())) {
+                    Options.Builder b = Options.builder().servers(urls().split(",")).maxReconnects(0)
+                            .connectionTimeout(Duration.ofSeconds(2));
+                    if (user != null) {
+                        b.userInfo(user, password);
+                    }
+                    try (Connection c = Nats.connect(b.build())) {
                         c.jetStreamManagement().getAccountStatistics();
                         return true;
                     }

@@ -2,6 +2,9 @@ package dev.offload.gateway.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offload.gateway.cluster.ClusterConfig;
+import dev.offload.gateway.cluster.NatsCluster;
+import io.smallrye.config.WithDefault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -184,6 +187,59 @@ class ClusterManifestsTest {
         int clusterPort = port(nats.at("/spec/template/spec/containers/0"), "cluster");
         assertTrue(stream(natsPolicy.at("/spec/ingress")).anyMatch(i -> i.at("/from/0/podSelector/matchLabels/app.kubernetes.io~1name")
                 .asText().equals("nats") && i.at("/ports/0/port").asInt() == clusterPort));
+    }
+
+    /** The default of one {@code gateway.cluster.*} key, read from the mapping's annotation. */
+    private static String clusterDefault(String method) {
+        try {
+            return ClusterConfig.class.getMethod(method).getAnnotation(WithDefault.class).value();
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<String> quoted(String list) {
+        List<String> out = new ArrayList<>();
+        Matcher m = Pattern.compile("\"([^\"]+)\"").matcher(list);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k8s/base", "k8s/overlays/cell-site-example"})
+    void natsLetsInOnlyTheGatewaysUserAndOnlyToTheSubjectsTheGatewayUses(String dir) {
+        List<ObjectNode> r = Manifests.render(Path.of(dir));
+        String conf = get(r, "ConfigMap", "nats-config").at("/data/nats.conf").asText();
+        String auth = Manifests.authorizationBlock(conf);
+        Map<String, String> env = gatewayEnv(r);
+        String user = env.get("GATEWAY_CLUSTER_USER");
+        assertTrue(user != null && auth.contains("user: " + user), "the gateways' user " + user + " is NATS's: " + auth);
+        Matcher pw = Pattern.compile("password: \\$([A-Z_]+)").matcher(auth);
+        assertTrue(pw.find(), "the password comes from the environment, not the ConfigMap");
+        // NATS and the gateways read the password from the same Secret key.
+        JsonNode natsEnv = get(r, "StatefulSet", "nats").at("/spec/template/spec/containers/0/env");
+        JsonNode natsSecret = stream(natsEnv).filter(e -> e.path("name").asText().equals(pw.group(1))).findFirst()
+                .orElseThrow(() -> new AssertionError("the NATS container sets " + pw.group(1))).at("/valueFrom/secretKeyRef");
+        JsonNode gwSecret = stream(gatewayContainer(r).path("env")).filter(e -> e.path("name").asText().equals("GATEWAY_CLUSTER_PASSWORD"))
+                .findFirst().orElseThrow(() -> new AssertionError("the gateway sets GATEWAY_CLUSTER_PASSWORD")).at("/valueFrom/secretKeyRef");
+        assertEquals(natsSecret.path("name").asText(), gwSecret.path("name").asText());
+        assertEquals(natsSecret.path("key").asText(), gwSecret.path("key").asText());
+        assertFalse(natsSecret.path("optional").asBoolean(false), "no NATS without its password");
+
+        int pub = auth.indexOf("publish:");
+        int sub = auth.indexOf("subscribe:");
+        List<String> publish = quoted(auth.substring(pub, sub));
+        List<String> subscribe = quoted(auth.substring(sub));
+        List<String> needed = List.of(
+                clusterDefault("stream").toLowerCase(java.util.Locale.ROOT) + NatsCluster.INDEX_SUBJECT_SUFFIX,
+                clusterDefault("cacheStream").toLowerCase(java.util.Locale.ROOT) + NatsCluster.CACHE_SUBJECT_SUFFIX,
+                "$KV." + clusterDefault("membersBucket") + ".>", "$O." + clusterDefault("snapshotBucket") + ".>",
+                clusterDefault("usageSubject"), "$JS.API.>");
+        assertTrue(publish.containsAll(needed), "publish " + publish + " allows " + needed);
+        assertTrue(subscribe.containsAll(List.of("_INBOX.>", clusterDefault("usageSubject"))), "subscribe " + subscribe);
+        assertFalse(publish.contains(">") || subscribe.contains(">"), "not everything");
     }
 
     @Test

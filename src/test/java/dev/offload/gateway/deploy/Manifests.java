@@ -175,4 +175,22 @@ public final class Manifests {
         array.forEach(l::add);
         return l.stream();
     }
+
+    /** The {@code authorization { ... }} block of a nats.conf, braces matched. */
+    public static String authorizationBlock(String conf) {
+        int start = conf.indexOf("authorization {");
+        if (start < 0) {
+            throw new AssertionError("nats.conf has no authorization block");
+        }
+        int depth = 0;
+        for (int i = conf.indexOf('{', start); i < conf.length(); i++) {
+            if (conf.charAt(i) == '{') {
+                depth++;
+            } else if (conf.charAt(i) == '}' && --depth == 0) {
+                return conf.substring(start, i + 1);
+            }
+        }
+        throw new AssertionError("unbalanced authorization block");
+    }
+
 }
