@@ -15,6 +15,7 @@ import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.IntPoint;
@@ -22,6 +23,7 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriter;
@@ -48,6 +50,7 @@ import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 import org.jboss.logging.Logger;
 
 import java.io.Closeable;
@@ -100,6 +103,11 @@ public final class HybridIndex implements Closeable {
     private static final String F_BODY = "body";
     private static final String F_META = "meta";
     private static final String F_VECTOR = "vec";
+    /**
+     * The chunk vector again, as binary doc values: read column-wise at start (no decompression of
+     * the chunk text beside it). Chunks written before it existed have only the stored field.
+     */
+    private static final String F_VECTOR_DV = "vecdv";
     private static final String F_SEQ = "seq";
     private static final String F_UPDATED = "updated";
     private static final String F_CHUNKS = "chunks";
@@ -193,12 +201,30 @@ public final class HybridIndex implements Closeable {
         List<float[]> vecs = new ArrayList<>();
         try {
             Query chunks = new TermQuery(new Term(F_TYPE, TYPE_CHUNK));
+            LeafReaderContext[] current = {null};
+            NumericDocValues[] ordValues = {null};
+            BinaryDocValues[] vecValues = {null};
             forEachMatch(s, chunks, (leaf, doc, storedFields) -> {
-                Document d = storedFields.document(doc, Set.of(F_ORD, F_VECTOR));
-                int ord = d.getField(F_ORD).numericValue().intValue();
+                if (current[0] != leaf) { // doc values are per segment, read forwards
+                    current[0] = leaf;
+                    ordValues[0] = leaf.reader().getNumericDocValues(F_ORD);
+                    vecValues[0] = leaf.reader().getBinaryDocValues(F_VECTOR_DV);
+                }
+                int ord;
+                float[] vector;
+                if (ordValues[0] != null && ordValues[0].advanceExact(doc)
+                        && vecValues[0] != null && vecValues[0].advanceExact(doc)) {
+                    ord = (int) ordValues[0].longValue();
+                    BytesRef b = vecValues[0].binaryValue();
+                    vector = bytesToVector(b.bytes, b.offset, b.length);
+                } else { // a chunk from before the doc values
+                    Document d = storedFields.document(doc, Set.of(F_ORD, F_VECTOR));
+                    ord = d.getField(F_ORD).numericValue().intValue();
+                    BytesRef b = d.getBinaryValue(F_VECTOR);
+                    vector = bytesToVector(b.bytes, b.offset, b.length);
+                }
                 ords.add(ord);
-                vecs.add(bytesToVector(d.getBinaryValue(F_VECTOR).bytes, d.getBinaryValue(F_VECTOR).offset,
-                        d.getBinaryValue(F_VECTOR).length));
+                vecs.add(vector);
                 nextOrdinal = Math.max(nextOrdinal, ord + 1);
             });
         } finally {
@@ -451,7 +477,10 @@ public final class HybridIndex implements Closeable {
         d.add(new StoredField(F_TEXT, c.text()));
         // The title is searchable with every chunk of its document.
         d.add(new TextField(F_BODY, u.title().isEmpty() ? c.text() : u.title() + "\n" + c.text(), Field.Store.NO));
-        d.add(new StoredField(F_VECTOR, vectorToBytes(c.vector())));
+        byte[] vector = vectorToBytes(c.vector());
+        // Stored (what gateways before the doc values read at start, e.g. from a snapshot) and as doc values (fast start).
+        d.add(new StoredField(F_VECTOR, vector));
+        d.add(new BinaryDocValuesField(F_VECTOR_DV, new BytesRef(vector)));
         addMetadata(d, u.metadata());
         return d;
     }

@@ -138,7 +138,7 @@ public final class VectorIndex implements Closeable {
      * Loads the persisted graph into this index's builder. {@code GraphIndexBuilder.load}
      * recomputes every edge's score from the vectors (at 100k nodes × 32 edges most of a start's
      * time on Java 17, where JVector's dot product is scalar), so when the file's scores are the
-     * ones its vectors give — checked exactly on a sample of nodes — the graph is read with its
+     * ones its vectors give — checked on a sample of nodes — the graph is read with its
      * stored scores ({@code OnHeapGraphIndex.load}) and a builder made over it. A graph of one
      * layer goes through {@code GraphIndexBuilder.load}, which keeps the hierarchy on for later
      * inserts (a graph read on its own is hierarchical only when it has upper layers).
@@ -160,6 +160,13 @@ public final class VectorIndex implements Closeable {
         }
     }
 
+    /**
+     * How far a stored score may be from the recomputed one: a graph written by another JVM sums
+     * the dot product in another order (JVector's SIMD path on Java 20+, scalar on 17), which
+     * changes the last bits. Scores lie in [0, 1]; they steer only the pruning of later inserts,
+     * never a search's ranking (searches score afresh).
+     */
+    static final float SCORE_TOLERANCE = 1e-5f;
     /** Every SCORE_CHECK_STRIDE-th node of each layer has its stored edge scores checked against its vectors. */
     static final int SCORE_CHECK_STRIDE = 50;
     private boolean loadedWithStoredScores;
@@ -176,7 +183,8 @@ public final class VectorIndex implements Closeable {
     /**
      * Walks the file (format in {@link #writeGraph}) and recomputes the scores of every
      * {@code stride}-th node's edges in each layer from the stored vectors: all must match
-     * exactly (they were computed by the same function over the same unit vectors). A node or
+     * within {@link #SCORE_TOLERANCE} (they were computed by the same function over the same
+     * unit vectors). A node or
      * neighbour without a vector, or a file that ends early, fails the check.
      */
     boolean storedScoresFit(byte[] file, int stride) {
@@ -202,8 +210,8 @@ public final class VectorIndex implements Closeable {
                         int neighbour = in.getInt();
                         float score = in.getFloat();
                         if (check) {
-                            if (!vectors.contains(neighbour) || Float.compare(score, VectorSimilarityFunction.DOT_PRODUCT
-                                    .compare(vectors.getVector(node), vectors.getVector(neighbour))) != 0) {
+                            if (!vectors.contains(neighbour) || !(Math.abs(score - VectorSimilarityFunction.DOT_PRODUCT
+                                    .compare(vectors.getVector(node), vectors.getVector(neighbour))) <= SCORE_TOLERANCE)) {
                                 return false;
                             }
                         }
