@@ -117,7 +117,13 @@ public final class ClusterCacheAskers implements AutoCloseable {
 
     /** The reference: every question to the one embedded gateway, tenant {@code single}. */
     public Asker single() {
-        return question -> ask(single.url(0), keys.get("single"), question);
+        return single("single");
+    }
+
+    /** Every question to the one embedded gateway, in {@code tenant} (one given to the constructor): a fresh cache. */
+    public Asker single(String tenant) {
+        String key = keys.get(tenant);
+        return question -> ask(single.url(0), key, question);
     }
 
     /** Question i to replica {@code i mod 3}; {@code paced}: wait for each stored entry to reach every replica (above). */

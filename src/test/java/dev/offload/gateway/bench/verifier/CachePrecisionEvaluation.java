@@ -144,16 +144,26 @@ public final class CachePrecisionEvaluation {
             }
         }
         long[] lag = null;
+        Map<String, Tally> adjacent = new LinkedHashMap<>();
         if (via.equals("cluster")) {
             // One embedded gateway, then the same questions round-robin over 3 cluster replicas (ClusterCacheAskers).
             try (ClusterCacheAskers cluster = new ClusterCacheAskers(Path.of("target/cache-cluster"), verify,
-                    List.of("paced", "immediate"))) {
+                    List.of("paced", "immediate", "single-adjacent", "immediate-adjacent"))) {
                 System.out.println("load average with the 4 gateways and 3 NATS servers up: " + loadAverage());
                 results.put("one gateway (embedded), through the API", run(groups, negatives, cluster.single()));
                 results.put("3 replicas, round-robin, paced", run(groups, negatives, cluster.roundRobin("paced", true)));
                 lag = cluster.replicationLag();
                 results.put("3 replicas, round-robin, immediate", run(groups, negatives, cluster.roundRobin("immediate", false)));
+                if (!a.containsKey("no-adjacent")) {
+                    // Each origin's paraphrases right after it: one gateway, then 3 replicas without pacing.
+                    adjacent.put("one gateway, adjacent order", run(groups, negatives, cluster.single("single-adjacent"), true));
+                    adjacent.put("3 replicas, round-robin, immediate, adjacent order",
+                            run(groups, negatives, cluster.roundRobin("immediate-adjacent", false), true));
+                }
             }
+        }
+        for (Map.Entry<String, Tally> e : adjacent.entrySet()) {
+            results.put(e.getKey(), e.getValue());
         }
 
         System.out.println("\n| path | correct hits | wrong hits | share of hits wrong | withheld: false hits | negatives: hits | origins served from the cache |");
@@ -168,12 +178,22 @@ public final class CachePrecisionEvaluation {
                 .map(e -> e.getKey() + " " + e.getValue()[0] + "/" + e.getValue()[1]).toList()));
         if (results.size() >= 2) {
             List<String> paths = new ArrayList<>(results.keySet());
-            Tally reference = results.get(paths.get(0));
+            paths.removeAll(adjacent.keySet());
+            List<String[]> pairsToCompare = new ArrayList<>();
             for (String path : paths.subList(1, paths.size())) {
-                List<String> differ = differences(reference, results.get(path), paths.get(0), path);
+                pairsToCompare.add(new String[] {paths.get(0), path});
+            }
+            if (adjacent.size() == 2) {
+                List<String> adj = new ArrayList<>(adjacent.keySet());
+                pairsToCompare.add(new String[] {adj.get(0), adj.get(1)});
+            }
+            for (String[] pair : pairsToCompare) {
+                Tally reference = results.get(pair[0]);
+                String path = pair[1];
+                List<String> differ = differences(reference, results.get(path), pair[0], path);
                 differ.stream().limit(10).forEach(d -> System.out.println("  differs " + d));
                 System.out.printf(Locale.ROOT, "%nquestions answered differently by \"%s\" and \"%s\": %d of %d%s%n%n",
-                        paths.get(0), path, differ.size(), reference.log().size(), differ.isEmpty() ? "" : " " + kinds(reference, results.get(path)));
+                        pair[0], path, differ.size(), reference.log().size(), differ.isEmpty() ? "" : " " + kinds(reference, results.get(path)));
             }
         }
         if (lag != null) {
@@ -273,6 +293,16 @@ public final class CachePrecisionEvaluation {
     }
 
     public static Tally run(List<Group> groups, List<Negative> negatives, Asker asker) throws Exception {
+        return run(groups, negatives, asker, false);
+    }
+
+    /**
+     * The protocol above; {@code adjacent}: each cached origin's paraphrases are asked right after
+     * it instead of after all origins (so, round-robin over replicas, a paraphrase reaches the next
+     * replica one question after its origin's answer was stored on another: the order that
+     * exposes an entry still in flight).
+     */
+    public static Tally run(List<Group> groups, List<Negative> negatives, Asker asker, boolean adjacent) throws Exception {
         List<Asked> log = new ArrayList<>();
         GROUP_OF_TEXT.clear();
         for (Group g : groups) {
@@ -292,27 +322,27 @@ public final class CachePrecisionEvaluation {
         }
         long t0 = System.nanoTime();
         int originHits = 0;
-        for (Group g : groups) {
-            if (!g.withheld()) {
-                Asked q = new Asked(g.origin(), "origin", g.id(), asker.ask(g.origin()));
-                log.add(q);
-                originHits += q.answer().fromCache() ? 1 : 0;
-            }
-        }
         int paraphrases = 0;
         int correct = 0;
         int wrong = 0;
-        for (Group g : groups) {
-            if (!g.withheld()) {
-                for (String p : g.paraphrases()) {
-                    Asked q = new Asked(p, "paraphrase", g.id(), asker.ask(p));
+        for (int pass = adjacent ? 1 : 0; pass < 2; pass++) {
+            for (Group g : groups) {
+                if (!g.withheld() && pass == (adjacent ? 1 : 0)) {
+                    Asked q = new Asked(g.origin(), "origin", g.id(), asker.ask(g.origin()));
                     log.add(q);
-                    paraphrases++;
-                    if (q.answer().fromCache()) {
-                        if (isCorrect(q, null)) {
-                            correct++;
-                        } else {
-                            wrong++;
+                    originHits += q.answer().fromCache() ? 1 : 0;
+                }
+                if (!g.withheld() && pass == 1) {
+                    for (String p : g.paraphrases()) {
+                        Asked q = new Asked(p, "paraphrase", g.id(), asker.ask(p));
+                        log.add(q);
+                        paraphrases++;
+                        if (q.answer().fromCache()) {
+                            if (isCorrect(q, null)) {
+                                correct++;
+                            } else {
+                                wrong++;
+                            }
                         }
                     }
                 }
