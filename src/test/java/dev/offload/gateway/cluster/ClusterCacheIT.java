@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link CachePrecisionEvaluation}: held-out GPTCache origins, their paraphrases, withheld
  * origins' paraphrases and held-out negatives, asked one after another through
  * {@code POST /v1/query} with an echoing backend): a CI-sized subset (the held-out half's first
- * {@code -Dcluster.cache.groups} groups, 45 by default, about 150 questions) asked of one gateway
+ * {@code -Dcluster.cache.groups} groups, 45 by default: 163 questions) asked of one gateway
  * in the embedded mode and round-robin over 3 replicas in cluster mode (3-node
  * {@code nats-server} JetStream cluster), paced so that every stored entry has reached every
  * replica before the next question ({@link ClusterCacheAskers}). Every question must get the same
