@@ -25,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * The cache evaluation's devices in front of a real cluster: a 3-node {@code nats-server}
  * JetStream cluster, 3 gateway JVMs in cluster mode from the packaged jar, and — for the
@@ -141,18 +143,13 @@ public final class ClusterCacheAskers implements AutoCloseable {
             public Answer ask(String question) throws Exception {
                 Answer a = ClusterCacheAskers.this.ask(gateways.url(next++ % gateways.size()), key, question);
                 if (paced && !a.fromCache()) {
-                    misses++;
+                    long expected = ++misses;
                     long t0 = System.nanoTime();
-                    long deadline = t0 + REPLICATION_TIMEOUT.toNanos();
                     for (int i = 0; i < baseline.length; i++) {
-                        while (puts(i) - baseline[i] < misses) {
-                            if (System.nanoTime() > deadline) {
-                                throw new IllegalStateException("g" + i + " has not stored the entry of \"" + question
-                                        + "\" within " + REPLICATION_TIMEOUT + " (its puts: " + (puts(i) - baseline[i])
-                                        + ", misses so far: " + misses + ")");
-                            }
-                            Thread.sleep(2);
-                        }
+                        int replica = i;
+                        await("g" + i + " to store the entry of \"" + question + "\" (" + expected + " puts in this run)")
+                                .atMost(REPLICATION_TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2))
+                                .pollInSameThread().until(() -> puts(replica) - baseline[replica] >= expected);
                     }
                     replicationMillis.add((System.nanoTime() - t0) / 1_000_000);
                 }
