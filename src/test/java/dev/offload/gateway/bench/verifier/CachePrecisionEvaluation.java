@@ -14,6 +14,7 @@ import dev.offload.gateway.cache.CacheScope;
 import dev.offload.gateway.cache.DuplicateVerifier;
 import dev.offload.gateway.cache.PairFeatures;
 import dev.offload.gateway.cache.SemanticCache;
+import dev.offload.gateway.cluster.ClusterCacheAskers;
 import dev.offload.gateway.sim.EchoBackend;
 
 import java.lang.management.ManagementFactory;
@@ -58,14 +59,21 @@ import java.util.TreeMap;
  *
  * <pre>./mvnw -q package -DskipTests
  * ./mvnw -q test-compile exec:exec@cache-api -Dbench.args="--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json"</pre>
- * Options: {@code --via process|api|both} (both), {@code --jar} (target/quarkus-app/quarkus-run.jar),
- * {@code --no-verifier} (the cache as before, for comparison), {@code --half train} (the training half).
+ * Options: {@code --via process|api|both|cluster} (both), {@code --jar} (target/quarkus-app/quarkus-run.jar),
+ * {@code --no-verifier} (the cache as before, for comparison), {@code --half train} (the training half),
+ * {@code --groups N} (only the half's first N groups and their negatives).
+ *
+ * <p>{@code --via cluster}: one gateway in the embedded mode, then a 3-node NATS JetStream cluster
+ * with 3 gateways in cluster mode ({@link ClusterCacheAskers}), the same questions sent
+ * round-robin over the replicas twice — paced (each stored entry has reached every replica
+ * before the next question) and immediate (back to back) — each compared question by question
+ * with the one gateway. None of these loads the sample corpus.
  */
 public final class CachePrecisionEvaluation {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Asks one question; returns the answer and whether the cache served it. */
-    interface Asker extends AutoCloseable {
+    public interface Asker extends AutoCloseable {
         Answer ask(String question) throws Exception;
 
         @Override
@@ -73,16 +81,16 @@ public final class CachePrecisionEvaluation {
         }
     }
 
-    record Answer(String text, boolean fromCache) {
+    public record Answer(String text, boolean fromCache) {
     }
 
-    record Asked(String question, String stage, int group, Answer answer) {
+    public record Asked(String question, String stage, int group, Answer answer) {
     }
 
     /** Tallies of one run. */
-    record Tally(int paraphrases, int correct, int wrong, int withheld, int withheldHits, int negatives, int negativeHits,
+    public record Tally(int paraphrases, int correct, int wrong, int withheld, int withheldHits, int negatives, int negativeHits,
                  Map<String, int[]> negativesByRule, int originHits, List<Asked> log) {
-        double wrongShare() {
+        public double wrongShare() {
             return correct + wrong == 0 ? 0 : (double) wrong / (correct + wrong);
         }
     }
@@ -98,12 +106,17 @@ public final class CachePrecisionEvaluation {
         Half half = "train".equals(a.get("half")) ? Half.TRAIN : Half.HELD_OUT;
         CachePairs pairs = CachePairs.read(dataset);
         List<Group> groups = pairs.half(half);
-        List<Negative> negatives = NegativeQuestions.load().stream().filter(n -> n.heldOut() == (half == Half.HELD_OUT)).toList();
-        System.out.printf(Locale.ROOT, "# Cache precision, %s half of %s, verifier %s%n%s%n%n", half, dataset,
-                verify ? "on" : "off", Hardware.describe());
+        int limit = Integer.parseInt(a.getOrDefault("groups", "0"));
+        if (limit > 0) {
+            groups = groups.subList(0, Math.min(limit, groups.size()));
+        }
+        List<Negative> negatives = negativesOf(groups, half);
+        System.out.printf(Locale.ROOT, "# Cache precision, %s half of %s%s, verifier %s%n%s%nload average at start: %s%n%n", half,
+                dataset, limit > 0 ? " (its first " + groups.size() + " groups)" : "", verify ? "on" : "off",
+                Hardware.describe(), loadAverage());
 
         Map<String, Tally> results = new LinkedHashMap<>();
-        if (!via.equals("api")) {
+        if (via.equals("process") || via.equals("both")) {
             Set<String> texts = new LinkedHashSet<>();
             groups.forEach(g -> {
                 texts.add(g.origin());
@@ -125,10 +138,32 @@ public final class CachePrecisionEvaluation {
             results.put("in process", run(groups, negatives, inProcess));
             verificationCost(groups, vec);
         }
-        if (!via.equals("process")) {
+        if (via.equals("api") || via.equals("both")) {
             try (Asker api = launch(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), verify)) {
                 results.put("through the API", run(groups, negatives, api));
             }
+        }
+        long[] lag = null;
+        Map<String, Tally> adjacent = new LinkedHashMap<>();
+        if (via.equals("cluster")) {
+            // One embedded gateway, then the same questions round-robin over 3 cluster replicas (ClusterCacheAskers).
+            try (ClusterCacheAskers cluster = new ClusterCacheAskers(Path.of("target/cache-cluster"), verify,
+                    List.of("paced", "immediate", "single-adjacent", "immediate-adjacent"))) {
+                System.out.println("load average with the 4 gateways and 3 NATS servers up: " + loadAverage());
+                results.put("one gateway (embedded), through the API", run(groups, negatives, cluster.single()));
+                results.put("3 replicas, round-robin, paced", run(groups, negatives, cluster.roundRobin("paced", true)));
+                lag = cluster.replicationLag();
+                results.put("3 replicas, round-robin, immediate", run(groups, negatives, cluster.roundRobin("immediate", false)));
+                if (!a.containsKey("no-adjacent")) {
+                    // Each origin's paraphrases right after it: one gateway, then 3 replicas without pacing.
+                    adjacent.put("one gateway, adjacent order", run(groups, negatives, cluster.single("single-adjacent"), true));
+                    adjacent.put("3 replicas, round-robin, immediate, adjacent order",
+                            run(groups, negatives, cluster.roundRobin("immediate-adjacent", false), true));
+                }
+            }
+        }
+        for (Map.Entry<String, Tally> e : adjacent.entrySet()) {
+            results.put(e.getKey(), e.getValue());
         }
 
         System.out.println("\n| path | correct hits | wrong hits | share of hits wrong | withheld: false hits | negatives: hits | origins served from the cache |");
@@ -141,28 +176,98 @@ public final class CachePrecisionEvaluation {
         System.out.println("\nnegatives hit, by rule:");
         results.forEach((path, t) -> System.out.println("  " + path + ": " + t.negativesByRule().entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()[0] + "/" + e.getValue()[1]).toList()));
-        if (results.size() == 2) {
-            List<Asked> x = new ArrayList<>(results.values()).get(0).log();
-            List<Asked> y = new ArrayList<>(results.values()).get(1).log();
-            int differ = 0;
-            for (int i = 0; i < x.size(); i++) {
-                Answer ax = x.get(i).answer();
-                Answer ay = y.get(i).answer();
-                if (ax.fromCache() != ay.fromCache() || !mangled(ax.text()).equals(mangled(ay.text()))) {
-                    if (differ++ < 10) {
-                        System.out.printf("  differs [%s] %s%n    in process: %s%n    API: %s%n", x.get(i).stage(),
-                                x.get(i).question(), x.get(i).answer(), y.get(i).answer());
-                    }
-                }
+        if (results.size() >= 2) {
+            List<String> paths = new ArrayList<>(results.keySet());
+            paths.removeAll(adjacent.keySet());
+            List<String[]> pairsToCompare = new ArrayList<>();
+            for (String path : paths.subList(1, paths.size())) {
+                pairsToCompare.add(new String[] {paths.get(0), path});
             }
-            System.out.printf(Locale.ROOT, "%nquestions answered differently in process and through the API: %d of %d%n",
-                    differ, x.size());
+            if (adjacent.size() == 2) {
+                List<String> adj = new ArrayList<>(adjacent.keySet());
+                pairsToCompare.add(new String[] {adj.get(0), adj.get(1)});
+            }
+            for (String[] pair : pairsToCompare) {
+                Tally reference = results.get(pair[0]);
+                String path = pair[1];
+                List<String> differ = differences(reference, results.get(path), pair[0], path);
+                differ.stream().limit(10).forEach(d -> System.out.println("  differs " + d));
+                System.out.printf(Locale.ROOT, "%nquestions answered differently by \"%s\" and \"%s\": %d of %d%s%n%n",
+                        pair[0], path, differ.size(), reference.log().size(), differ.isEmpty() ? "" : " " + kinds(reference, results.get(path)));
+            }
         }
+        if (lag != null) {
+            System.out.printf(Locale.ROOT, "paced: a miss's entry was stored on all 3 replicas %d ms after its answer (median; "
+                    + "p90 %d ms, max %d ms; polled from /q/metrics every few ms, so an upper bound)%n", lag[0], lag[1], lag[2]);
+        }
+        System.out.println("load average at the end: " + loadAverage());
         if (a.containsKey("verbose")) {
             results.forEach((path, t) -> t.log().stream().filter(q -> q.answer().fromCache() && !q.stage().equals("origin")
                             && !isCorrect(q, null))
                     .forEach(q -> System.out.printf("  %s false hit [%s] %s%n    ← %s%n", path, q.stage(), q.question(),
                             q.answer().text())));
+        }
+    }
+
+    /**
+     * The negatives of {@code half} that belong to {@code groups}: those made from one of their
+     * origins, and the unrelated ones (a withheld origin of theirs asked as it is). All of them
+     * for the whole half.
+     */
+    public static List<Negative> negativesOf(List<Group> groups, Half half) throws java.io.IOException {
+        Set<String> origins = new java.util.HashSet<>();
+        groups.forEach(g -> origins.add(g.origin()));
+        return NegativeQuestions.load().stream().filter(n -> n.heldOut() == (half == Half.HELD_OUT))
+                .filter(n -> origins.contains(n.origin() != null ? n.origin() : n.question())).toList();
+    }
+
+    /**
+     * The questions {@code other} answered differently from {@code reference} (asked in the same
+     * order): served from the cache on one and not the other, or served a different answer.
+     */
+    public static List<String> differences(Tally reference, Tally other, String referenceName, String otherName) {
+        List<Asked> x = reference.log();
+        List<Asked> y = other.log();
+        if (x.size() != y.size()) {
+            throw new IllegalArgumentException("the runs asked " + x.size() + " and " + y.size() + " questions");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < x.size(); i++) {
+            Answer ax = x.get(i).answer();
+            Answer ay = y.get(i).answer();
+            if (ax.fromCache() != ay.fromCache() || !mangled(ax.text()).equals(mangled(ay.text()))) {
+                out.add(String.format(Locale.ROOT, "#%d [%s] %s%n    %s: %s%n    %s: %s", i, x.get(i).stage(),
+                        x.get(i).question(), referenceName, ax, otherName, ay));
+            }
+        }
+        return out;
+    }
+
+    /** How the differences split: hits of the reference that missed, hits the reference did not have, other answers. */
+    private static String kinds(Tally reference, Tally other) {
+        int lost = 0;
+        int gained = 0;
+        int otherAnswer = 0;
+        for (int i = 0; i < reference.log().size(); i++) {
+            Answer ax = reference.log().get(i).answer();
+            Answer ay = other.log().get(i).answer();
+            if (ax.fromCache() && !ay.fromCache()) {
+                lost++;
+            } else if (!ax.fromCache() && ay.fromCache()) {
+                gained++;
+            } else if (!mangled(ax.text()).equals(mangled(ay.text()))) {
+                otherAnswer++;
+            }
+        }
+        return "(" + lost + " hits became misses, " + gained + " misses became hits, " + otherAnswer + " hits served another answer)";
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
@@ -183,11 +288,21 @@ public final class CachePrecisionEvaluation {
      * the BMP (🤗, 36 texts here) can be split into two lone surrogates, which arrive as "??".
      * A test artefact, not the gateway's: the judge accepts that spelling too.
      */
-    static String mangled(String s) {
+    public static String mangled(String s) {
         return s.replaceAll("[\\x{10000}-\\x{10FFFF}]", "??");
     }
 
-    static Tally run(List<Group> groups, List<Negative> negatives, Asker asker) throws Exception {
+    public static Tally run(List<Group> groups, List<Negative> negatives, Asker asker) throws Exception {
+        return run(groups, negatives, asker, false);
+    }
+
+    /**
+     * The protocol above; {@code adjacent}: each cached origin's paraphrases are asked right after
+     * it instead of after all origins (so, round-robin over replicas, a paraphrase reaches the next
+     * replica one question after its origin's answer was stored on another: the order that
+     * exposes an entry still in flight).
+     */
+    public static Tally run(List<Group> groups, List<Negative> negatives, Asker asker, boolean adjacent) throws Exception {
         List<Asked> log = new ArrayList<>();
         GROUP_OF_TEXT.clear();
         for (Group g : groups) {
@@ -207,27 +322,27 @@ public final class CachePrecisionEvaluation {
         }
         long t0 = System.nanoTime();
         int originHits = 0;
-        for (Group g : groups) {
-            if (!g.withheld()) {
-                Asked q = new Asked(g.origin(), "origin", g.id(), asker.ask(g.origin()));
-                log.add(q);
-                originHits += q.answer().fromCache() ? 1 : 0;
-            }
-        }
         int paraphrases = 0;
         int correct = 0;
         int wrong = 0;
-        for (Group g : groups) {
-            if (!g.withheld()) {
-                for (String p : g.paraphrases()) {
-                    Asked q = new Asked(p, "paraphrase", g.id(), asker.ask(p));
+        for (int pass = adjacent ? 1 : 0; pass < 2; pass++) {
+            for (Group g : groups) {
+                if (!g.withheld() && pass == (adjacent ? 1 : 0)) {
+                    Asked q = new Asked(g.origin(), "origin", g.id(), asker.ask(g.origin()));
                     log.add(q);
-                    paraphrases++;
-                    if (q.answer().fromCache()) {
-                        if (isCorrect(q, null)) {
-                            correct++;
-                        } else {
-                            wrong++;
+                    originHits += q.answer().fromCache() ? 1 : 0;
+                }
+                if (!g.withheld() && pass == 1) {
+                    for (String p : g.paraphrases()) {
+                        Asked q = new Asked(p, "paraphrase", g.id(), asker.ask(p));
+                        log.add(q);
+                        paraphrases++;
+                        if (q.answer().fromCache()) {
+                            if (isCorrect(q, null)) {
+                                correct++;
+                            } else {
+                                wrong++;
+                            }
                         }
                     }
                 }
