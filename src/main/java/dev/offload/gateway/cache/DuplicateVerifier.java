@@ -22,7 +22,9 @@ import java.util.Properties;
  * the GPTCache paraphrase pairs, hard negatives mined from them (each paraphrase against its
  * nearest other questions) and mechanically made opposites; the feature standardisation is folded
  * into the weights, so a check is one dot product of {@link PairFeatures#count()} numbers once
- * the features are known. The threshold ships with the weights (chosen on the training half).
+ * the features are known. The threshold ships with the weights (chosen on the training half). A
+ * model may weigh a subset of {@link PairFeatures#NAMES}; one that weighs {@code second_cosine}
+ * names its embedding model ({@link #secondModel()}), and without that cosine its checks are NaN.
  *
  * <p>Immutable; any thread.
  */

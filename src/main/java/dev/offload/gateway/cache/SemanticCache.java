@@ -38,7 +38,10 @@ import java.util.function.Supplier;
  * it. Threshold, weights and margin defaults were chosen by measurement (see {@code cache.md}).
  * With a {@link DuplicateVerifier}, the winner must then pass it: the verifier weighs the cosine,
  * surface overlap, negation, numbers, units, names, model tokens, question type and opposite
- * actions ({@link PairFeatures}); a failed check is a miss (counted as {@code unverified}).
+ * actions ({@link PairFeatures}), and, when the verifier uses it, the cosine under a second
+ * embedding model ({@link Verification#secondEmbedder()}: run on every stored question and on the
+ * asked one only when a candidate reaches verification); a failed check is a miss (counted as
+ * {@code unverified}).
  *
  * <p>Entries expire after {@code ttl} (by the injected clock) and are evicted least recently used
  * first when the cache would exceed {@code maxEntries} or {@code maxBytes} (an estimate of heap
