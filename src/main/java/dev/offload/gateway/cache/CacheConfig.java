@@ -36,6 +36,10 @@ public interface CacheConfig {
     /** Minimum duplicate probability the verifier accepts; empty: the threshold shipped with its weights. */
     java.util.OptionalDouble verifierThreshold();
 
+    /** Best-ranked candidates over the similarity threshold the verifier checks; the accepted one it is surest of answers. */
+    @WithDefault("1")
+    int verifiedCandidates();
+
     /** Nearest cached queries (by cosine) that are re-ranked for a lookup. */
     @WithDefault("5")
     int candidates();

@@ -22,7 +22,9 @@ import java.util.Properties;
  * the GPTCache paraphrase pairs, hard negatives mined from them (each paraphrase against its
  * nearest other questions) and mechanically made opposites; the feature standardisation is folded
  * into the weights, so a check is one dot product of {@link PairFeatures#count()} numbers once
- * the features are known. The threshold ships with the weights (chosen on the training half).
+ * the features are known. The threshold ships with the weights (chosen on the training half). A
+ * model may weigh a subset of {@link PairFeatures#NAMES}; one that weighs {@code second_cosine}
+ * names its embedding model ({@link #secondModel()}), and without that cosine its checks are NaN.
  *
  * <p>Immutable; any thread.
  */
@@ -31,13 +33,40 @@ public final class DuplicateVerifier {
     public static final String RESOURCE = "/dev/offload/gateway/cache/duplicate-verifier.properties";
     public static final String FORMAT = "duplicate-verifier/1";
 
+    /** Positions in {@link PairFeatures#NAMES} of the features this model weighs, ascending. */
+    private final int[] used;
     private final double[] weights;
     private final double bias;
     private final double threshold;
+    /** The embedding model whose cosine is {@code second_cosine}; null when the model does not use it. */
+    private final String secondModel;
 
+    /** A model over the {@link PairFeatures#TEXT_FEATURES} text features (no second embedding). */
     public DuplicateVerifier(double[] weights, double bias, double threshold) {
-        if (weights.length != PairFeatures.count()) {
-            throw new IllegalArgumentException("expected " + PairFeatures.count() + " weights, got " + weights.length);
+        this(textFeatures(), weights, bias, threshold, null);
+    }
+
+    /**
+     * @param features    the {@link PairFeatures#NAMES} it weighs, in that order
+     * @param secondModel the embedding model of {@code second_cosine}; required when it is among the features
+     */
+    public DuplicateVerifier(String[] features, double[] weights, double bias, double threshold, String secondModel) {
+        if (weights.length != features.length) {
+            throw new IllegalArgumentException("expected " + features.length + " weights, got " + weights.length);
+        }
+        this.used = new int[features.length];
+        int last = -1;
+        for (int i = 0; i < features.length; i++) {
+            int at = Arrays.asList(PairFeatures.NAMES).indexOf(features[i]);
+            if (at <= last) {
+                throw new IllegalArgumentException("unknown or out-of-order feature " + features[i] + "; this gateway's: "
+                        + String.join(",", PairFeatures.NAMES));
+            }
+            used[i] = last = at;
+        }
+        boolean second = Arrays.stream(used).anyMatch(u -> u == PairFeatures.SECOND_COSINE);
+        if (second != (secondModel != null)) {
+            throw new IllegalArgumentException("second_cosine needs its embedding model, and the model needs second_cosine");
         }
         for (double w : weights) {
             if (!Double.isFinite(w)) {
@@ -53,6 +82,11 @@ public final class DuplicateVerifier {
         this.weights = weights.clone();
         this.bias = bias;
         this.threshold = threshold;
+        this.secondModel = secondModel;
+    }
+
+    static String[] textFeatures() {
+        return Arrays.copyOf(PairFeatures.NAMES, PairFeatures.TEXT_FEATURES);
     }
 
     /** The model the gateway ships. */
@@ -69,21 +103,34 @@ public final class DuplicateVerifier {
 
     /** This model with another acceptance threshold. */
     public DuplicateVerifier withThreshold(double t) {
-        return new DuplicateVerifier(weights, bias, t);
+        return new DuplicateVerifier(features(), weights, bias, t, secondModel);
     }
 
     public double threshold() {
         return threshold;
     }
 
-    /** P(duplicate) for a pair's {@link PairFeatures}; NaN when a feature is not a number. */
+    /** The features it weighs, in {@link PairFeatures#NAMES} order. */
+    public String[] features() {
+        return Arrays.stream(used).mapToObj(i -> PairFeatures.NAMES[i]).toArray(String[]::new);
+    }
+
+    /** The embedding model ({@code EmbeddingModel} name) whose cosine it weighs as {@code second_cosine}; empty if none. */
+    public java.util.Optional<String> secondModel() {
+        return java.util.Optional.ofNullable(secondModel);
+    }
+
+    /**
+     * P(duplicate) for a pair's {@link PairFeatures} (the full {@link PairFeatures#NAMES} array);
+     * NaN when a feature it weighs is not a number (a second cosine that was not computed).
+     */
     public double probability(double[] features) {
-        if (features.length != weights.length) {
-            throw new IllegalArgumentException("expected " + weights.length + " features, got " + features.length);
+        if (features.length != PairFeatures.count()) {
+            throw new IllegalArgumentException("expected " + PairFeatures.count() + " features, got " + features.length);
         }
         double z = bias;
-        for (int i = 0; i < weights.length; i++) {
-            z += weights[i] * features[i];
+        for (int i = 0; i < used.length; i++) {
+            z += weights[i] * features[used[i]];
         }
         return 1 / (1 + Math.exp(-z));
     }
@@ -100,13 +147,15 @@ public final class DuplicateVerifier {
         if (!FORMAT.equals(p.getProperty("format"))) {
             throw new IOException("not a " + FORMAT + " file: format=" + p.getProperty("format"));
         }
-        if (!String.join(",", PairFeatures.NAMES).equals(p.getProperty("features"))) {
-            throw new IOException("the model's features " + p.getProperty("features") + " are not this gateway's "
-                    + String.join(",", PairFeatures.NAMES));
-        }
+        String[] features = p.getProperty("features", "").split(",");
         double[] w = Arrays.stream(p.getProperty("weights").split(",")).mapToDouble(Double::parseDouble).toArray();
-        return new DuplicateVerifier(w, Double.parseDouble(p.getProperty("bias")),
-                Double.parseDouble(p.getProperty("threshold")));
+        try {
+            return new DuplicateVerifier(features, w, Double.parseDouble(p.getProperty("bias")),
+                    Double.parseDouble(p.getProperty("threshold")), p.getProperty("second-model"));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the model's features " + p.getProperty("features") + " do not fit this gateway's "
+                    + String.join(",", PairFeatures.NAMES) + ": " + e.getMessage(), e);
+        }
     }
 
     /** The model as a properties text; {@code header} becomes comment lines. */
@@ -118,7 +167,10 @@ public final class DuplicateVerifier {
             }
         }
         sb.append("format=").append(FORMAT).append('\n');
-        sb.append("features=").append(String.join(",", PairFeatures.NAMES)).append('\n');
+        sb.append("features=").append(String.join(",", features())).append('\n');
+        if (secondModel != null) {
+            sb.append("second-model=").append(secondModel).append('\n');
+        }
         StringBuilder w = new StringBuilder();
         for (double x : weights) {
             w.append(w.length() == 0 ? "" : ",").append(Double.toString(x));
@@ -131,8 +183,8 @@ public final class DuplicateVerifier {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof DuplicateVerifier v && Arrays.equals(weights, v.weights) && bias == v.bias
-                && threshold == v.threshold;
+        return o instanceof DuplicateVerifier v && Arrays.equals(used, v.used) && Arrays.equals(weights, v.weights)
+                && bias == v.bias && threshold == v.threshold && java.util.Objects.equals(secondModel, v.secondModel);
     }
 
     @Override
@@ -143,8 +195,11 @@ public final class DuplicateVerifier {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("DuplicateVerifier[");
+        if (secondModel != null) {
+            sb.append("second-model=").append(secondModel).append(' ');
+        }
         for (int i = 0; i < weights.length; i++) {
-            sb.append(PairFeatures.NAMES[i]).append('=').append(String.format(Locale.ROOT, "%.3f", weights[i])).append(' ');
+            sb.append(PairFeatures.NAMES[used[i]]).append('=').append(String.format(Locale.ROOT, "%.3f", weights[i])).append(' ');
         }
         return sb.append("bias=").append(String.format(Locale.ROOT, "%.3f", bias)).append(" threshold=")
                 .append(threshold).append(']').toString();

@@ -33,7 +33,9 @@ import java.util.TreeSet;
  *   <li>{@code model_mismatch}: 1 when the tokens mixing letters and digits (device models,
  *       versions: {@code G-2}, {@code v2.10.0}, {@code gpt2}, {@code RTX4090}) or the code
  *       identifiers ({@code `drop`}, {@code num_rows}, {@code set_verbosity()}) differ;</li>
- *   <li>{@code length_ratio}: shorter word count over the longer.</li>
+ *   <li>{@code length_ratio}: shorter word count over the longer;</li>
+ *   <li>{@code second_cosine}: the cosine under a second embedding model, computed only when a
+ *       verifier that uses it checks a candidate (NaN otherwise).</li>
  * </ol>
  *
  * <p>A {@link Profile} holds what one text contributes; the cache keeps each entry's, so a
@@ -43,7 +45,11 @@ public final class PairFeatures {
     /** Feature names, in the order of {@link #of}'s array (the shipped model's file names them). */
     public static final String[] NAMES = {"cosine", "trigram_jaccard", "word_jaccard", "negation_mismatch",
             "number_mismatch", "unit_mismatch", "name_mismatch", "question_type_mismatch", "opposite_action",
-            "model_mismatch", "length_ratio"};
+            "model_mismatch", "length_ratio", "second_cosine"};
+    /** The features that need nothing but the two texts and the cache's own embedding. */
+    public static final int TEXT_FEATURES = 11;
+    /** Index of {@code second_cosine}: the cosine under a second embedding model (NaN when not computed). */
+    public static final int SECOND_COSINE = 11;
 
     private static final Set<String> NEGATIONS = Set.of("not", "no", "never", "none", "nothing", "nobody", "neither",
             "nor", "without", "cannot", "unable", "nowhere");
@@ -268,9 +274,15 @@ public final class PairFeatures {
                 questionType == null ? "statement" : questionType, Map.copyOf(actions), Set.copyOf(models), wordCount);
     }
 
-    /** The features of a pair, in the order of {@link #NAMES}. */
+    /** The features of a pair, in the order of {@link #NAMES}, without a second embedding ({@code second_cosine} NaN). */
     public static double[] of(double cosine, Profile asked, Profile cached) {
+        return of(cosine, Double.NaN, asked, cached);
+    }
+
+    /** The features of a pair, in the order of {@link #NAMES}; {@code secondCosine} NaN when no second model ran. */
+    public static double[] of(double cosine, double secondCosine, Profile asked, Profile cached) {
         double[] f = new double[NAMES.length];
+        f[SECOND_COSINE] = secondCosine;
         f[0] = cosine;
         f[1] = LexicalOverlap.jaccard(asked.trigrams, cached.trigrams);
         f[2] = LexicalOverlap.jaccard(asked.terms, cached.terms);

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -37,7 +38,10 @@ import java.util.function.Supplier;
  * it. Threshold, weights and margin defaults were chosen by measurement (see {@code cache.md}).
  * With a {@link DuplicateVerifier}, the winner must then pass it: the verifier weighs the cosine,
  * surface overlap, negation, numbers, units, names, model tokens, question type and opposite
- * actions ({@link PairFeatures}); a failed check is a miss (counted as {@code unverified}).
+ * actions ({@link PairFeatures}), and, when the verifier uses it, the cosine under a second
+ * embedding model ({@link Verification#secondEmbedder()}: run on every stored question and on the
+ * asked one only when a candidate reaches verification); a failed check is a miss (counted as
+ * {@code unverified}).
  *
  * <p>Entries expire after {@code ttl} (by the injected clock) and are evicted least recently used
  * first when the cache would exceed {@code maxEntries} or {@code maxBytes} (an estimate of heap
@@ -85,6 +89,36 @@ public final class SemanticCache {
         }
     }
 
+    /**
+     * How semantic hits are checked.
+     *
+     * @param verifier       the check every semantic hit must pass ({@link DuplicateVerifier}); null for none
+     * @param secondEmbedder the verifier's second embedding model (text → vector), when it weighs
+     *                       {@code second_cosine}: run on every stored question, and on the asked one
+     *                       only when a candidate reaches verification; null otherwise (then such a
+     *                       verifier's checks are NaN, so misses)
+     * @param candidates     how many of the ranked candidates (cosine over the threshold) are verified,
+     *                       ≥ 1; the accepted one with the highest probability answers
+     */
+    public record Verification(DuplicateVerifier verifier, Function<String, float[]> secondEmbedder, int candidates) {
+        public static final Verification NONE = new Verification(null, null, 1);
+
+        public Verification {
+            if (candidates < 1) {
+                throw new IllegalArgumentException("verified candidates must be ≥ 1: " + candidates);
+            }
+        }
+
+        /** The verifier alone, on the nearest candidate. */
+        public static Verification of(DuplicateVerifier verifier) {
+            return new Verification(verifier, null, 1);
+        }
+
+        boolean needsSecondVector() {
+            return verifier != null && verifier.secondModel().isPresent() && secondEmbedder != null;
+        }
+    }
+
     private record PartitionKey(String tenant, CacheScope scope) {
     }
 
@@ -102,6 +136,8 @@ public final class SemanticCache {
         final QueryIdentifiers identifiers;
         /** The stored question's side of the verifier's features; null without a verifier. */
         final PairFeatures.Profile profile;
+        /** The stored question under the verifier's second embedding model (unit); null when not used. */
+        final float[] secondVector;
         final String answer;
         final List<CachedSource> sources;
         final long storedAt;
@@ -109,7 +145,7 @@ public final class SemanticCache {
         volatile boolean live = true;
 
         Entry(PartitionKey key, String query, String normalized, float[] vector, int[] terms, long[] trigrams,
-              PairFeatures.Profile profile, String answer, List<CachedSource> sources, long storedAt) {
+              PairFeatures.Profile profile, float[] secondVector, String answer, List<CachedSource> sources, long storedAt) {
             this.key = key;
             this.query = query;
             this.normalized = normalized;
@@ -118,6 +154,7 @@ public final class SemanticCache {
             this.trigrams = trigrams;
             this.identifiers = QueryIdentifiers.of(query);
             this.profile = profile;
+            this.secondVector = secondVector;
             this.answer = answer;
             this.sources = sources;
             this.storedAt = storedAt;
@@ -132,7 +169,8 @@ public final class SemanticCache {
             long n = key.scope().estimatedBytes() + 160 + 16 + 4L * vector.length + 16 + 4L * terms.length
                     + 16 + 8L * trigrams.length
                     + 2L * (query.length() + normalized.length() + answer.length()) + 3 * 40
-                    + (profile == null ? 0 : profile.estimatedBytes());
+                    + (profile == null ? 0 : profile.estimatedBytes())
+                    + (secondVector == null ? 0 : 16 + 4L * secondVector.length);
             for (CachedSource s : sources) {
                 n += 64 + 2L * (s.documentId().length() + len(s.chunkId()) + len(s.title()) + len(s.snippet()));
             }
@@ -159,6 +197,7 @@ public final class SemanticCache {
     private final Settings settings;
     /** Null: no verification (semantic hits are decided by threshold and margin alone). */
     private final DuplicateVerifier verifier;
+    private final Verification verification;
     private final LongSupplier nanoClock;
     private final long ttlNanos;
     private final ConcurrentHashMap<PartitionKey, Partition> partitions = new ConcurrentHashMap<>();
@@ -190,7 +229,7 @@ public final class SemanticCache {
      * @param nanoClock monotonic time in nanoseconds ({@code System::nanoTime}); tests pass their own
      */
     public SemanticCache(Settings settings, LongSupplier nanoClock) {
-        this(settings, null, nanoClock);
+        this(settings, Verification.NONE, nanoClock);
     }
 
     /**
@@ -198,8 +237,17 @@ public final class SemanticCache {
      * @param nanoClock monotonic time in nanoseconds ({@code System::nanoTime}); tests pass their own
      */
     public SemanticCache(Settings settings, DuplicateVerifier verifier, LongSupplier nanoClock) {
+        this(settings, Verification.of(verifier), nanoClock);
+    }
+
+    /**
+     * @param verification how semantic hits are checked ({@link Verification#NONE}: not at all)
+     * @param nanoClock    monotonic time in nanoseconds ({@code System::nanoTime}); tests pass their own
+     */
+    public SemanticCache(Settings settings, Verification verification, LongSupplier nanoClock) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.verifier = verifier;
+        this.verification = Objects.requireNonNull(verification, "verification");
+        this.verifier = verification.verifier();
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.ttlNanos = settings.ttl().toNanos();
     }
@@ -344,16 +392,64 @@ public final class SemanticCache {
                 return miss(record, true);
             }
         }
-        // Verify: the nearest question must be the same question (not its negation, another
-        // number, unit, model or the opposite action); a failed or uncertain check is a miss.
-        if (verifier != null && !verifier.accepts(PairFeatures.of(topCos[best], PairFeatures.profile(query),
-                top[best].profile))) {
+        if (verifier == null) {
+            return hit(top[best], Math.min(1.0, topCos[best]), false, now, record);
+        }
+        // Verify: the question answered must be the same question (not its negation, another
+        // number, unit, model or the opposite action); a failed or uncertain check is a miss. The
+        // best-ranked candidates over the threshold are checked (one by default); the accepted one
+        // the verifier is surest of answers.
+        Integer[] order = new Integer[found];
+        order[0] = best;
+        for (int i = 0, o = 1; i < found; i++) {
+            if (i != best) {
+                order[o++] = i;
+            }
+        }
+        final double[] rank = score;
+        Arrays.sort(order, 1, found, (x, y) -> Double.compare(rank[y], rank[x]));
+        PairFeatures.Profile askedProfile = PairFeatures.profile(query);
+        float[] secondQuery = null;
+        int chosen = -1;
+        double chosenP = Double.NEGATIVE_INFINITY;
+        int checked = 0;
+        for (int o = 0; o < found && checked < verification.candidates(); o++) {
+            int i = order[o];
+            if (topCos[i] < settings.similarityThreshold()) {
+                continue;
+            }
+            checked++;
+            double second = Double.NaN;
+            if (verification.needsSecondVector() && top[i].secondVector != null) {
+                if (secondQuery == null) {
+                    secondQuery = secondVector(query);
+                }
+                second = secondQuery == null || secondQuery.length != top[i].secondVector.length ? Double.NaN
+                        : dot(secondQuery, top[i].secondVector);
+            }
+            double p = verifier.probability(PairFeatures.of(topCos[i], second, askedProfile, top[i].profile));
+            if (p >= verifier.threshold() && p > chosenP) {
+                chosen = i;
+                chosenP = p;
+            }
+        }
+        if (chosen < 0) {
             if (record) {
                 unverified.increment(); // and a miss, counted below
             }
             return miss(record, false);
         }
-        return hit(top[best], Math.min(1.0, topCos[best]), false, now, record);
+        return hit(top[chosen], Math.min(1.0, topCos[chosen]), false, now, record);
+    }
+
+    /** The text under the verifier's second model, unit length; null when it cannot be computed (a miss then). */
+    private float[] secondVector(String text) {
+        try {
+            float[] v = verification.secondEmbedder().apply(text);
+            return v == null ? null : unit(v);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private Optional<CacheHit> hit(Entry e, double similarity, boolean exact, long now, boolean record) {
@@ -419,7 +515,8 @@ public final class SemanticCache {
         Entry entry = new Entry(key, query, normalized, unit(embedding),
                 settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : NO_TERMS,
                 settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : NO_TRIGRAMS,
-                verifier == null ? null : PairFeatures.profile(query), answer, src, nanoClock.getAsLong());
+                verifier == null ? null : PairFeatures.profile(query),
+                verification.needsSecondVector() ? secondVector(query) : null, answer, src, nanoClock.getAsLong());
         if (entry.bytes > settings.maxBytes()) {
             rejected.increment();
             return false;

@@ -1,5 +1,8 @@
 package dev.offload.gateway.cache;
 
+import dev.offload.gateway.retrieval.EmbeddingModel;
+import dev.offload.gateway.retrieval.OnnxEmbedder;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
@@ -9,14 +12,31 @@ public class SemanticCacheProducer {
     @Produces
     @ApplicationScoped
     SemanticCache semanticCache(CacheConfig config) {
-        DuplicateVerifier verifier = null;
-        if (config.verify()) {
-            verifier = DuplicateVerifier.bundled();
-            if (config.verifierThreshold().isPresent()) {
-                verifier = verifier.withThreshold(config.verifierThreshold().getAsDouble());
-            }
+        if (!config.verify()) {
+            return new SemanticCache(settings(config), SemanticCache.Verification.NONE, System::nanoTime);
         }
-        return new SemanticCache(settings(config), verifier, System::nanoTime);
+        DuplicateVerifier verifier = DuplicateVerifier.bundled();
+        if (config.verifierThreshold().isPresent()) {
+            verifier = verifier.withThreshold(config.verifierThreshold().getAsDouble());
+        }
+        java.util.function.Function<String, float[]> second = null;
+        if (verifier.secondModel().isPresent()) {
+            // The verifier's second embedding model: one small ONNX session, run on the caller's
+            // (worker) thread for each stored question and each asked question that reaches verification.
+            secondEmbedder = new OnnxEmbedder(EmbeddingModel.byName(verifier.secondModel().get()), 1);
+            second = secondEmbedder::embed;
+        }
+        return new SemanticCache(settings(config), new SemanticCache.Verification(verifier, second,
+                config.verifiedCandidates()), System::nanoTime);
+    }
+
+    private OnnxEmbedder secondEmbedder;
+
+    @PreDestroy
+    void close() {
+        if (secondEmbedder != null) {
+            secondEmbedder.close();
+        }
     }
 
     static SemanticCache.Settings settings(CacheConfig c) {

@@ -3,6 +3,7 @@ package dev.offload.gateway.cache;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each signal of {@link PairFeatures} on pairs that differ in that one thing, and on paraphrases that must not trip it. */
 class PairFeaturesTest {
@@ -85,5 +86,14 @@ class PairFeaturesTest {
         assertEquals(1, same[index("word_jaccard")], 1e-9);
         assertEquals(1, same[index("length_ratio")], 1e-9);
         assertEquals(0.5, PairFeatures.of(1, "reset the pump", "reset the pump right now please")[index("length_ratio")], 1e-9);
+    }
+
+    @Test
+    void theSecondCosineIsTheCallersAndNaNWhenNotComputed() {
+        assertTrue(Double.isNaN(PairFeatures.of(1, "reset the pump", "reset the pump")[index("second_cosine")]));
+        double[] f = PairFeatures.of(0.9, 0.8, PairFeatures.profile("reset the pump"), PairFeatures.profile("reset the pumps"));
+        assertEquals(0.8, f[index("second_cosine")], 1e-12);
+        assertEquals(0.9, f[index("cosine")], 1e-12);
+        assertEquals(PairFeatures.count(), f.length);
     }
 }

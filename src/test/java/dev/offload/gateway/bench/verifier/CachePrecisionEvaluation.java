@@ -104,6 +104,11 @@ public final class CachePrecisionEvaluation {
         String via = a.getOrDefault("via", "both");
         boolean verify = !a.containsKey("no-verifier");
         Half half = "train".equals(a.get("half")) ? Half.TRAIN : Half.HELD_OUT;
+        DuplicateVerifier model = a.containsKey("model")
+                ? DuplicateVerifier.read(java.nio.file.Files.newBufferedReader(Path.of(a.get("model"))))
+                : DuplicateVerifier.bundled();
+        int verified = Integer.parseInt(a.getOrDefault("verified-candidates",
+                Integer.toString(VerifierTraining.SHIPPED_VERIFIED_CANDIDATES)));
         CachePairs pairs = CachePairs.read(dataset);
         List<Group> groups = pairs.half(half);
         int limit = Integer.parseInt(a.getOrDefault("groups", "0"));
@@ -112,7 +117,8 @@ public final class CachePrecisionEvaluation {
         }
         List<Negative> negatives = negativesOf(groups, half);
         System.out.printf(Locale.ROOT, "# Cache precision, %s half of %s%s, verifier %s%n%s%nload average at start: %s%n%n", half,
-                dataset, limit > 0 ? " (its first " + groups.size() + " groups)" : "", verify ? "on" : "off",
+                dataset, limit > 0 ? " (its first " + groups.size() + " groups)" : "",
+                verify ? "on (" + a.getOrDefault("model", "bundled") + ", " + verified + " verified candidates) " + model : "off",
                 Hardware.describe(), loadAverage());
 
         Map<String, Tally> results = new LinkedHashMap<>();
@@ -124,8 +130,14 @@ public final class CachePrecisionEvaluation {
             });
             negatives.forEach(n -> texts.add(n.question()));
             Map<String, float[]> vec = VerifierTraining.embed(new ArrayList<>(texts));
-            SemanticCache cache = new SemanticCache(VerifierTraining.shippedSettings(),
-                    verify ? DuplicateVerifier.bundled() : null, System::nanoTime);
+            VerifierTraining.SECOND.clear();
+            if (verify && model.secondModel().isPresent()) {
+                VerifierTraining.SECOND.putAll(VerifierTraining.embed(new ArrayList<>(texts),
+                        dev.offload.gateway.retrieval.EmbeddingModel.byName(model.secondModel().get())));
+            }
+            SemanticCache cache = new SemanticCache(VerifierTraining.shippedSettings(), verify
+                    ? new SemanticCache.Verification(model, model.secondModel().isPresent() ? VerifierTraining.SECOND::get : null,
+                    verified) : SemanticCache.Verification.NONE, System::nanoTime);
             Asker inProcess = question -> {
                 Optional<CacheHit> hit = cache.lookup("eval", CacheScope.NONE, question, vec.get(question));
                 if (hit.isPresent()) {
@@ -136,10 +148,10 @@ public final class CachePrecisionEvaluation {
                 return new Answer(answer, false);
             };
             results.put("in process", run(groups, negatives, inProcess));
-            verificationCost(groups, vec);
+            verificationCost(groups, vec, model);
         }
         if (via.equals("api") || via.equals("both")) {
-            try (Asker api = launch(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), verify)) {
+            try (Asker api = launch(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), verify, verified)) {
                 results.put("through the API", run(groups, negatives, api));
             }
         }
@@ -374,9 +386,13 @@ public final class CachePrecisionEvaluation {
         return new Tally(paraphrases, correct, wrong, withheld, withheldHits, negatives.size(), negHits, byRule, originHits, log);
     }
 
-    /** µs per verification (profile of the question + features + dot product), thread CPU time, median of 9 passes. */
-    private static void verificationCost(List<Group> groups, Map<String, float[]> vec) {
-        DuplicateVerifier verifier = DuplicateVerifier.bundled();
+    /**
+     * µs per verification (profile of the question + features + dot product), thread CPU time,
+     * median of 9 passes; with a second embedding model also the wall time of embedding one
+     * question with it (what a verified lookup adds), median over the paraphrases.
+     */
+    private static void verificationCost(List<Group> groups, Map<String, float[]> vec, DuplicateVerifier verifier)
+            throws Exception {
         List<String[]> pairs = new ArrayList<>();
         for (Group g : groups) {
             for (String p : g.paraphrases()) {
@@ -392,7 +408,10 @@ public final class CachePrecisionEvaluation {
             for (int i = 0; i < pairs.size(); i++) {
                 String[] p = pairs.get(i);
                 double cos = VerifierTraining.dot(vec.get(p[0]), vec.get(p[1]));
-                accepted += verifier.accepts(PairFeatures.of(cos, PairFeatures.profile(p[0]), cached.get(i))) ? 1 : 0;
+                float[] a2 = VerifierTraining.SECOND.get(p[0]);
+                float[] c2 = VerifierTraining.SECOND.get(p[1]);
+                double second = a2 == null || c2 == null ? Double.NaN : VerifierTraining.dot(a2, c2);
+                accepted += verifier.accepts(PairFeatures.of(cos, second, PairFeatures.profile(p[0]), cached.get(i))) ? 1 : 0;
             }
             if (pass >= 0) {
                 us[pass] = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / pairs.size();
@@ -402,15 +421,35 @@ public final class CachePrecisionEvaluation {
         System.out.printf(Locale.ROOT, "verification cost: %.1f µs of thread CPU time per check (median of 9 passes over %d "
                 + "pairs; the cached side's profile is computed when the entry is stored)%s%n", us[4], pairs.size(),
                 accepted < 0 ? "" : "");
+        if (verifier.secondModel().isPresent()) {
+            try (dev.offload.gateway.retrieval.OnnxEmbedder second = new dev.offload.gateway.retrieval.OnnxEmbedder(
+                    dev.offload.gateway.retrieval.EmbeddingModel.byName(verifier.secondModel().get()), 1)) {
+                int n = Math.min(200, pairs.size());
+                double[] ms = new double[n];
+                for (int i = -20; i < n; i++) {
+                    String q = pairs.get(Math.floorMod(i, pairs.size()))[0];
+                    long t0 = System.nanoTime();
+                    second.embed(q);
+                    if (i >= 0) {
+                        ms[i] = (System.nanoTime() - t0) / 1e6;
+                    }
+                }
+                java.util.Arrays.sort(ms);
+                System.out.printf(Locale.ROOT, "second embedding (%s) of the asked question, once per verified lookup: "
+                        + "median %.1f ms, p90 %.1f ms wall time (%d questions one by one, one thread)%n",
+                        verifier.secondModel().get(), ms[n / 2], ms[n * 9 / 10], n);
+            }
+        }
     }
 
     /** The packaged gateway with an echoing edge tier, asked over HTTP/1.1 by one client. */
-    private static Asker launch(Path jar, boolean verify) throws Exception {
+    private static Asker launch(Path jar, boolean verify, int verified) throws Exception {
         EchoBackend echo = EchoBackend.start();
         int port = ChildProcess.freePort();
         Map<String, String> props = new LinkedHashMap<>();
         props.put("gateway.tiers.edge.base-urls", echo.baseUrl());
         props.put("gateway.cache.verify", Boolean.toString(verify));
+        props.put("gateway.cache.verified-candidates", Integer.toString(verified));
         ChildProcess gateway;
         try {
             gateway = GatewayLauncher.start(GatewayLauncher.currentJava(), jar, "-Xmx1g", port, Path.of("target/cache-api"),

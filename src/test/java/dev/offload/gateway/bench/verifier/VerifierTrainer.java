@@ -47,18 +47,35 @@ public final class VerifierTrainer {
     private VerifierTrainer() {
     }
 
-    /** The fitted model folded into a verifier with the given acceptance threshold. */
+    /** The fitted model over the text features (no second embedding) folded into a verifier with the given threshold. */
     public static DuplicateVerifier train(List<Sample> samples, Params p, double threshold) {
+        return train(samples, java.util.Arrays.copyOf(PairFeatures.NAMES, PairFeatures.TEXT_FEATURES), null, p, threshold);
+    }
+
+    /**
+     * The fitted model over the named features (in {@link PairFeatures#NAMES} order) folded into a
+     * verifier with the given threshold; {@code secondModel} names the model of {@code second_cosine}.
+     */
+    public static DuplicateVerifier train(List<Sample> samples, String[] features, String secondModel, Params p,
+                                          double threshold) {
+        int[] at = new int[features.length];
+        for (int j = 0; j < features.length; j++) {
+            at[j] = java.util.Arrays.asList(PairFeatures.NAMES).indexOf(features[j]);
+        }
         List<double[]> rows = new ArrayList<>(samples.size());
         boolean[] duplicate = new boolean[samples.size()];
         double[] weights = new double[samples.size()];
         for (int i = 0; i < samples.size(); i++) {
-            rows.add(samples.get(i).features());
+            double[] row = new double[at.length];
+            for (int j = 0; j < at.length; j++) {
+                row[j] = samples.get(i).features()[at[j]];
+            }
+            rows.add(row);
             duplicate[i] = samples.get(i).duplicate();
             weights[i] = samples.get(i).weight();
         }
-        FoldedLogistic.Fit f = FoldedLogistic.fit("gptcache-pairs", PairFeatures.NAMES, rows, duplicate, weights,
+        FoldedLogistic.Fit f = FoldedLogistic.fit("gptcache-pairs", features, rows, duplicate, weights,
                 DUPLICATE, DIFFERENT, new FoldedLogistic.Settings(p.epochs(), p.learningRate(), p.seed()));
-        return new DuplicateVerifier(f.weights(), f.bias(), threshold);
+        return new DuplicateVerifier(features, f.weights(), f.bias(), threshold, secondModel);
     }
 }

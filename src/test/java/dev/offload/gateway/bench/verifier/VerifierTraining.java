@@ -12,6 +12,7 @@ import dev.offload.gateway.cache.CacheScope;
 import dev.offload.gateway.cache.DuplicateVerifier;
 import dev.offload.gateway.cache.PairFeatures;
 import dev.offload.gateway.cache.SemanticCache;
+import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.OnnxEmbedder;
 
 import java.nio.charset.StandardCharsets;
@@ -56,7 +57,9 @@ import java.util.Set;
  * twice, to show that the seed fixes it, and written.
  *
  * <pre>./mvnw -q test-compile exec:exec@verifier -Dbench.args="--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json"</pre>
- * Options: {@code --seed} 20, {@code --epochs} 30, {@code --lr} 0.1, {@code --no-write}.
+ * Options: {@code --seed} 20, {@code --epochs} 30, {@code --lr} 0.1, {@code --no-write}, {@code --out} (the
+ * resource), {@code --second-model} (bge-small-en-v1.5-q; {@code none}: text features and MiniLM only),
+ * {@code --verified-candidates} (1: the candidates the tuning simulation verifies per lookup).
  */
 public final class VerifierTraining {
     static final String TENANT = "train";
@@ -82,6 +85,14 @@ public final class VerifierTraining {
         // The opposites are few beside the mined negatives, and unlike them they are near copies: without
         // more weight the model learns "high cosine = duplicate" and lets them through.
         double opposites = Double.parseDouble(a.getOrDefault("opposite-weight", "10"));
+        // The shipped verifier's second embedding (cache.md: chosen on the training half); "none" leaves it out.
+        String second = a.getOrDefault("second-model", "bge-small-en-v1.5-q");
+        EmbeddingModel secondModel = "none".equals(second) ? null : EmbeddingModel.byName(second);
+        int verified = Integer.parseInt(a.getOrDefault("verified-candidates", Integer.toString(SHIPPED_VERIFIED_CANDIDATES)));
+        Path out = Path.of(a.getOrDefault("out", OUT.toString()));
+        String[] features = secondModel == null ? java.util.Arrays.copyOf(PairFeatures.NAMES, PairFeatures.TEXT_FEATURES)
+                : PairFeatures.NAMES;
+        String secondName = secondModel == null ? null : secondModel.modelName();
         Params params = new Params(Integer.parseInt(a.getOrDefault("epochs", "30")),
                 Double.parseDouble(a.getOrDefault("lr", "0.1")), seed);
 
@@ -99,6 +110,9 @@ public final class VerifierTraining {
         }
         negatives.forEach(n -> texts.add(n.question()));
         Map<String, float[]> vec = embed(new ArrayList<>(texts));
+        Map<String, float[]> vec2 = secondModel == null ? Map.of() : new HashMap<>(embed(new ArrayList<>(texts), secondModel));
+        SECOND.clear();
+        SECOND.putAll(vec2);
 
         List<String> neutralTexts = new ArrayList<>();
         Map<String, Integer> groupOfOrigin = new HashMap<>();
@@ -125,6 +139,9 @@ public final class VerifierTraining {
             }
         }
         vec.putAll(embed(neutralTexts.stream().filter(t -> !vec.containsKey(t)).toList()));
+        if (secondModel != null) {
+            SECOND.putAll(embed(neutralTexts.stream().filter(t -> !SECOND.containsKey(t)).toList(), secondModel));
+        }
         for (Group g : train) {
             for (String copy : neutralEdits(g.origin())) {
                 samples.add(new Keyed(g.id(), sample(copy, g.origin(), vec, true, opposites)));
@@ -164,14 +181,21 @@ public final class VerifierTraining {
         for (int f = 0; f < folds; f++) {
             int fold = f;
             oof[f] = VerifierTrainer.train(samples.stream().filter(k -> foldOf.get(k.group()) != fold).map(Keyed::sample)
-                    .toList(), params, 0);
+                    .toList(), features, secondName, params, 0);
         }
 
-        // The tuning simulation: the training half's cached origins, the shipped ranking, no verifier.
-        SemanticCache cache = new SemanticCache(shippedSettings(), System::nanoTime);
-        for (Group g : train) {
-            if (!g.withheld()) {
-                cache.put(cache.ticket(), TENANT, CacheScope.NONE, g.origin(), vec.get(g.origin()), "g" + g.id(), List.of());
+        // The tuning simulation: the training half's cached origins, the shipped ranking; one cache per fold
+        // whose verifier (that fold's model, threshold 0) picks the most probable of the `verified` best-ranked
+        // candidates. At threshold t the lookup hits when that probability reaches t: the cache's own rule.
+        SemanticCache[] caches = new SemanticCache[folds];
+        for (int f = 0; f < folds; f++) {
+            caches[f] = new SemanticCache(shippedSettings(), new SemanticCache.Verification(oof[f].withThreshold(0),
+                    secondModel == null ? null : SECOND::get, verified), System::nanoTime);
+            for (Group g : train) {
+                if (!g.withheld()) {
+                    caches[f].put(caches[f].ticket(), TENANT, CacheScope.NONE, g.origin(), vec.get(g.origin()), "g" + g.id(),
+                            List.of());
+                }
             }
         }
         List<Question> questions = new ArrayList<>();
@@ -193,14 +217,14 @@ public final class VerifierTraining {
         int[] winner = new int[m];
         for (int i = 0; i < m; i++) {
             Question q = questions.get(i);
-            Optional<CacheHit> hit = cache.lookup(TENANT, CacheScope.NONE, q.text(), vec.get(q.text()));
+            int fold = foldOf.get(q.foldGroup());
+            Optional<CacheHit> hit = caches[fold].lookup(TENANT, CacheScope.NONE, q.text(), vec.get(q.text()));
             if (hit.isEmpty()) {
                 winner[i] = Integer.MIN_VALUE;
                 continue;
             }
             winner[i] = Integer.parseInt(hit.get().answer().substring(1));
-            prob[i] = hit.get().exact() ? 1 : oof[foldOf.get(q.foldGroup())].probability(
-                    PairFeatures.of(hit.get().similarity(), q.text(), hit.get().cachedQuery()));
+            prob[i] = hit.get().exact() ? 1 : oof[fold].probability(features(q.text(), hit.get().cachedQuery(), vec));
         }
         System.out.println("## Threshold on the training half (out-of-fold probabilities)\n");
         System.out.println("| threshold | correct hits | wrong hits | share of hits wrong | withheld: hits | negatives: hits |");
@@ -270,9 +294,9 @@ public final class VerifierTraining {
 
         List<Sample> all = samples.stream().map(Keyed::sample).toList();
         long t0 = System.nanoTime();
-        DuplicateVerifier model = VerifierTrainer.train(all, params, chosen);
+        DuplicateVerifier model = VerifierTrainer.train(all, features, secondName, params, chosen);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        DuplicateVerifier again = VerifierTrainer.train(all, params, chosen);
+        DuplicateVerifier again = VerifierTrainer.train(all, features, secondName, params, chosen);
         String body = model.write("");
         System.out.printf(Locale.ROOT, "final model: %.2f s to train; same seed twice: %s; sha256 %s%n%s%n", seconds,
                 model.equals(again) && body.equals(again.write("")) ? "identical" : "DIFFERENT",
@@ -283,9 +307,11 @@ public final class VerifierTraining {
                     + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json\"\n"
                     + "Tribuo LinearSGDTrainer (log loss, AdaGrad " + params.learningRate() + " with parameter averaging, "
                     + params.epochs() + " epochs, seed " + seed + ") on " + all.size() + " pairs of the training half\n"
-                    + "(" + positives + " duplicates); standardisation folded into the weights; threshold chosen out of fold.\n";
-            Files.writeString(OUT, model.write(header));
-            System.out.println("written " + OUT);
+                    + "(" + positives + " duplicates); standardisation folded into the weights; threshold chosen out of fold\n"
+                    + "with " + verified + " verified candidate(s) per lookup"
+                    + (secondModel == null ? "" : "; second embedding " + secondName) + ".\n";
+            Files.writeString(out, model.write(header));
+            System.out.println("written " + out);
         }
     }
 
@@ -339,15 +365,35 @@ public final class VerifierTraining {
         return g.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    /** Unit MiniLM vectors of the texts; cached in target/verifier-cache by the texts' digest (the model is fixed). */
+    /** Verified candidates per lookup the gateway ships ({@code gateway.cache.verified-candidates}'s default). */
+    static final int SHIPPED_VERIFIED_CANDIDATES = 1;
+
+    /** Vectors of the second embedding model of the run, by text (empty without one). */
+    static final Map<String, float[]> SECOND = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Unit MiniLM vectors of the texts (the cache's embedding). */
     static Map<String, float[]> embed(List<String> texts) throws Exception {
+        return embed(texts, EmbeddingModel.ALL_MINILM_L6_V2_Q);
+    }
+
+    /** The pair's features with the cosines of the run's embeddings ({@link #SECOND} for the second one). */
+    static double[] features(String asked, String cached, Map<String, float[]> vec) {
+        float[] a2 = SECOND.get(asked);
+        float[] c2 = SECOND.get(cached);
+        return PairFeatures.of(dot(vec.get(asked), vec.get(cached)), a2 == null || c2 == null ? Double.NaN : dot(a2, c2),
+                PairFeatures.profile(asked), PairFeatures.profile(cached));
+    }
+
+    /** Unit vectors of the texts (the model's query prefix); cached in target/verifier-cache by model and texts' digest. */
+    static Map<String, float[]> embed(List<String> texts, EmbeddingModel which) throws Exception {
         Map<String, float[]> out = new HashMap<>();
         if (texts.isEmpty()) {
             return out;
         }
         String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(String.join("\u0000", texts).getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-        Path file = Path.of("target/verifier-cache/minilm-" + digest + ".bin");
+        Path file = Path.of("target/verifier-cache/" + (which == EmbeddingModel.ALL_MINILM_L6_V2_Q ? "minilm"
+                : which.modelName()) + "-" + digest + ".bin");
         if (Files.exists(file)) {
             try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
                 int dim = in.readInt();
@@ -362,14 +408,14 @@ public final class VerifierTraining {
             System.out.println("embeddings of " + texts.size() + " texts from " + file + "\n");
             return out;
         }
-        try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
+        try (OnnxEmbedder embedder = new OnnxEmbedder(which, 0)) {
             long t0 = System.nanoTime();
             List<float[]> v = embedder.embedAll(texts);
             for (int i = 0; i < texts.size(); i++) {
                 out.put(texts.get(i), unit(v.get(i)));
             }
-            System.out.printf(Locale.ROOT, "embedded %d texts in %.1f s (all-MiniLM-L6-v2 quantized, in process)%n%n",
-                    texts.size(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "embedded %d texts in %.1f s (%s, in process)%n%n",
+                    texts.size(), (System.nanoTime() - t0) / 1e9, which.modelName());
         }
         Files.createDirectories(file.getParent());
         try (var o = new java.io.DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
@@ -388,7 +434,7 @@ public final class VerifierTraining {
     }
 
     private static Sample sample(String asked, String cached, Map<String, float[]> vec, boolean duplicate, double weight) {
-        return new Sample(PairFeatures.of(dot(vec.get(asked), vec.get(cached)), asked, cached), duplicate, weight);
+        return new Sample(features(asked, cached, vec), duplicate, weight);
     }
 
     /** The {@code k} origins of other groups nearest to {@code text} by cosine. */
