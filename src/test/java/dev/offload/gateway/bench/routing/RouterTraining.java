@@ -63,7 +63,7 @@ public final class RouterTraining {
         int folds = Integer.parseInt(a.getOrDefault("folds", "5"));
         Params params = new Params(Integer.parseInt(a.getOrDefault("epochs", "3")),
                 Double.parseDouble(a.getOrDefault("lr", "0.05")), seed);
-        String trainer = a.getOrDefault("trainer", "liblinear");
+        String trainer = a.getOrDefault("trainer", "sgd"); // the shipped router (liblinear: --trainer liblinear --cost --scale)
         LiblinearRouterTrainer.Params linear = new LiblinearRouterTrainer.Params(Double.parseDouble(a.getOrDefault("cost", "0.01")),
                 Double.parseDouble(a.getOrDefault("scale", "1")), !a.containsKey("surface-only"));
         Path plot = Path.of(a.getOrDefault("plot", "src/site/resources/images/router/curve.png"));
