@@ -12,12 +12,13 @@ import java.util.Properties;
 
 /**
  * The probability that the device's small model answers a question as well as the gateway's
- * larger one: a logistic model over the question's MiniLM embedding and its
- * {@link QueryFeatures}, trained on RouteLLM's MMLU labels ("weak correct ≥ strong correct",
- * Ong et al. 2024, <i>RouteLLM: Learning to Route LLMs with Preference Data</i>) by
- * {@code bench.RouterTraining} (Tribuo's linear SGD), which folds the feature standardisation into
- * the weights it writes. So at run time an estimate is one dot product of 395 numbers (well under
- * a microsecond); the embedding is the caller's.
+ * larger one: a logistic model over the question's embedding and its {@link QueryFeatures},
+ * trained on RouteLLM's MMLU labels ("weak correct ≥ strong correct", Ong et al. 2024,
+ * <i>RouteLLM: Learning to Route LLMs with Preference Data</i>) by {@code bench.RouterTraining}
+ * (Tribuo's linear SGD), which folds the feature standardisation into the weights it writes. So
+ * at run time an estimate is the features plus one dot product of 403 numbers; the embedding is
+ * the caller's and must come from the model the router was trained on: one resource per
+ * embedding model ({@link #resource}, {@link #bundled(String)}).
  *
  * <p>Immutable; any thread.
  */
