@@ -34,9 +34,12 @@ public class OffloadAdvisor {
     TierRegistry tiers;
     @Inject
     MeterRegistry registry;
+    @Inject
+    dev.offload.gateway.retrieval.RetrievalConfig retrieval;
 
     private volatile OffloadPolicy policy;
-    private volatile LocalQualityRouter router;
+    /** The router trained on the configured embedding model's embeddings; empty when none ships for it. */
+    private volatile java.util.Optional<LocalQualityRouter> router;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     OffloadPolicy policy() {
@@ -49,18 +52,21 @@ public class OffloadAdvisor {
 
     /**
      * The router's probability that the device's model answers {@code text} as well as the
-     * gateway's, from the question's embedding (the caller computes it, off the event loop); null
-     * when {@code gateway.offload.local-quality-enabled} is off. One dot product: any thread.
+     * gateway's, from the question's embedding (the caller computes it, off the event loop, with
+     * the gateway's {@code gateway.embedding.model}; the router is the one trained on that model's
+     * embeddings); null when {@code gateway.offload.local-quality-enabled} is off or no router
+     * ships for the configured embedding model. One dot product: any thread.
      */
     public Double localQuality(String text, float[] embedding) {
         if (!config.localQualityEnabled()) {
             return null;
         }
-        LocalQualityRouter r = router;
+        java.util.Optional<LocalQualityRouter> r = router;
         if (r == null) {
-            r = router = LocalQualityRouter.bundled();
+            r = router = LocalQualityRouter.bundled(
+                    dev.offload.gateway.retrieval.EmbeddingModel.byName(retrieval.embedding().model()).modelName());
         }
-        return r.estimate(text, embedding);
+        return r.isPresent() ? r.get().estimate(text, embedding) : null;
     }
 
     /**

@@ -44,7 +44,10 @@ public class OffloadDecisionBenchmark {
     private static final String[] QUERIES = {"what is the torque for the P-7 housing bolts",
             "compare the failover of pump A with pump B and then recommend one",
             "explain step by step how to reset the line 3 controller after an emergency stop",
-            "status of line 3?"};
+            "status of line 3?",
+            // a multiple-choice question, so the router's answer-option features do their work
+            "Which of the following is the body cavity that contains the pituitary gland?\nA. Abdominal\nB. Cranial\n"
+                    + "C. Pleural\nD. Spinal\nAnswer:"};
 
     private OffloadPolicy policy;
     private OffloadPolicy.Input[] inputs;

@@ -76,4 +76,44 @@ class RouterTrainerTest {
         double apgr = RoutingCurve.of(score, weak, strong).apgr();
         assertTrue(apgr > 0.8, "APGR " + apgr + " on held-out synthetic data, seed " + (DATA_SEED + 1));
     }
+
+    @Test
+    void liblinearGivesTheSameModelTwiceAndReproducesTribuo() {
+        List<Sample> data = samples(DATA_SEED, 600);
+        LiblinearRouterTrainer.Params p = new LiblinearRouterTrainer.Params(0.01, 1, true);
+        LiblinearRouterTrainer.Fit fit = LiblinearRouterTrainer.fit(data, p, 42);
+        assertEquals(fit.router(), LiblinearRouterTrainer.train(data, p, 42), "data seed " + DATA_SEED);
+        for (Sample s : data.subList(0, 50)) {
+            assertEquals(fit.tribuoEstimate(s), fit.router().estimate(s.text(), s.embedding()), 1e-5);
+        }
+        List<Sample> held = samples(DATA_SEED + 1, 400);
+        double[] score = held.stream().mapToDouble(s -> fit.router().estimate(s.text(), s.embedding())).toArray();
+        boolean[] weak = new boolean[held.size()];
+        boolean[] strong = new boolean[held.size()];
+        for (int i = 0; i < weak.length; i++) {
+            weak[i] = held.get(i).localAsGood();
+            strong[i] = true;
+        }
+        assertTrue(RoutingCurve.of(score, weak, strong).apgr() > 0.8, "held-out synthetic data, seed " + (DATA_SEED + 1));
+    }
+
+    @Test
+    void aSmallerEmbeddingScaleShrinksTheEmbeddingWeights() {
+        List<Sample> data = samples(DATA_SEED, 600);
+        double wide = spread(LiblinearRouterTrainer.train(data, new LiblinearRouterTrainer.Params(0.01, 1, true), 42));
+        double narrow = spread(LiblinearRouterTrainer.train(data, new LiblinearRouterTrainer.Params(0.01, 0.1, true), 42));
+        assertTrue(narrow < wide, narrow + " vs " + wide);
+        assertTrue(narrow > 0, "still learns from the embedding");
+    }
+
+    /** How far the estimate moves along the planted direction (component 0). */
+    private static double spread(LocalQualityRouter r) {
+        return r.estimate("q", unit(0, 1)) - r.estimate("q", unit(0, -1));
+    }
+
+    private static float[] unit(int i, float sign) {
+        float[] v = new float[16];
+        v[i] = sign;
+        return v;
+    }
 }

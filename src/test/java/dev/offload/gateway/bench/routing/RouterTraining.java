@@ -7,6 +7,7 @@ import dev.offload.gateway.bench.routing.RouterTrainer.Sample;
 import dev.offload.gateway.offload.policy.LocalQualityRouter;
 import dev.offload.gateway.offload.policy.QueryComplexity;
 import dev.offload.gateway.offload.policy.QueryFeatures;
+import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.OnnxEmbedder;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -62,13 +63,20 @@ public final class RouterTraining {
         int folds = Integer.parseInt(a.getOrDefault("folds", "5"));
         Params params = new Params(Integer.parseInt(a.getOrDefault("epochs", "3")),
                 Double.parseDouble(a.getOrDefault("lr", "0.05")), seed);
-        Path out = Path.of(a.getOrDefault("out", "src/main/resources" + LocalQualityRouter.RESOURCE));
+        String trainer = a.getOrDefault("trainer", "sgd"); // the shipped router (liblinear: --trainer liblinear --cost --scale)
+        LiblinearRouterTrainer.Params linear = new LiblinearRouterTrainer.Params(Double.parseDouble(a.getOrDefault("cost", "0.01")),
+                Double.parseDouble(a.getOrDefault("scale", "1")), !a.containsKey("surface-only"));
         Path plot = Path.of(a.getOrDefault("plot", "src/site/resources/images/router/curve.png"));
 
         List<Question> qs = readCsv(dataset);
         System.out.printf(Locale.ROOT, "%s: %d questions, %d subjects; %s; params %s%n", dataset, qs.size(),
                 qs.stream().map(Question::subject).distinct().count(), Hardware.describe(), params);
-        List<float[]> emb = embeddings(dataset, qs);
+        EmbeddingModel model = EmbeddingModel.byName(a.getOrDefault("model", EmbeddingModel.ALL_MINILM_L6_V2_Q.modelName()));
+        List<float[]> emb = embeddings(dataset, qs, model);
+        if (a.containsKey("embed-only")) {
+            return;
+        }
+        Path out = Path.of(a.getOrDefault("out", "src/main/resources" + LocalQualityRouter.resource(model.modelName())));
         List<Sample> samples = new ArrayList<>(qs.size());
         boolean[] weak = new boolean[qs.size()];
         boolean[] strong = new boolean[qs.size()];
@@ -81,6 +89,28 @@ public final class RouterTraining {
 
         int[] randomFold = randomFolds(qs.size(), folds, seed);
         int[] subjectFold = subjectFolds(qs, folds, seed);
+        if (a.containsKey("nested")) {
+            // L2 logistic regression (LIBLINEAR): C and the embedding's scale chosen by inner CV
+            // on the training folds only (their own fold ids as the inner groups).
+            List<LiblinearRouterTrainer.Params> grid = new ArrayList<>();
+            boolean options = !a.containsKey("surface-only");
+            for (String c : a.getOrDefault("costs", "0.0003,0.003,0.03").split(",")) {
+                for (String sc : a.getOrDefault("scales", "1,0.3,0.1").split(",")) {
+                    grid.add(new LiblinearRouterTrainer.Params(Double.parseDouble(c), Double.parseDouble(sc), options));
+                }
+            }
+            for (String split : a.getOrDefault("splits", "random,subjects").split(",")) {
+                int[] fold = split.equals("random") ? randomFold : subjectFold;
+                long t0 = System.nanoTime();
+                double[][] oof = nestedOutOfFold(samples, fold, folds, grid, seed, weak, strong);
+                RoutingCurve refit = RoutingCurve.of(oof[0], weak, strong);
+                RoutingCurve bagged = RoutingCurve.of(oof[1], weak, strong);
+                System.out.printf(Locale.ROOT, "nested %s %s%s: refit APGR %.3f CPT50 %.1f %% CPT80 %.1f %% | inner-fold average APGR %.3f CPT50 %.1f %% CPT80 %.1f %% (%.0f s)%n",
+                        model.modelName(), split, options ? "" : " (surface features only)", refit.apgr(), 100 * refit.cpt(0.5),
+                        100 * refit.cpt(0.8), bagged.apgr(), 100 * bagged.cpt(0.5), 100 * bagged.cpt(0.8), (System.nanoTime() - t0) / 1e9);
+            }
+            return;
+        }
         if (a.containsKey("grid")) {
             // Exploration only: APGR and CPT(50 %) per setting "epochs:rate", both splits.
             List<Sample> input = new ArrayList<>();
@@ -102,8 +132,9 @@ public final class RouterTraining {
             return;
         }
         Map<String, RoutingCurve> curves = new LinkedHashMap<>();
-        double[] oofRandom = outOfFold(samples, randomFold, folds, params);
-        double[] oofSubjects = outOfFold(samples, subjectFold, folds, params);
+        boolean liblinear = "liblinear".equals(trainer);
+        double[] oofRandom = liblinear ? outOfFold(samples, randomFold, folds, linear, seed) : outOfFold(samples, randomFold, folds, params);
+        double[] oofSubjects = liblinear ? outOfFold(samples, subjectFold, folds, linear, seed) : outOfFold(samples, subjectFold, folds, params);
         curves.put("router, random " + folds + "-fold", RoutingCurve.of(oofRandom, weak, strong));
         curves.put("router, leave subjects out (" + folds + " folds)", RoutingCurve.of(oofSubjects, weak, strong));
         curves.put("random router (seeded scores)", RoutingCurve.of(new Random(seed).doubles(qs.size()).toArray(), weak, strong));
@@ -113,6 +144,12 @@ public final class RouterTraining {
             length[i] = -qs.get(i).prompt().length();
         }
         curves.put("prompt length alone (untrained)", RoutingCurve.of(length, weak, strong));
+        double[] overlap = new double[qs.size()];
+        int overlapAt = java.util.Arrays.asList(QueryFeatures.NAMES).indexOf("option_overlap");
+        for (int i = 0; i < overlap.length; i++) {
+            overlap[i] = -QueryFeatures.of(qs.get(i).prompt())[overlapAt];
+        }
+        curves.put("option overlap alone (untrained)", RoutingCurve.of(overlap, weak, strong));
 
         RoutingCurve any = curves.values().iterator().next();
         System.out.printf(Locale.ROOT, "weak %.1f %%, strong %.1f %%; PGR over all %d questions, out-of-fold%n",
@@ -152,9 +189,14 @@ public final class RouterTraining {
 
         // The shipped model: all questions, trained twice to show that the seed fixes the model.
         long t0 = System.nanoTime();
-        RouterTrainer.Fit fit = RouterTrainer.fit(samples, params);
+        RouterTrainer.Fit sgdFit = liblinear ? null : RouterTrainer.fit(samples, params);
+        LiblinearRouterTrainer.Fit linearFit = liblinear ? LiblinearRouterTrainer.fit(samples, linear, seed) : null;
+        record Shipped(LocalQualityRouter router, java.util.function.ToDoubleFunction<Sample> tribuo) {
+        }
+        Shipped fit = liblinear ? new Shipped(linearFit.router(), linearFit::tribuoEstimate)
+                : new Shipped(sgdFit.router(), sgdFit::tribuoEstimate);
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
-        LocalQualityRouter again = RouterTrainer.train(samples, params);
+        LocalQualityRouter again = liblinear ? LiblinearRouterTrainer.train(samples, linear, seed) : RouterTrainer.train(samples, params);
         String text = fit.router().write("");
         System.out.printf(Locale.ROOT, "final model: %.1f s to train; same seed twice: %s; sha256 %s%n", trainSeconds,
                 again.equals(fit.router()) ? "identical" : "DIFFERENT", sha256(text));
@@ -164,21 +206,23 @@ public final class RouterTraining {
         double maxDiff = 0;
         for (int i = 0; i < samples.size(); i += 97) {
             Sample s = samples.get(i);
-            maxDiff = Math.max(maxDiff, Math.abs(fit.tribuoEstimate(s) - fit.router().estimate(s.text(), s.embedding())));
+            maxDiff = Math.max(maxDiff, Math.abs(fit.tribuo().applyAsDouble(s) - fit.router().estimate(s.text(), s.embedding())));
         }
         System.out.printf(Locale.ROOT, "exported model vs Tribuo's prediction: max |difference| %.2e%n", maxDiff);
         if (maxDiff > 1e-4) {
             throw new IllegalStateException("the exported weights do not reproduce Tribuo's model");
         }
         if (!a.containsKey("no-write")) {
-            String header = "Local-quality router: P(the device's small model answers as well as the gateway's).\n"
-                    + "Tribuo " + org.tribuo.Tribuo.VERSION + " logistic regression (LinearSGDTrainer, LogMulticlass, AdaGrad "
-                    + params.learningRate() + " with parameter averaging, " + params.epochs() + " epochs, seed " + seed + ")\n"
-                    + "over all-MiniLM-L6-v2-q embeddings + QueryFeatures, standardisation folded in.\n"
+            String how = liblinear
+                    ? "Tribuo " + org.tribuo.Tribuo.VERSION + " L2-regularised logistic regression (LIBLINEAR L2R_LR, " + linear + ")\n"
+                    : "Tribuo " + org.tribuo.Tribuo.VERSION + " logistic regression (LinearSGDTrainer, LogMulticlass, AdaGrad "
+                    + params.learningRate() + " with parameter averaging, " + params.epochs() + " epochs, seed " + seed + ")\n";
+            String header = "Local-quality router: P(the device's small model answers as well as the gateway's).\n" + how
+                    + "over " + model.modelName() + " embeddings (query prefix '" + model.queryPrefix() + "') + QueryFeatures, standardisation folded in.\n"
                     + "Trained on " + samples.size() + " RouteLLM MMLU questions (" + dataset.getFileName()
                     + "), label weak_correct >= strong_correct.\n"
                     + "Written by ./mvnw -q test-compile exec:exec@router; do not edit by hand.";
-            String body = fit.router().write(header);
+            String body = fit.router().write(header, model.modelName());
             LocalQualityRouter check = LocalQualityRouter.read(new StringReader(body));
             if (!check.equals(fit.router())) {
                 throw new IllegalStateException("the written model does not read back");
@@ -207,6 +251,25 @@ public final class RouterTraining {
                 .orElseThrow().getValue();
         System.out.printf(Locale.ROOT, "| %s | %.1f %% | %.1f %% | %.2f | %.2f | %.2f |%n", name, 100 * share,
                 100 * c.quality(share), c.pgr(share), lso.pgr(share), share);
+    }
+
+    static double[] outOfFold(List<Sample> samples, int[] fold, int folds, LiblinearRouterTrainer.Params p, long seed) {
+        double[] oof = new double[samples.size()];
+        for (int f = 0; f < folds; f++) {
+            List<Sample> train = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                if (fold[i] != f) {
+                    train.add(samples.get(i));
+                }
+            }
+            LocalQualityRouter r = LiblinearRouterTrainer.train(train, p, seed);
+            for (int i = 0; i < samples.size(); i++) {
+                if (fold[i] == f) {
+                    oof[i] = r.estimate(samples.get(i).text(), samples.get(i).embedding());
+                }
+            }
+        }
+        return oof;
     }
 
     static double[] outOfFold(List<Sample> samples, int[] fold, int folds, Params params) {
@@ -242,6 +305,86 @@ public final class RouterTraining {
             }
         }
         return oof;
+    }
+
+    /**
+     * Nested cross-validation: for each outer fold, every setting of {@code grid} is scored by the
+     * APGR of its out-of-fold estimates over the other folds (their own fold ids as the inner
+     * groups, so whole subjects stay together on the subject split); the best is refitted on all
+     * training folds and scores the outer fold. Returns {refit, average of the inner-fold models}
+     * (averaging the logits of linear models is the model with the averaged weight vector).
+     */
+    static boolean VERBOSE = Boolean.getBoolean("router.verbose");
+
+    static double[][] nestedOutOfFold(List<Sample> samples, int[] fold, int folds, List<LiblinearRouterTrainer.Params> grid,
+                                      long seed, boolean[] weak, boolean[] strong) {
+        double[] refit = new double[samples.size()];
+        double[] bagged = new double[samples.size()];
+        for (int f = 0; f < folds; f++) {
+            List<Integer> trainIdx = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                if (fold[i] != f) {
+                    trainIdx.add(i);
+                }
+            }
+            double best = Double.NEGATIVE_INFINITY;
+            LiblinearRouterTrainer.Params chosen = null;
+            List<LocalQualityRouter> chosenInner = null;
+            for (LiblinearRouterTrainer.Params p : grid) {
+                double[] inner = new double[trainIdx.size()];
+                boolean[] w = new boolean[trainIdx.size()];
+                boolean[] s = new boolean[trainIdx.size()];
+                List<LocalQualityRouter> models = new ArrayList<>();
+                for (int g = 0; g < folds; g++) {
+                    if (g == f) {
+                        continue;
+                    }
+                    List<Sample> train = new ArrayList<>();
+                    for (int i : trainIdx) {
+                        if (fold[i] != g) {
+                            train.add(samples.get(i));
+                        }
+                    }
+                    LocalQualityRouter r = LiblinearRouterTrainer.train(train, p, seed);
+                    models.add(r);
+                    for (int k = 0; k < trainIdx.size(); k++) {
+                        int i = trainIdx.get(k);
+                        if (fold[i] == g) {
+                            inner[k] = r.estimate(samples.get(i).text(), samples.get(i).embedding());
+                        }
+                    }
+                }
+                for (int k = 0; k < trainIdx.size(); k++) {
+                    w[k] = weak[trainIdx.get(k)];
+                    s[k] = strong[trainIdx.get(k)];
+                }
+                double apgr = RoutingCurve.of(inner, w, s).apgr();
+                if (VERBOSE) {
+                    System.out.printf(Locale.ROOT, "    fold %d %s: inner APGR %.3f%n", f, p, apgr);
+                }
+                if (apgr > best) {
+                    best = apgr;
+                    chosen = p;
+                    chosenInner = models;
+                }
+            }
+            List<Sample> train = trainIdx.stream().map(samples::get).toList();
+            LocalQualityRouter r = LiblinearRouterTrainer.train(train, chosen, seed);
+            for (int i = 0; i < samples.size(); i++) {
+                if (fold[i] == f) {
+                    Sample x = samples.get(i);
+                    refit[i] = r.estimate(x.text(), x.embedding());
+                    double z = 0;
+                    for (LocalQualityRouter m : chosenInner) {
+                        double q = m.estimate(x.text(), x.embedding());
+                        z += Math.log(q / (1 - q));
+                    }
+                    bagged[i] = 1 / (1 + Math.exp(-z / chosenInner.size()));
+                }
+            }
+            System.out.printf(Locale.ROOT, "  outer fold %d: chose %s (inner APGR %.3f)%n", f, chosen, best);
+        }
+        return new double[][]{refit, bagged};
     }
 
     static int[] randomFolds(int n, int folds, long seed) {
@@ -292,9 +435,9 @@ public final class RouterTraining {
     }
 
     /** The MiniLM embedding of every prompt, cached in target/router-cache by the CSV's digest. */
-    static List<float[]> embeddings(Path dataset, List<Question> qs) throws Exception {
+    static List<float[]> embeddings(Path dataset, List<Question> qs, EmbeddingModel model) throws Exception {
         String digest = sha256(Files.readString(dataset)).substring(0, 16);
-        Path cache = Path.of("target/router-cache/minilm-" + digest + ".bin");
+        Path cache = Path.of("target/router-cache/" + model.modelName() + "-" + digest + ".bin");
         if (Files.exists(cache)) {
             try (var in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(cache)))) {
                 int n = in.readInt();
@@ -315,7 +458,7 @@ public final class RouterTraining {
         }
         long t0 = System.nanoTime();
         List<float[]> out = new ArrayList<>(qs.size());
-        try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
+        try (OnnxEmbedder embedder = new OnnxEmbedder(model, 0)) { // embedAll adds the model's query prefix, as the gateway does
             for (int from = 0; from < qs.size(); from += 1000) {
                 List<String> batch = qs.subList(from, Math.min(qs.size(), from + 1000)).stream().map(Question::prompt).toList();
                 out.addAll(embedder.embedAll(batch));

@@ -52,7 +52,7 @@ class DevicePolicyPackageTest {
                 }
             }
         }
-        assertTrue(Files.exists(copy.resolve(DIR).resolve("local-quality-router.properties")), "the router's weights");
+        assertTrue(Files.exists(copy.resolve(DIR).resolve("local-quality-router-all-minilm-l6-v2-q.properties")), "the router's weights");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.offload.gateway.offload.policy;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -64,5 +66,17 @@ class LocalQualityRouterTest {
         v[7] = 1f;
         double p = r.estimate("What is the capital of France?", v);
         assertTrue(p > 0 && p < 1, "p=" + p);
+    }
+
+    @Test
+    void oneRouterPerEmbeddingModelKeyedByItsName() throws IOException {
+        assertEquals("/dev/offload/gateway/offload/policy/local-quality-router-e5-small-v2-q.properties",
+                LocalQualityRouter.resource("e5-small-v2-q"));
+        assertTrue(LocalQualityRouter.bundled(LocalQualityRouter.DEFAULT_MODEL).isPresent());
+        assertEquals(LocalQualityRouter.DEFAULT_MODEL, LocalQualityRouter.bundled().embeddingModel());
+        assertTrue(LocalQualityRouter.bundled("no-such-model").isEmpty());
+        LocalQualityRouter r = router(0.1);
+        assertEquals("bge-small-en-v1.5-q", LocalQualityRouter.read(new StringReader(r.write("c", "bge-small-en-v1.5-q"))).embeddingModel());
+        assertNull(LocalQualityRouter.read(new StringReader(r.write("c"))).embeddingModel());
     }
 }

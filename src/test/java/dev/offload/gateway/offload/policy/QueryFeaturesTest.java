@@ -73,4 +73,37 @@ class QueryFeaturesTest {
         System.arraycopy(out, 2, tail, 0, tail.length);
         assertArrayEquals(QueryFeatures.of("Is it not 42?"), tail);
     }
+
+    @Test
+    void answerOptions() {
+        String t = "Which is a noble gas?\nA. helium gas\nB. nitrogen gas\nC. 42\nD. none of the above\nAnswer:";
+        assertEquals(4, feature(t, "options"));
+        assertEquals(Math.log1p("Which is a noble gas?".length()), feature(t, "log_stem_chars"), 1e-12);
+        double mean = ("helium gas".length() + "nitrogen gas".length() + 2 + "none of the above".length()) / 4.0;
+        assertEquals(Math.log1p(mean), feature(t, "log_option_chars"), 1e-12);
+        assertEquals((17 - 2) / (mean + 1), feature(t, "option_spread"), 1e-12);
+        assertEquals(0.25, feature(t, "numeric_options"), 1e-12);
+        assertEquals(1, feature(t, "above_option"));
+        assertEquals(1, feature(t, "longest_option_unique"));
+        // word-set Jaccard: A–B share "gas" of {helium, gas, nitrogen} = 1/3; every other pair 0
+        assertEquals((1.0 / 3) / 6, feature(t, "option_overlap"), 1e-12);
+    }
+
+    @Test
+    void alikeOptionsOverlapMore() {
+        String alike = "Is it wrong?\nA. Wrong, Wrong\nB. Wrong, Not wrong\nC. Not wrong, Wrong\nD. Not wrong, Not wrong";
+        String apart = "Capital of France?\nA. Paris\nB. Rome\nC. Madrid\nD. Berlin";
+        assertTrue(feature(alike, "option_overlap") > 0.5);
+        assertEquals(0, feature(apart, "option_overlap"));
+        assertEquals(0, feature(apart, "longest_option_unique")); // Madrid and Berlin tie
+    }
+
+    @Test
+    void noOptionsLeavesTheOptionFeaturesZero() {
+        String t = "Explain how a heat pump works.";
+        assertEquals(0, feature(t, "options"));
+        assertEquals(0, feature(t, "option_overlap"));
+        assertEquals(Math.log1p(t.length()), feature(t, "log_stem_chars"), 1e-12);
+        assertEquals(0, feature("A.B. Smith wrote it", "options")); // "A." not followed by a space
+    }
 }
