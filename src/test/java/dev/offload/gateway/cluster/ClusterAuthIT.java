@@ -51,7 +51,8 @@ class ClusterAuthIT {
     private static final Pattern VIOLATION = Pattern.compile("(?i)(publish|subscription|permissions) violation");
 
     private final String key = "it-auth-" + UUID.randomUUID();
-    private final String password = HexFormat.of().formatHex(randomBytes());
+    /** Starts with a digit on purpose: nats-server reads an unquoted such value as a number (see nats.yaml). */
+    private final String password = "7" + HexFormat.of().formatHex(randomBytes());
     private String user;
     private Path dir;
     private NatsTestCluster nats;
@@ -73,7 +74,7 @@ class ClusterAuthIT {
         String auth = Manifests.authorizationBlock(conf);
         user = Manifests.get(base, "ConfigMap", "offload-gateway-config").at("/data/GATEWAY_CLUSTER_USER").asText();
         Path natsConf = Files.writeString(dir.resolve("nats-auth.conf"), auth + "\n");
-        nats = new NatsTestCluster(dir.resolve("nats"), 1, natsConf, Map.of("GATEWAY_NATS_PASSWORD", password), user, password);
+        nats = new NatsTestCluster(dir.resolve("nats"), 1, natsConf, natsEnvironment(base, auth), user, password);
         backend = SimulatedBackend.builder().maxBatchSize(8).stepBase(Duration.ofMillis(2))
                 .stepPerSequence(Duration.ofMillis(1)).outputTokens(16).start();
         Path keysFile = Files.writeString(dir.resolve("keys"), KeyRing.sha256Hex(key) + " auth device\n");
@@ -94,6 +95,24 @@ class ClusterAuthIT {
         connection = Nats.connect(Options.builder().servers(nats.urls().split(",")).userInfo(user, password)
                 .connectionTimeout(Duration.ofSeconds(2)).errorListener(new io.nats.client.ErrorListener() {
                 }).build());
+    }
+
+    /**
+     * The NATS container's password variable as Kubernetes sets it from the manifest: its
+     * {@code value} template with each {@code $(NAME)} expanded, the Secret's key being the password.
+     */
+    private Map<String, String> natsEnvironment(List<com.fasterxml.jackson.databind.node.ObjectNode> base, String auth) {
+        java.util.regex.Matcher ref = Pattern.compile("password: \\$([A-Z_]+)").matcher(auth);
+        assertTrue(ref.find(), auth);
+        JsonNode env = Manifests.get(base, "StatefulSet", "nats").at("/spec/template/spec/containers/0/env");
+        String value = null;
+        for (JsonNode e : env) {
+            if (e.path("name").asText().equals(ref.group(1))) {
+                value = e.has("valueFrom") ? password : e.path("value").asText().replaceAll("\\$\\([A-Z_]+\\)", password);
+            }
+        }
+        assertNotNull(value, "the NATS container sets " + ref.group(1));
+        return Map.of(ref.group(1), value);
     }
 
     @AfterAll

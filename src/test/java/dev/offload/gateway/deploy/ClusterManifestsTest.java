@@ -220,8 +220,17 @@ class ClusterManifestsTest {
         assertTrue(pw.find(), "the password comes from the environment, not the ConfigMap");
         // NATS and the gateways read the password from the same Secret key.
         JsonNode natsEnv = get(r, "StatefulSet", "nats").at("/spec/template/spec/containers/0/env");
-        JsonNode natsSecret = stream(natsEnv).filter(e -> e.path("name").asText().equals(pw.group(1))).findFirst()
-                .orElseThrow(() -> new AssertionError("the NATS container sets " + pw.group(1))).at("/valueFrom/secretKeyRef");
+        // nats-server parses the variable's value as a config value, so it must arrive quoted: "$(RAW)",
+        // RAW being the Secret's key (Kubernetes expands $(…) from the container's earlier variables).
+        String template = stream(natsEnv).filter(e -> e.path("name").asText().equals(pw.group(1))).findFirst()
+                .orElseThrow(() -> new AssertionError("the NATS container sets " + pw.group(1))).path("value").asText();
+        Matcher raw = Pattern.compile("^\"\\$\\(([A-Z_]+)\\)\"$").matcher(template);
+        assertTrue(raw.find(), pw.group(1) + " is the Secret's value in double quotes: " + template);
+        List<String> names = stream(natsEnv).map(e -> e.path("name").asText()).toList();
+        assertTrue(names.indexOf(raw.group(1)) >= 0 && names.indexOf(raw.group(1)) < names.indexOf(pw.group(1)),
+                raw.group(1) + " is defined before " + pw.group(1) + " (Kubernetes expands only earlier variables)");
+        JsonNode natsSecret = stream(natsEnv).filter(e -> e.path("name").asText().equals(raw.group(1))).findFirst()
+                .orElseThrow().at("/valueFrom/secretKeyRef");
         JsonNode gwSecret = stream(gatewayContainer(r).path("env")).filter(e -> e.path("name").asText().equals("GATEWAY_CLUSTER_PASSWORD"))
                 .findFirst().orElseThrow(() -> new AssertionError("the gateway sets GATEWAY_CLUSTER_PASSWORD")).at("/valueFrom/secretKeyRef");
         assertEquals(natsSecret.path("name").asText(), gwSecret.path("name").asText());
