@@ -205,7 +205,8 @@ class SimulatedBackendTest {
             Map<String, Double> during = parseMetrics(get(backend, "/metrics").body());
             assertEquals(1.0, during.get("vllm:num_requests_running{model_name=\"llama-sim\"}"));
             double kv = during.get("vllm:kv_cache_usage_perc{model_name=\"llama-sim\"}");
-            assertTrue(kv >= 0.007 && kv <= 0.105, "5 prompt + 2..100 generated of 1000: " + kv);
+            // The gauge may lag the stream by a token: at least the 5 prompt tokens and the first one.
+            assertTrue(kv >= 0.006 && kv <= 0.105, "5 prompt + 1..100 generated of 1000: " + kv);
             stream.drain();
         }
         await("finished").atMost(PATIENCE).until(() -> backend.running() == 0 && backend.requestsCompleted() == 1);
