@@ -39,8 +39,8 @@ import java.util.function.Supplier;
  * With a {@link DuplicateVerifier}, the winner must then pass it: the verifier weighs the cosine,
  * surface overlap, negation, numbers, units, names, model tokens, question type and opposite
  * actions ({@link PairFeatures}), and, when the verifier uses it, the cosine under a second
- * embedding model ({@link Verification#secondEmbedder()}: run on every stored question and on the
- * asked one only when a candidate reaches verification); a failed check is a miss (counted as
+ * embedding model ({@link Verification#secondEmbedder()}: run only when a candidate reaches
+ * verification, on the asked question and, once, on the stored one); a failed check is a miss (counted as
  * {@code unverified}).
  *
  * <p>Entries expire after {@code ttl} (by the injected clock) and are evicted least recently used
@@ -94,8 +94,9 @@ public final class SemanticCache {
      *
      * @param verifier       the check every semantic hit must pass ({@link DuplicateVerifier}); null for none
      * @param secondEmbedder the verifier's second embedding model (text → vector), when it weighs
-     *                       {@code second_cosine}: run on every stored question, and on the asked one
-     *                       only when a candidate reaches verification; null otherwise (then such a
+     *                       {@code second_cosine}: run on the asked question when a candidate reaches
+     *                       verification, and on that candidate's stored question the first time it
+     *                       does (kept with the entry); null otherwise (then such a
      *                       verifier's checks are NaN, so misses)
      * @param candidates     how many of the ranked candidates (cosine over the threshold) are verified,
      *                       ≥ 1; the accepted one with the highest probability answers
@@ -136,8 +137,12 @@ public final class SemanticCache {
         final QueryIdentifiers identifiers;
         /** The stored question's side of the verifier's features; null without a verifier. */
         final PairFeatures.Profile profile;
-        /** The stored question under the verifier's second embedding model (unit); null when not used. */
-        final float[] secondVector;
+        /**
+         * The stored question under the verifier's second embedding model (unit), computed the
+         * first time the entry reaches verification (on that lookup's worker thread, not on the
+         * answer's path or a replica's apply); null until then, or when not used.
+         */
+        volatile float[] secondVector;
         final String answer;
         final List<CachedSource> sources;
         final long storedAt;
@@ -145,7 +150,7 @@ public final class SemanticCache {
         volatile boolean live = true;
 
         Entry(PartitionKey key, String query, String normalized, float[] vector, int[] terms, long[] trigrams,
-              PairFeatures.Profile profile, float[] secondVector, String answer, List<CachedSource> sources, long storedAt) {
+              PairFeatures.Profile profile, boolean secondVectorLater, String answer, List<CachedSource> sources, long storedAt) {
             this.key = key;
             this.query = query;
             this.normalized = normalized;
@@ -154,23 +159,22 @@ public final class SemanticCache {
             this.trigrams = trigrams;
             this.identifiers = QueryIdentifiers.of(query);
             this.profile = profile;
-            this.secondVector = secondVector;
             this.answer = answer;
             this.sources = sources;
             this.storedAt = storedAt;
-            this.bytes = estimateBytes();
+            this.bytes = estimateBytes(secondVectorLater);
         }
 
         /**
          * Object headers, arrays and UTF-16 strings, plus the scope as if each entry had its own
          * copy; an estimate, not a measurement.
          */
-        private long estimateBytes() {
+        private long estimateBytes(boolean secondVectorLater) {
             long n = key.scope().estimatedBytes() + 160 + 16 + 4L * vector.length + 16 + 4L * terms.length
                     + 16 + 8L * trigrams.length
                     + 2L * (query.length() + normalized.length() + answer.length()) + 3 * 40
                     + (profile == null ? 0 : profile.estimatedBytes())
-                    + (secondVector == null ? 0 : 16 + 4L * secondVector.length);
+                    + (secondVectorLater ? 16 + 4L * vector.length : 0); // the second model's vector, once computed (same size here)
             for (CachedSource s : sources) {
                 n += 64 + 2L * (s.documentId().length() + len(s.chunkId()) + len(s.title()) + len(s.snippet()));
             }
@@ -420,12 +424,17 @@ public final class SemanticCache {
             }
             checked++;
             double second = Double.NaN;
-            if (verification.needsSecondVector() && top[i].secondVector != null) {
+            if (verification.needsSecondVector()) {
                 if (secondQuery == null) {
                     secondQuery = secondVector(query);
                 }
-                second = secondQuery == null || secondQuery.length != top[i].secondVector.length ? Double.NaN
-                        : dot(secondQuery, top[i].secondVector);
+                float[] stored = top[i].secondVector;
+                if (stored == null && secondQuery != null) {
+                    stored = secondVector(top[i].query);
+                    top[i].secondVector = stored; // a failed embedding stays null: tried again next time
+                }
+                second = secondQuery == null || stored == null || secondQuery.length != stored.length ? Double.NaN
+                        : dot(secondQuery, stored);
             }
             double p = verifier.probability(PairFeatures.of(topCos[i], second, askedProfile, top[i].profile));
             if (p >= verifier.threshold() && p > chosenP) {
@@ -516,7 +525,7 @@ public final class SemanticCache {
                 settings.lexicalWeight() > 0 ? LexicalOverlap.terms(normalized) : NO_TERMS,
                 settings.trigramWeight() > 0 ? LexicalOverlap.trigrams(normalized) : NO_TRIGRAMS,
                 verifier == null ? null : PairFeatures.profile(query),
-                verification.needsSecondVector() ? secondVector(query) : null, answer, src, nanoClock.getAsLong());
+                verification.needsSecondVector(), answer, src, nanoClock.getAsLong());
         if (entry.bytes > settings.maxBytes()) {
             rejected.increment();
             return false;

@@ -21,8 +21,8 @@ public class SemanticCacheProducer {
         }
         java.util.function.Function<String, float[]> second = null;
         if (verifier.secondModel().isPresent()) {
-            // The verifier's second embedding model: one small ONNX session, run on the caller's
-            // (worker) thread for each stored question and each asked question that reaches verification.
+            // The verifier's second embedding model: one small ONNX session, run on the lookup's
+            // worker thread when a candidate reaches verification (never on the answer's path).
             secondEmbedder = new OnnxEmbedder(EmbeddingModel.byName(verifier.secondModel().get()), 1);
             second = secondEmbedder::embed;
         }
