@@ -21,4 +21,14 @@ public final class ManagementInterface {
     public static RequestSpecification given() {
         return RestAssured.given().port(port());
     }
+
+    /**
+     * Waits (up to 120 s) until {@code /q/health/ready} answers 200: the index opens and the
+     * in-process models load on threads of their own after the application has started.
+     */
+    public static void awaitReady() {
+        org.awaitility.Awaitility.await("readiness").atMost(java.time.Duration.ofSeconds(120))
+                .pollInterval(java.time.Duration.ofMillis(100))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
+    }
 }

@@ -261,6 +261,16 @@ public final class SemanticCache {
     }
 
     /**
+     * Runs the verifier's second embedding model once (its ONNX session's first run is slow), so
+     * the first verified lookup does not pay for it; nothing without a second model.
+     */
+    public void warmUp() {
+        if (verification.needsSecondVector()) {
+            verification.secondEmbedder().apply("warm up");
+        }
+    }
+
+    /**
      * Looks the query up. The embedding is only computed (by calling {@code embedding}) when the
      * exact fast path misses. Counts a hit or a miss and marks the entry recently used.
      */

@@ -1,6 +1,6 @@
 package dev.offload.gateway.offload;
 
-import dev.offload.gateway.cache.SemanticCache;
+import dev.offload.gateway.cache.CacheConfig;
 import dev.offload.gateway.metrics.MetricNames;
 import dev.offload.gateway.offload.policy.GatewaySnapshot;
 import dev.offload.gateway.offload.policy.GatewayView;
@@ -31,8 +31,9 @@ public class GatewayWatch {
     OffloadAdvisor advisor;
     @Inject
     WatchConfig config;
+    /** The cache's switch, read from its configuration: the cache bean loads ONNX models, never on the timer's event loop. */
     @Inject
-    SemanticCache cache;
+    CacheConfig cacheConfig;
     @Inject
     Vertx vertx;
     @Inject
@@ -80,7 +81,7 @@ public class GatewayWatch {
     public GatewaySnapshot snapshot() {
         GatewayView v = advisor.view(false);
         return new GatewaySnapshot(epoch, 0, System.currentTimeMillis(), config.validity().toMillis(), v.edge(), v.cloud(),
-                new GatewaySnapshot.CacheState(cache.settings().enabled()), advisor.settings());
+                new GatewaySnapshot.CacheState(cacheConfig.enabled()), advisor.settings());
     }
 
     /**

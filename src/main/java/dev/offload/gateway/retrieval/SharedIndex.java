@@ -82,13 +82,16 @@ public class SharedIndex {
             VectorIndexOptions options = new VectorIndexOptions(c.maxDegree(), c.beamWidth(), c.neighborOverflow(),
                     c.alpha(), c.overquery(), c.rerankK());
             Path dir = Path.of(config.dataDir()).toAbsolutePath();
-            IndexModelRecord.check(dir, embedder.modelName(), embedder.dimension());
+            // The model's name and dimension from the configuration: creating the embedder loads its
+            // ONNX session, which ModelReadiness does on its own thread while the index opens here.
+            EmbeddingModel model = EmbeddingModel.byName(config.embedding().model());
+            IndexModelRecord.check(dir, model.modelName(), model.dimension());
             for (IndexBootstrap b : bootstraps) {
                 if (b.enabled()) {
                     b.prepare(dir, HybridIndex.committedSequence(dir));
                 }
             }
-            HybridIndex opened = HybridIndex.open(dir, embedder.dimension(), options);
+            HybridIndex opened = HybridIndex.open(dir, model.dimension(), options);
             IndexStats stats = opened.stats(null);
             // A cluster's documents come from its shared log only: a replica never adds its own.
             boolean replicated = replicatedLogs.stream().anyMatch(ReplicatedLog::enabled);

@@ -161,6 +161,7 @@ class DocumentApiTest {
         TestKeys.as(TestKeys.ADMIN).when().post("/v1/index/snapshot").then().statusCode(200)
                 .body("path", containsString("snapshots/")).body("files", greaterThan(0));
         TestKeys.as(TestKeys.ADMIN).when().get("/v1/index/stats").then().statusCode(200).body("lastCommit", notNullValue());
+        ManagementInterface.awaitReady();
         ManagementInterface.given().when().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("index"));
         ManagementInterface.given().when().get("/q/health/live").then().statusCode(200);
         ManagementInterface.given().when().get("/q/metrics").then().statusCode(200)

@@ -256,14 +256,17 @@ class ObservabilityContractTest {
 
     @Test
     void everyProbeAndHealthcheckPathAnswersUp() {
+        ManagementInterface.awaitReady();
         Set<String> paths = new LinkedHashSet<>(DeploymentFacts.gatewayProbePaths());
         assertEquals(Set.of("/q/health/started", "/q/health/ready", "/q/health/live"), paths);
         paths.add(DeploymentFacts.composeHealthcheckPath());
         for (String p : paths) {
             ManagementInterface.given().when().get(p).then().statusCode(200).body("status", equalTo("UP"));
         }
-        // The readiness check is the index's: a probe on it means "index open, log replayed".
-        ManagementInterface.given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"));
+        // Readiness means "index open, log replayed" and "the in-process models loaded and run once".
+        ManagementInterface.given().when().get("/q/health/ready").then().body("checks.name", org.hamcrest.Matchers.hasItem("index"))
+                .body("checks.find { it.name == 'models' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'models' }.data.loadMillis", org.hamcrest.Matchers.greaterThanOrEqualTo(0));
     }
 
     @Test

@@ -7,13 +7,20 @@ import dev.offload.gateway.retrieval.VectorIndexOptions;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +40,15 @@ import java.util.stream.Stream;
  * <p>Ready is what the gateway's readiness waits for: {@link HybridIndex#open} returned (graph
  * opened or rebuilt, the write-ahead log replayed). Each child reports that and the time since
  * its JVM started, and a digest of 20 queries' dense top 10 so the runs can be compared.
+ *
+ * <p>{@code --gateway-runs} (3; 0 skips it) then starts the whole packaged gateway
+ * ({@code --jar}, default {@code target/quarkus-app/quarkus-run.jar}: run {@code ./mvnw package
+ * -DskipTests} first) on a copy of the same index, no generation tier, and times launch →
+ * {@code /q/health/ready} answering 200 (polled every 50 ms), then the first {@code /v1/search}
+ * after ready (it embeds the query with the in-process model) and checks that the gateway serves
+ * the index's chunks. The phases come from the gateway's own log: Quarkus' "started in" and the
+ * index's "opened … in N ms". {@code --baseline-jar} (another build's {@code quarkus-run.jar})
+ * takes turns with {@code --jar}, run by run, so the two are compared on the same machine state.
  */
 public final class FastStartBenchmark {
     private static final String TENANT = "bench";
@@ -114,6 +130,21 @@ public final class FastStartBenchmark {
         }
         deleteTree(graph);
         copyTree(keep, graph);
+        int gatewayRuns = Integer.parseInt(a.getOrDefault("gateway-runs", "3"));
+        Path jar = Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar"));
+        Path baselineJar = a.containsKey("baseline-jar") ? Path.of(a.get("baseline-jar")) : null;
+        List<long[]> gatewayTimes = new ArrayList<>();
+        List<long[]> baselineTimes = new ArrayList<>();
+        for (int r = 0; r < gatewayRuns; r++) {
+            // With a baseline, the two jars take turns, so both see the same machine.
+            for (Path j : baselineJar == null ? List.of(jar) : List.of(baselineJar, jar)) {
+                long[] t = wholeGateway(java, j, data, dir, r);
+                (j == baselineJar ? baselineTimes : gatewayTimes).add(t);
+                System.out.printf("run %d gateway%s: ready %d ms after launch (Quarkus started in %d ms, index opened in %d ms),"
+                        + " first search %d ms, load average %.2f%n", r + 1, j == baselineJar ? " (baseline)" : "", t[0], t[1], t[2],
+                        t[3], loadAverage());
+            }
+        }
         System.out.println();
         System.out.println("| path | index open, median (runs) | ready after JVM start, median |");
         System.out.println("|---|---|---|");
@@ -121,9 +152,78 @@ public final class FastStartBenchmark {
             System.out.printf("| old: graph rebuilt from stored vectors | %s | %s |%n", median(oldRuns, 0), median(oldRuns, 1));
         }
         System.out.printf("| new: graph opened from its file | %s | %s |%n", median(newRuns, 0), median(newRuns, 1));
+        if (!gatewayTimes.isEmpty()) {
+            System.out.println();
+            System.out.println(baselineJar == null ? "| whole gateway (packaged jar) | median (runs) |"
+                    : "| whole gateway (packaged jar) | median (runs) | baseline " + baselineJar + " |");
+            System.out.println(baselineJar == null ? "|---|---|" : "|---|---|---|");
+            String[] rows = {"launch to ready", "of which Quarkus started in", "of which the index opened in", "first search after ready"};
+            for (int f = 0; f < rows.length; f++) {
+                System.out.printf("| %s | %s |%s%n", rows[f], median(gatewayTimes, f),
+                        baselineJar == null ? "" : " " + median(baselineTimes, f) + " |");
+            }
+        }
         System.out.println("every new-path run answered the same 20 queries identically (digest " + digestNew + ")"
                 + (oldRuns.isEmpty() ? "" : digestNew.equals(digestOld) ? "; so did the rebuilt graphs"
                         : "; rebuilt graphs differ (another graph, same vectors)"));
+    }
+
+    /**
+     * One launch of the packaged gateway on a copy of {@code data}: {ready after launch, Quarkus
+     * "started in", index "opened in", first search} in ms.
+     */
+    private static long[] wholeGateway(String java, Path jar, Path data, Path dir, int run) throws Exception {
+        Path work = dir.resolve("gateway-run");
+        deleteTree(work);
+        Path copy = work.resolve("index");
+        copyTree(data, copy);
+        Files.deleteIfExists(copy.resolve("built"));
+        String key = "fast-start-" + run;
+        Path keys = Files.writeString(work.resolve("keys"),
+                dev.offload.gateway.security.KeyRing.sha256Hex(key) + " " + TENANT + " device\n");
+        int port = ChildProcess.freePort();
+        long t0 = System.nanoTime();
+        try (ChildProcess gw = GatewayLauncher.start(java, jar, "-Xmx3g", port, work, "fast-start",
+                Map.of("gateway.data-dir", copy.toString(), "gateway.auth.keys-file", keys.toString()), Duration.ZERO)) {
+            String ready = "http://127.0.0.1:" + GatewayLauncher.managementPort(port) + "/q/health/ready";
+            while (!ChildProcess.getOk(ready)) {
+                if (!gw.isAlive()) {
+                    throw new IllegalStateException("the gateway exited before it was ready; see " + gw.log());
+                }
+                if (System.nanoTime() - t0 > 300_000_000_000L) {
+                    throw new IllegalStateException("the gateway was not ready within 300 s; see " + gw.log());
+                }
+                Thread.sleep(50);
+            }
+            long readyMs = (System.nanoTime() - t0) / 1_000_000;
+            long s0 = System.nanoTime();
+            HttpResponse<String> search = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/search"))
+                            .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"query\":\"synthetic chunk of document about topic\",\"k\":10}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long searchMs = (System.nanoTime() - s0) / 1_000_000;
+            if (search.statusCode() != 200 || !search.body().contains("\"documentId\":\"doc-")) {
+                throw new IllegalStateException("the first search did not serve the index (" + search.statusCode() + "): "
+                        + search.body() + "; see " + gw.log());
+            }
+            String log = Files.readString(gw.log());
+            return new long[]{readyMs, logMillis(log, "started in (\\d+\\.\\d+)s", 1000),
+                    logMillis(log, "log records replayed in (\\d+) ms", 1), searchMs};
+        }
+    }
+
+    private static long logMillis(String log, String regex, int scale) {
+        Matcher m = Pattern.compile(regex).matcher(log);
+        if (!m.find()) {
+            throw new IllegalStateException("the gateway's log has no line matching " + regex);
+        }
+        return Math.round(Double.parseDouble(m.group(1)) * scale);
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static String median(List<long[]> runs, int field) {

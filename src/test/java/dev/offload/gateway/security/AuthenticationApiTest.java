@@ -98,6 +98,7 @@ class AuthenticationApiTest {
     @Test
     void healthAndMetricsStayOpen() {
         RestAssured.given().get("/v1/index/stats").then().statusCode(401);
+        ManagementInterface.awaitReady();
         ManagementInterface.given().get("/q/health/ready").then().statusCode(200);
         ManagementInterface.given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("gateway_auth_failures_total{reason=\"missing\",transport=\"http\"}"))
