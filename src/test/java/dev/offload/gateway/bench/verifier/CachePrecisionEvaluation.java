@@ -111,7 +111,7 @@ public final class CachePrecisionEvaluation {
                 Integer.toString(VerifierTraining.SHIPPED_VERIFIED_CANDIDATES)));
         // The stage before the verifier; defaults: the shipped ones (CacheConfig).
         double similarity = Double.parseDouble(a.getOrDefault("similarity-threshold",
-                Double.toString(VerifierTraining.SHIPPED.similarityThreshold())));
+                Double.toString(verify ? VerifierTraining.SHIPPED.similarityThreshold() : VerifierTraining.UNVERIFIED_SIMILARITY)));
         double margin = Double.parseDouble(a.getOrDefault("ambiguity-margin",
                 Double.toString(VerifierTraining.SHIPPED.ambiguityMargin())));
         CachePairs pairs = CachePairs.read(dataset);

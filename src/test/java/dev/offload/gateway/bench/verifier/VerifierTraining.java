@@ -320,7 +320,7 @@ public final class VerifierTraining {
                 model);
         if (!a.containsKey("no-write")) {
             String header = "The semantic cache's duplicate verifier (cache.md), written by\n"
-                    + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json\"\n"
+                    + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"" + String.join(" ", args) + "\"\n"
                     + "Tribuo LinearSGDTrainer (log loss, AdaGrad " + params.learningRate() + " with parameter averaging, "
                     + params.epochs() + " epochs, seed " + seed + ") on " + all.size() + " pairs of the training half\n"
                     + "(" + positives + " duplicates); standardisation folded into the weights; threshold chosen out of fold\n"
@@ -369,8 +369,10 @@ public final class VerifierTraining {
         return out;
     }
 
-    /** The cache's shipped ranking settings (CacheConfig's defaults), without a verifier. */
-    static final SemanticCache.Settings SHIPPED = settings(0.76, 0.02);
+    /** The cache's shipped ranking settings with the verifier (SemanticCacheProducer's defaults). */
+    static final SemanticCache.Settings SHIPPED = settings(0.72, 0.02);
+    /** The shipped similarity threshold when nothing verifies the hits. */
+    static final double UNVERIFIED_SIMILARITY = 0.76;
 
     static SemanticCache.Settings shippedSettings() {
         return SHIPPED;
