@@ -54,7 +54,10 @@ public final class PairFeatures {
     public static final String[] NAMES = {"cosine", "trigram_jaccard", "word_jaccard", "negation_mismatch",
             "number_mismatch", "unit_mismatch", "name_mismatch", "question_type_mismatch", "opposite_action",
             "model_mismatch", "length_ratio", "second_cosine", "one_word_swapped"};
-    /** The features that need nothing but the two texts and the cache's own embedding. */
+    /**
+     * The first-round features (the first this many of {@link #NAMES}), which need nothing but the two texts and the
+     * cache's own embedding; {@code one_word_swapped} is one too, but comes after {@code second_cosine}.
+     */
     public static final int TEXT_FEATURES = 11;
     /** Index of {@code second_cosine}: the cosine under a second embedding model (NaN when not computed). */
     public static final int SECOND_COSINE = 11;
