@@ -13,9 +13,11 @@ public interface CacheConfig {
     @WithDefault("true")
     boolean enabled();
 
-    /** Minimum cosine similarity between a query and a cached query for a semantic hit. */
-    @WithDefault("0.76")
-    double similarityThreshold();
+    /**
+     * Minimum cosine similarity between a query and a cached query for a semantic hit; empty: 0.72 when
+     * the verifier checks hits (the stage it was tuned with), 0.76 without it (cache.md).
+     */
+    java.util.OptionalDouble similarityThreshold();
 
     /** Weight of word overlap (Jaccard of content-word stems) added to the cosine when ranking candidates; 0 leaves it out. */
     @WithDefault("0")

@@ -35,6 +35,11 @@ final class LexicalOverlap {
     private LexicalOverlap() {
     }
 
+    /** Whether a lower-case word is one of the stopwords {@link #terms} leaves out. */
+    static boolean isStopword(String word) {
+        return STOPWORDS.contains(word);
+    }
+
     /** Lower case, Unicode-compatibility folded, single spaces, without trailing punctuation. */
     static String normalize(String text) {
         String t = Normalizer.normalize(text, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT).strip();

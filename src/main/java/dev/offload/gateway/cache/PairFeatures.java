@@ -35,7 +35,15 @@ import java.util.TreeSet;
  *       identifiers ({@code `drop`}, {@code num_rows}, {@code set_verbosity()}) differ;</li>
  *   <li>{@code length_ratio}: shorter word count over the longer;</li>
  *   <li>{@code second_cosine}: the cosine under a second embedding model, computed only when a
- *       verifier that uses it checks a candidate (NaN otherwise).</li>
+ *       verifier that uses it checks a candidate (NaN otherwise);</li>
+ *   <li>{@code one_word_swapped}: 1 when the two texts are the same words but one, swapped for
+ *       another that is neither an inflection of it ({@code line} / {@code lines}) nor one of a
+ *       few generic synonyms ({@link #KNOWN_SYNONYMS}): "share" / "withhold", "lines" / "pages",
+ *       "PyTorch" / "Datasets", "2.10.0" / "2.10.1". The other signals know words by list; this
+ *       one knows none. Rewordings of a whole question seldom differ in one word only (2 of the 497
+ *       paraphrases of the training half do), while an edit that turns a question into another
+ *       often does — and which swaps keep the meaning is what the features cannot tell, so the
+ *       model learns to treat such a pair as uncertain.</li>
  * </ol>
  *
  * <p>A {@link Profile} holds what one text contributes; the cache keeps each entry's, so a
@@ -45,11 +53,32 @@ public final class PairFeatures {
     /** Feature names, in the order of {@link #of}'s array (the shipped model's file names them). */
     public static final String[] NAMES = {"cosine", "trigram_jaccard", "word_jaccard", "negation_mismatch",
             "number_mismatch", "unit_mismatch", "name_mismatch", "question_type_mismatch", "opposite_action",
-            "model_mismatch", "length_ratio", "second_cosine"};
-    /** The features that need nothing but the two texts and the cache's own embedding. */
+            "model_mismatch", "length_ratio", "second_cosine", "one_word_swapped"};
+    /**
+     * The first-round features (the first this many of {@link #NAMES}), which need nothing but the two texts and the
+     * cache's own embedding; {@code one_word_swapped} is one too, but comes after {@code second_cosine}.
+     */
     public static final int TEXT_FEATURES = 11;
     /** Index of {@code second_cosine}: the cosine under a second embedding model (NaN when not computed). */
     public static final int SECOND_COSINE = 11;
+    /** Index of {@code one_word_swapped} (a text feature, after {@code second_cosine} so older model files still read). */
+    public static final int ONE_WORD_SWAPPED = 12;
+
+    /**
+     * Generic word pairs that {@code one_word_swapped} does not count as a swap (either direction;
+     * single words only): everyday synonyms of technical prose, chosen before any evaluation and
+     * also the meaning-keeping edits the verifier is trained on. Deliberately no antonym,
+     * unit or domain term.
+     */
+    public static final String[][] KNOWN_SYNONYMS = {{"use", "utilize"}, {"allows", "lets"}, {"allow", "let"},
+            {"create", "make"}, {"build", "construct"}, {"tool", "utility"}, {"platform", "service"},
+            {"provides", "offers"}, {"provide", "offer"}, {"method", "function"}, {"library", "package"},
+            {"need", "have"}, {"quickly", "rapidly"}, {"easily", "simply"}, {"help", "assist"}, {"shows", "displays"},
+            {"show", "display"}, {"get", "obtain"}, {"find", "locate"}, {"change", "modify"}, {"large", "big"},
+            {"start", "begin"}, {"select", "choose"}, {"contains", "includes"}, {"files", "documents"},
+            {"data", "information"}, {"example", "instance"}, {"way", "manner"}, {"specify", "indicate"},
+            {"each", "every"}, {"various", "different"}};
+    private static final Set<String> SYNONYM_PAIRS = new java.util.HashSet<>();
 
     private static final Set<String> NEGATIONS = Set.of("not", "no", "never", "none", "nothing", "nobody", "neither",
             "nor", "without", "cannot", "unable", "nowhere");
@@ -121,6 +150,10 @@ public final class PairFeatures {
                 {"pass", "fail"}, {"include", "omit"}, {"grant", "revoke"}, {"approve", "reject"}, {"approved", "rejected"},
                 {"enter", "exit"}, {"arrive", "depart"}, {"inbound", "outbound"}, {"get", "set"}, {"row", "column"},
                 {"rows", "columns"}, {"train", "test"}, {"training", "inference"}, {"encoder", "decoder"}};
+        for (String[] p : KNOWN_SYNONYMS) {
+            SYNONYM_PAIRS.add(p[0] + " " + p[1]);
+            SYNONYM_PAIRS.add(p[1] + " " + p[0]);
+        }
         for (int i = 0; i < opposites.length; i++) {
             for (int side = 0; side < 2; side++) {
                 OPPOSITES.merge(opposites[i][side], i + ":" + side, (a, b) -> a + "," + b);
@@ -150,10 +183,13 @@ public final class PairFeatures {
         final Map<String, Integer> actions;
         final Set<String> models;
         final int wordCount;
+        /** Each lower-case word (punctuation and possessive off) with how often it occurs. */
+        final Map<String, Integer> wordCounts;
 
         private Profile(long[] trigrams, int[] terms, int negations, Set<String> numbers, Set<String> units,
                         Set<String> names, Set<String> words, String questionType, Map<String, Integer> actions,
-                        Set<String> models, int wordCount) {
+                        Set<String> models, int wordCount, Map<String, Integer> wordCounts) {
+            this.wordCounts = wordCounts;
             this.trigrams = trigrams;
             this.terms = terms;
             this.negations = negations;
@@ -170,7 +206,7 @@ public final class PairFeatures {
         /** Rough heap estimate, for the cache's byte accounting. */
         long estimatedBytes() {
             long n = 96 + 16 + 8L * trigrams.length + 16 + 4L * terms.length;
-            n += 48L * actions.size();
+            n += 48L * actions.size() + 56L * wordCounts.size();
             for (Set<String> s : java.util.List.of(numbers, units, names, words, models)) {
                 n += 32;
                 for (String x : s) {
@@ -189,6 +225,7 @@ public final class PairFeatures {
         Set<String> names = new TreeSet<>();
         Set<String> words = new TreeSet<>();
         Map<String, Integer> actions = new HashMap<>();
+        Map<String, Integer> wordCounts = new HashMap<>();
         Set<String> models = new TreeSet<>();
         int negations = 0;
         String questionType = null;
@@ -205,6 +242,7 @@ public final class PairFeatures {
             wordCount++;
             String lower = t.toLowerCase(Locale.ROOT);
             words.add(QuestionTokens.possessiveless(lower));
+            wordCounts.merge(QuestionTokens.possessiveless(lower), 1, Integer::sum);
             if (questionType == null) {
                 questionType = WH.contains(lower) ? lower : AUX.contains(lower) ? "yes/no" : "statement";
             } else if ("statement".equals(questionType) && WH.contains(lower) && wordCount <= 3) {
@@ -271,7 +309,8 @@ public final class PairFeatures {
         }
         return new Profile(LexicalOverlap.trigrams(normalized), LexicalOverlap.terms(normalized), negations,
                 Set.copyOf(numbers), Set.copyOf(units), Set.copyOf(names), Set.copyOf(words),
-                questionType == null ? "statement" : questionType, Map.copyOf(actions), Set.copyOf(models), wordCount);
+                questionType == null ? "statement" : questionType, Map.copyOf(actions), Set.copyOf(models), wordCount,
+                Map.copyOf(wordCounts));
     }
 
     /** The features of a pair, in the order of {@link #NAMES}, without a second embedding ({@code second_cosine} NaN). */
@@ -295,7 +334,57 @@ public final class PairFeatures {
         f[9] = asked.models.equals(cached.models) ? 0 : 1;
         f[10] = Math.max(asked.wordCount, cached.wordCount) == 0 ? 1
                 : (double) Math.min(asked.wordCount, cached.wordCount) / Math.max(asked.wordCount, cached.wordCount);
+        f[ONE_WORD_SWAPPED] = oneWordSwapped(asked.wordCounts, cached.wordCounts) ? 1 : 0;
         return f;
+    }
+
+    /**
+     * Whether the two word multisets differ in exactly one word on each side, the two words
+     * neither inflections of one stem, nor a {@link #KNOWN_SYNONYMS known synonym} pair, nor both
+     * stopwords ("a" / "the").
+     */
+    private static boolean oneWordSwapped(Map<String, Integer> a, Map<String, Integer> b) {
+        String onlyA = onlyWord(a, b);
+        String onlyB = onlyA == null ? null : onlyWord(b, a);
+        if (onlyA == null || onlyB == null) {
+            return false;
+        }
+        if (LexicalOverlap.isStopword(onlyA) && LexicalOverlap.isStopword(onlyB)) {
+            return false;
+        }
+        return !stem(onlyA).equals(stem(onlyB)) && !SYNONYM_PAIRS.contains(onlyA + " " + onlyB);
+    }
+
+    /** The one word {@code a} holds more often than {@code b}; null when there is none or more than one occurrence. */
+    private static String onlyWord(Map<String, Integer> a, Map<String, Integer> b) {
+        String only = null;
+        int extra = 0;
+        for (Map.Entry<String, Integer> e : a.entrySet()) {
+            int d = e.getValue() - b.getOrDefault(e.getKey(), 0);
+            if (d > 0) {
+                extra += d;
+                if (extra > 1) {
+                    return null;
+                }
+                only = e.getKey();
+            }
+        }
+        return only;
+    }
+
+    /** The word without one common English inflection (lines → line, uses → use, used → use, studies → study). */
+    static String stem(String w) {
+        if (w.length() > 4 && w.endsWith("ies")) {
+            return w.substring(0, w.length() - 3) + "y";
+        }
+        String s = w;
+        for (String suffix : new String[]{"ing", "es", "ed", "s", "d"}) {
+            if (w.length() >= suffix.length() + 2 && w.endsWith(suffix)) {
+                s = w.substring(0, w.length() - suffix.length());
+                break;
+            }
+        }
+        return s.length() > 2 && s.endsWith("e") ? s.substring(0, s.length() - 1) : s;
     }
 
     /** The features of two texts (profiles computed here). */

@@ -9,6 +9,14 @@ import jakarta.enterprise.inject.Produces;
 /** The one {@link SemanticCache} of the process, from {@link CacheConfig}, on the system's monotonic clock. */
 @ApplicationScoped
 public class SemanticCacheProducer {
+    /** The similarity threshold without a verifier: the threshold and margin sweep of cache.md. */
+    static final double UNVERIFIED_SIMILARITY_THRESHOLD = 0.76;
+    /**
+     * The similarity threshold before the shipped verifier: chosen with it on the training half (cache.md,
+     * "Third round"); a verifier deciding, the nearest-neighbour gate can be looser.
+     */
+    static final double VERIFIED_SIMILARITY_THRESHOLD = 0.72;
+
     @Produces
     @ApplicationScoped
     SemanticCache semanticCache(CacheConfig config) {
@@ -40,7 +48,9 @@ public class SemanticCacheProducer {
     }
 
     static SemanticCache.Settings settings(CacheConfig c) {
-        return new SemanticCache.Settings(c.enabled(), c.similarityThreshold(), c.lexicalWeight(), c.trigramWeight(),
+        double similarity = c.similarityThreshold().orElse(c.verify() ? VERIFIED_SIMILARITY_THRESHOLD
+                : UNVERIFIED_SIMILARITY_THRESHOLD);
+        return new SemanticCache.Settings(c.enabled(), similarity, c.lexicalWeight(), c.trigramWeight(),
                 c.ambiguityMargin(), c.candidates(), c.ttl(), c.maxEntries(), c.maxBytes().asLongValue());
     }
 }

@@ -22,7 +22,8 @@ class CacheWiringTest {
     @Test
     void settingsComeFromConfiguration() {
         SemanticCache.Settings s = cache.settings();
-        assertEquals(config.similarityThreshold(), s.similarityThreshold());
+        assertTrue(config.similarityThreshold().isEmpty(), "no profile sets it");
+        assertEquals(0.72, s.similarityThreshold(), "the default with the verifier on");
         // The documented ranking defaults, each in its own place (distinct values catch a swapped argument).
         assertEquals(0.0, s.lexicalWeight());
         assertEquals(0.3, s.trigramWeight());

@@ -38,10 +38,19 @@ class DuplicateVerifierTest {
         // Cosines as MiniLM and bge give such pairs (≈ 0.9 and more); the verifier decides on the rest.
         assertTrue(v.accepts(pair(0.95, "How can I turn on the heater in the control room?", cached)));
         for (String opposite : List.of("How do I turn off the heater in the control room?",
-                "How do I not turn on the heater in the control room?", "How do I turn on the heater in the control room 2?",
-                "How do I turn on the G-7 heater in the control room?")) {
+                "How do I not turn on the heater in the control room?")) {
             assertFalse(v.accepts(pair(0.95, opposite, cached)), opposite + " " + v.probability(pair(0.95, opposite, cached)));
         }
+        // An identifier added (not swapped): since the third round the verifier alone weighs a number mismatch
+        // little (cache.md, "what got worse"); the identifier check refuses such a candidate before it.
+        float[] same = {1, 0, 0, 0};
+        SemanticCache cache = new SemanticCache(settings(), new SemanticCache.Verification(v, t -> same, 1), () -> 0L);
+        cache.put(cache.ticket(), "t", CacheScope.NONE, cached, same, "on", List.of());
+        for (String added : List.of("How do I turn on the heater in the control room 2?",
+                "How do I turn on the G-7 heater in the control room?")) {
+            assertTrue(cache.lookup("t", CacheScope.NONE, added, same).isEmpty(), added);
+        }
+        assertEquals(2, cache.stats().identifierMismatches());
         assertFalse(v.accepts(pair(0.5, "What is the torque for the flange bolts?", cached)), "far apart");
         assertFalse(v.accepts(PairFeatures.of(Double.NaN, cached, cached)), "an uncertain check is a miss");
         assertFalse(v.accepts(PairFeatures.of(1, cached, cached)), "no second cosine computed: a miss");
@@ -113,5 +122,40 @@ class DuplicateVerifierTest {
 
     private static SemanticCache.Settings settings() {
         return new SemanticCache.Settings(true, 0.76, 0, 0.3, 0.02, 5, Duration.ofMinutes(5), 100, 1 << 20);
+    }
+
+    /** Words no list of the features holds: the shipped model refuses the swap of one for another, not a rewording. */
+    @Test
+    void theShippedModelRefusesOneWordSwappedForAnotherThatNoListKnows() {
+        DuplicateVerifier v = DuplicateVerifier.bundled();
+        assertTrue(java.util.Arrays.asList(v.features()).contains("one_word_swapped"), v.toString());
+        String cached = "How do I rinse the intake filter every week?";
+        for (String swapped : List.of("How do I replace the intake filter every week?",
+                "How do I rinse the exhaust filter every week?", "How do I rinse the intake filter every month?")) {
+            assertFalse(v.accepts(pair(0.97, swapped, cached)), swapped + " " + v.probability(pair(0.97, swapped, cached)));
+        }
+        assertTrue(v.accepts(pair(0.95, "How can I rinse the intake filter every week?", cached)), "do / can: stopwords");
+        assertTrue(v.accepts(pair(0.95, "How do I rinse the intake filters every week?", cached)), "an inflection");
+    }
+
+    /** A second-round file (format duplicate-verifier/1, no one_word_swapped) still reads, and ignores the new feature. */
+    @Test
+    void aModelFileWithoutTheNewFeatureStillReads() throws IOException {
+        String secondRound = """
+                format=duplicate-verifier/1
+                features=cosine,trigram_jaccard,word_jaccard,negation_mismatch,number_mismatch,unit_mismatch,name_mismatch,question_type_mismatch,opposite_action,model_mismatch,length_ratio,second_cosine
+                second-model=bge-small-en-v1.5-q
+                weights=4.537609917709609,-0.0759082063491507,-0.47254345910950285,-4.751307848228538,-4.1567035431127906,-3.3118874403712057,-3.1973862370199244,0.5377066097615513,-5.959436233555499,-3.0087794330326942,3.2328458407073657,10.827721821994146
+                bias=-15.49377385099776
+                threshold=0.7
+                """;
+        DuplicateVerifier old = DuplicateVerifier.read(new StringReader(secondRound));
+        assertFalse(java.util.Arrays.asList(old.features()).contains("one_word_swapped"));
+        double[] f = pair(0.97, "How do I replace the intake filter every week?", "How do I rinse the intake filter every week?");
+        assertEquals(1, f[PairFeatures.ONE_WORD_SWAPPED]);
+        double p = old.probability(f);
+        f[PairFeatures.ONE_WORD_SWAPPED] = 0;
+        assertEquals(p, old.probability(f), 0, "the old model does not weigh it");
+        assertTrue(old.accepts(f), "and so lets the swap through: what the third round fixes");
     }
 }

@@ -96,4 +96,43 @@ class PairFeaturesTest {
         assertEquals(0.9, f[index("cosine")], 1e-12);
         assertEquals(PairFeatures.count(), f.length);
     }
+
+    @Test
+    void oneWordSwappedForAnotherIsFlaggedWhateverTheWord() {
+        // words no list of the features holds: the swap itself is the signal
+        assertEquals(1, feature("one_word_swapped", "How do I share the dataset with my team?",
+                "How do I withhold the dataset with my team?"));
+        assertEquals(1, feature("one_word_swapped", "The limit is 40 lines per file.", "The limit is 40 pages per file."));
+        assertEquals(1, feature("one_word_swapped", "Does the pump support remote start?", "Does the pump drop remote start?"));
+        assertEquals(1, feature("one_word_swapped", "Is it fixed in v2.10.0?", "Is it fixed in v2.10.1?"));
+        assertEquals(1, feature("one_word_swapped", "Can I use it with PyTorch?", "Can I use it with Keras?"));
+        assertEquals(1, feature("one_word_swapped", "Store the model on a local disk.", "Store the model on a remote disk."));
+    }
+
+    @Test
+    void inflectionsSynonymsStopwordsAndRewordingsAreNoSwap() {
+        assertEquals(0, feature("one_word_swapped", "How many lines does it read?", "How many line does it read?"),
+                "an inflection");
+        assertEquals(0, feature("one_word_swapped", "Which tool uses the cache?", "Which tool used the cache?"), "an inflection");
+        assertEquals(0, feature("one_word_swapped", "Which studies cover it?", "Which study cover it?"), "an inflection");
+        assertEquals(0, feature("one_word_swapped", "How do I use the cache?", "How do I utilize the cache?"), "a known synonym");
+        assertEquals(0, feature("one_word_swapped", "Where is the manual?", "Where is a manual?"), "two stopwords");
+        assertEquals(0, feature("one_word_swapped", "How do I reset the pump?", "How do I reset the pump?"), "no difference");
+        assertEquals(0, feature("one_word_swapped", "How do I share the dataset?", "How can I share the dataset with my team?"),
+                "words added, none swapped");
+        assertEquals(0, feature("one_word_swapped", "How do I share the dataset?", "What is the way to give others the dataset?"),
+                "a rewording differs in more than one word");
+        assertEquals(0, feature("one_word_swapped", "Share share the dataset", "Share withhold withhold the dataset"),
+                "counts, not sets: two words differ on one side");
+    }
+
+    @Test
+    void stemsOneCommonInflection() {
+        assertEquals(PairFeatures.stem("line"), PairFeatures.stem("lines"));
+        assertEquals(PairFeatures.stem("use"), PairFeatures.stem("uses"));
+        assertEquals(PairFeatures.stem("use"), PairFeatures.stem("used"));
+        assertEquals(PairFeatures.stem("support"), PairFeatures.stem("supported"));
+        assertEquals(PairFeatures.stem("study"), PairFeatures.stem("studies"));
+        assertTrue(!PairFeatures.stem("line").equals(PairFeatures.stem("page")));
+    }
 }

@@ -109,6 +109,11 @@ public final class CachePrecisionEvaluation {
                 : DuplicateVerifier.bundled();
         int verified = Integer.parseInt(a.getOrDefault("verified-candidates",
                 Integer.toString(VerifierTraining.SHIPPED_VERIFIED_CANDIDATES)));
+        // The stage before the verifier; defaults: the shipped ones (CacheConfig).
+        double similarity = Double.parseDouble(a.getOrDefault("similarity-threshold",
+                Double.toString(verify ? VerifierTraining.SHIPPED.similarityThreshold() : VerifierTraining.UNVERIFIED_SIMILARITY)));
+        double margin = Double.parseDouble(a.getOrDefault("ambiguity-margin",
+                Double.toString(VerifierTraining.SHIPPED.ambiguityMargin())));
         CachePairs pairs = CachePairs.read(dataset);
         List<Group> groups = pairs.half(half);
         int limit = Integer.parseInt(a.getOrDefault("groups", "0"));
@@ -118,7 +123,8 @@ public final class CachePrecisionEvaluation {
         List<Negative> negatives = negativesOf(groups, half);
         System.out.printf(Locale.ROOT, "# Cache precision, %s half of %s%s, verifier %s%n%s%nload average at start: %s%n%n", half,
                 dataset, limit > 0 ? " (its first " + groups.size() + " groups)" : "",
-                verify ? "on (" + a.getOrDefault("model", "bundled") + ", " + verified + " verified candidates) " + model : "off",
+                (verify ? "on (" + a.getOrDefault("model", "bundled") + ", " + verified + " verified candidates) " + model : "off")
+                        + String.format(Locale.ROOT, ", similarity threshold %.2f, ambiguity margin %.2f", similarity, margin),
                 Hardware.describe(), loadAverage());
 
         Map<String, Tally> results = new LinkedHashMap<>();
@@ -135,7 +141,7 @@ public final class CachePrecisionEvaluation {
                 VerifierTraining.SECOND.putAll(VerifierTraining.embed(new ArrayList<>(texts),
                         dev.offload.gateway.retrieval.EmbeddingModel.byName(model.secondModel().get())));
             }
-            SemanticCache cache = new SemanticCache(VerifierTraining.shippedSettings(), verify
+            SemanticCache cache = new SemanticCache(VerifierTraining.settings(similarity, margin), verify
                     ? new SemanticCache.Verification(model, model.secondModel().isPresent() ? VerifierTraining.SECOND::get : null,
                     verified) : SemanticCache.Verification.NONE, System::nanoTime);
             Asker inProcess = question -> {
@@ -151,7 +157,8 @@ public final class CachePrecisionEvaluation {
             verificationCost(groups, vec, model);
         }
         if (via.equals("api") || via.equals("both")) {
-            try (Asker api = launch(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), verify, verified)) {
+            try (Asker api = launch(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), verify, verified,
+                    similarity, margin)) {
                 results.put("through the API", run(groups, negatives, api));
             }
         }
@@ -443,13 +450,15 @@ public final class CachePrecisionEvaluation {
     }
 
     /** The packaged gateway with an echoing edge tier, asked over HTTP/1.1 by one client. */
-    private static Asker launch(Path jar, boolean verify, int verified) throws Exception {
+    private static Asker launch(Path jar, boolean verify, int verified, double similarity, double margin) throws Exception {
         EchoBackend echo = EchoBackend.start();
         int port = ChildProcess.freePort();
         Map<String, String> props = new LinkedHashMap<>();
         props.put("gateway.tiers.edge.base-urls", echo.baseUrl());
         props.put("gateway.cache.verify", Boolean.toString(verify));
         props.put("gateway.cache.verified-candidates", Integer.toString(verified));
+        props.put("gateway.cache.similarity-threshold", Double.toString(similarity));
+        props.put("gateway.cache.ambiguity-margin", Double.toString(margin));
         ChildProcess gateway;
         try {
             gateway = GatewayLauncher.start(GatewayLauncher.currentJava(), jar, "-Xmx1g", port, Path.of("target/cache-api"),

@@ -59,8 +59,8 @@ class VerifierTrainerTest {
             right += v.accepts(s.features()) == s.duplicate() ? 1 : 0;
         }
         assertTrue(right > 850, right + " of 1000 held-out samples right, data seed " + (DATA_SEED + 1));
-        double[] negated = {0.97, 0.5, 0.5, 1, 0, 0, 0, 0, 0, 0, 0.9, Double.NaN};
-        double[] same = {0.97, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.9, Double.NaN};
+        double[] negated = {0.97, 0.5, 0.5, 1, 0, 0, 0, 0, 0, 0, 0.9, Double.NaN, 0};
+        double[] same = {0.97, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.9, Double.NaN, 0};
         assertTrue(v.probability(negated) < 0.5 && v.probability(same) > 0.5, v.toString());
     }
 }

@@ -90,8 +90,11 @@ public final class VerifierTraining {
         EmbeddingModel secondModel = "none".equals(second) ? null : EmbeddingModel.byName(second);
         int verified = Integer.parseInt(a.getOrDefault("verified-candidates", Integer.toString(SHIPPED_VERIFIED_CANDIDATES)));
         Path out = Path.of(a.getOrDefault("out", OUT.toString()));
-        String[] features = secondModel == null ? java.util.Arrays.copyOf(PairFeatures.NAMES, PairFeatures.TEXT_FEATURES)
-                : PairFeatures.NAMES;
+        // one_word_swapped (third round) unless --no-swap: the second round's feature set.
+        boolean swap = !a.containsKey("no-swap");
+        String[] features = java.util.Arrays.stream(PairFeatures.NAMES)
+                .filter(n -> secondModel != null || !n.equals("second_cosine"))
+                .filter(n -> swap || !n.equals("one_word_swapped")).toArray(String[]::new);
         String secondName = secondModel == null ? null : secondModel.modelName();
         Params params = new Params(Integer.parseInt(a.getOrDefault("epochs", "30")),
                 Double.parseDouble(a.getOrDefault("lr", "0.1")), seed);
@@ -184,20 +187,9 @@ public final class VerifierTraining {
                     .toList(), features, secondName, params, 0);
         }
 
-        // The tuning simulation: the training half's cached origins, the shipped ranking; one cache per fold
-        // whose verifier (that fold's model, threshold 0) picks the most probable of the `verified` best-ranked
+        // The tuning simulation: the training half's cached origins, the cache's ranking settings; one cache per
+        // fold whose verifier (that fold's model, threshold 0) picks the most probable of the `verified` best-ranked
         // candidates. At threshold t the lookup hits when that probability reaches t: the cache's own rule.
-        SemanticCache[] caches = new SemanticCache[folds];
-        for (int f = 0; f < folds; f++) {
-            caches[f] = new SemanticCache(shippedSettings(), new SemanticCache.Verification(oof[f].withThreshold(0),
-                    secondModel == null ? null : SECOND::get, verified), System::nanoTime);
-            for (Group g : train) {
-                if (!g.withheld()) {
-                    caches[f].put(caches[f].ticket(), TENANT, CacheScope.NONE, g.origin(), vec.get(g.origin()), "g" + g.id(),
-                            List.of());
-                }
-            }
-        }
         List<Question> questions = new ArrayList<>();
         for (Group g : train) {
             if (g.withheld()) {
@@ -213,65 +205,89 @@ public final class VerifierTraining {
         Map<String, String> ruleOf = new HashMap<>();
         negatives.forEach(n -> ruleOf.put(n.question(), n.rule()));
         int m = questions.size();
-        double[] prob = new double[m];
-        int[] winner = new int[m];
-        for (int i = 0; i < m; i++) {
-            Question q = questions.get(i);
-            int fold = foldOf.get(q.foldGroup());
-            Optional<CacheHit> hit = caches[fold].lookup(TENANT, CacheScope.NONE, q.text(), vec.get(q.text()));
-            if (hit.isEmpty()) {
-                winner[i] = Integer.MIN_VALUE;
-                continue;
-            }
-            winner[i] = Integer.parseInt(hit.get().answer().substring(1));
-            prob[i] = hit.get().exact() ? 1 : oof[fold].probability(features(q.text(), hit.get().cachedQuery(), vec));
-        }
-        System.out.println("## Threshold on the training half (out-of-fold probabilities)\n");
-        System.out.println("| threshold | correct hits | wrong hits | share of hits wrong | withheld: hits | negatives: hits |");
-        System.out.println("|---|---|---|---|---|---|");
-        double chosen = Double.NaN;
-        double bestValue = Double.NEGATIVE_INFINITY;
-        double[] grid = grid();
-        for (double t : grid) {
-            int correct = 0;
-            int wrong = 0;
-            int paraphrases = 0;
-            int withheld = 0;
-            int withheldHits = 0;
-            int negs = 0;
-            int negHits = 0;
-            for (int i = 0; i < m; i++) {
-                boolean hit = winner[i] != Integer.MIN_VALUE && prob[i] >= t;
-                switch (questions.get(i).kind()) {
-                    case "paraphrase" -> {
-                        paraphrases++;
-                        if (hit && winner[i] == questions.get(i).expected()) {
-                            correct++;
-                        } else if (hit) {
-                            wrong++;
-                        }
-                    }
-                    case "withheld" -> {
-                        withheld++;
-                        withheldHits += hit ? 1 : 0;
-                    }
-                    default -> {
-                        negs++;
-                        negHits += hit ? 1 : 0;
+        // --sweep: the stage before the verifier too (similarity threshold, ambiguity margin, verified candidates),
+        // each with its own best threshold; the best value wins, a tie keeps the earlier (stricter) setting.
+        List<Stage> stages = new ArrayList<>();
+        if (a.containsKey("sweep")) {
+            for (double sim : new double[]{0.76, 0.72, 0.68, 0.64, 0.60}) {
+                for (double margin : new double[]{0.02, 0.01, 0}) {
+                    for (int k : new int[]{1, 3}) {
+                        stages.add(new Stage(sim, margin, k));
                     }
                 }
             }
-            double wrongShare = correct + wrong == 0 ? 0 : (double) wrong / (correct + wrong);
-            double negShare = (double) negHits / negs;
-            double value = correct - cost * (wrong + withheldHits + negHits);
-            if (value > bestValue) {
-                bestValue = value;
-                chosen = t;
-            }
-            System.out.printf(Locale.ROOT, "| %.3f | %d of %d (%.1f%%) | %d | %.2f%% | %d of %d (%.1f%%) | %d of %d (%.1f%%) |%n", t,
-                    correct, paraphrases, 100.0 * correct / paraphrases, wrong, 100 * wrongShare, withheldHits, withheld,
-                    100.0 * withheldHits / withheld, negHits, negs, 100 * negShare);
+        } else {
+            stages.add(new Stage(Double.parseDouble(a.getOrDefault("similarity-threshold", Double.toString(SHIPPED.similarityThreshold()))),
+                    Double.parseDouble(a.getOrDefault("ambiguity-margin", Double.toString(SHIPPED.ambiguityMargin()))), verified));
         }
+        Stage chosenStage = null;
+        double chosen = Double.NaN;
+        double bestValue = Double.NEGATIVE_INFINITY;
+        int[] winner = null;
+        double[] prob = null;
+        List<String> sweepRows = new ArrayList<>();
+        for (Stage stage : stages) {
+            SemanticCache[] caches = new SemanticCache[folds];
+            for (int f = 0; f < folds; f++) {
+                caches[f] = new SemanticCache(stage.settings(), new SemanticCache.Verification(oof[f].withThreshold(0),
+                        secondModel == null ? null : SECOND::get, stage.verified()), System::nanoTime);
+                for (Group g : train) {
+                    if (!g.withheld()) {
+                        caches[f].put(caches[f].ticket(), TENANT, CacheScope.NONE, g.origin(), vec.get(g.origin()), "g" + g.id(),
+                                List.of());
+                    }
+                }
+            }
+            int[] w = new int[m];
+            double[] pr = new double[m];
+            int[] paraphraseMisses = new int[4]; // under the threshold or no candidate, ambiguous, identifiers, unverified (p = 0 never)
+            for (int i = 0; i < m; i++) {
+                Question q = questions.get(i);
+                int fold = foldOf.get(q.foldGroup());
+                var before = caches[fold].stats();
+                Optional<CacheHit> hit = caches[fold].lookup(TENANT, CacheScope.NONE, q.text(), vec.get(q.text()));
+                if (hit.isEmpty()) {
+                    w[i] = Integer.MIN_VALUE;
+                    var after = caches[fold].stats();
+                    if (q.kind().equals("paraphrase")) {
+                        paraphraseMisses[after.ambiguous() > before.ambiguous() ? 1
+                                : after.identifierMismatches() > before.identifierMismatches() ? 2
+                                : after.unverified() > before.unverified() ? 3 : 0]++;
+                    }
+                    continue;
+                }
+                w[i] = Integer.parseInt(hit.get().answer().substring(1));
+                pr[i] = hit.get().exact() ? 1 : oof[fold].probability(features(q.text(), hit.get().cachedQuery(), vec));
+            }
+            boolean print = stages.size() == 1;
+            if (print) {
+                System.out.println("## Threshold on the training half (out-of-fold probabilities)\n");
+                System.out.println("| threshold | correct hits | wrong hits | share of hits wrong | withheld: hits | negatives: hits |");
+                System.out.println("|---|---|---|---|---|---|");
+            }
+            double[] best = bestThreshold(questions, w, pr, cost, print);
+            String row = String.format(Locale.ROOT, "| %.2f | %.2f | %d | %.3f | %d / %d / %d / %d | %.0f | %d / %d / %d |", stage.similarity(),
+                    stage.margin(), stage.verified(), best[0], (int) best[2], (int) best[3], (int) best[4], (int) best[5], best[1],
+                    paraphraseMisses[0], paraphraseMisses[1], paraphraseMisses[2]);
+            sweepRows.add(row);
+            if (best[1] > bestValue) {
+                bestValue = best[1];
+                chosen = best[0];
+                chosenStage = stage;
+                winner = w;
+                prob = pr;
+            }
+        }
+        if (stages.size() > 1) {
+            System.out.println("## The stage before the verifier, swept (training half, out of fold)\n");
+            System.out.println("| similarity threshold | ambiguity margin | verified candidates | best threshold | correct / wrong / "
+                    + "withheld hits / negatives hits | value | paraphrases refused before the verifier: similarity / ambiguous / identifiers |");
+            System.out.println("|---|---|---|---|---|---|---|");
+            sweepRows.forEach(System.out::println);
+            System.out.printf(Locale.ROOT, "%n**chosen stage: similarity %.2f, margin %.2f, %d verified candidate(s)**%n%n",
+                    chosenStage.similarity(), chosenStage.margin(), chosenStage.verified());
+        }
+        verified = chosenStage.verified();
         Map<String, int[]> byRule = new java.util.TreeMap<>();
         double shown = Double.parseDouble(a.getOrDefault("show-at", Double.toString(chosen)));
         for (int i = 0; i < m; i++) {
@@ -304,11 +320,12 @@ public final class VerifierTraining {
                 model);
         if (!a.containsKey("no-write")) {
             String header = "The semantic cache's duplicate verifier (cache.md), written by\n"
-                    + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"--dataset ../shared/data/cache/gptcache-paraphrase-pairs.json\"\n"
+                    + "./mvnw -q test-compile exec:exec@verifier -Dbench.args=\"" + String.join(" ", args) + "\"\n"
                     + "Tribuo LinearSGDTrainer (log loss, AdaGrad " + params.learningRate() + " with parameter averaging, "
                     + params.epochs() + " epochs, seed " + seed + ") on " + all.size() + " pairs of the training half\n"
                     + "(" + positives + " duplicates); standardisation folded into the weights; threshold chosen out of fold\n"
-                    + "with " + verified + " verified candidate(s) per lookup"
+                    + "with " + verified + " verified candidate(s) per lookup, similarity threshold " + chosenStage.similarity()
+                    + ", ambiguity margin " + chosenStage.margin()
                     + (secondModel == null ? "" : "; second embedding " + secondName) + ".\n";
             Files.writeString(out, model.write(header));
             System.out.println("written " + out);
@@ -352,9 +369,75 @@ public final class VerifierTraining {
         return out;
     }
 
-    /** The cache's shipped ranking settings (CacheConfig's defaults), without a verifier. */
+    /** The cache's shipped ranking settings with the verifier (SemanticCacheProducer's defaults). */
+    static final SemanticCache.Settings SHIPPED = settings(0.72, 0.02);
+    /** The shipped similarity threshold when nothing verifies the hits. */
+    static final double UNVERIFIED_SIMILARITY = 0.76;
+
     static SemanticCache.Settings shippedSettings() {
-        return new SemanticCache.Settings(true, 0.76, 0, 0.3, 0.02, 5, Duration.ofDays(1), 1_000_000, Long.MAX_VALUE);
+        return SHIPPED;
+    }
+
+    /** The shipped ranking with another similarity threshold and ambiguity margin. */
+    static SemanticCache.Settings settings(double similarityThreshold, double ambiguityMargin) {
+        return new SemanticCache.Settings(true, similarityThreshold, 0, 0.3, ambiguityMargin, 5, Duration.ofDays(1), 1_000_000,
+                Long.MAX_VALUE);
+    }
+
+    /** The stage before the verifier: similarity threshold, ambiguity margin, candidates verified. */
+    record Stage(double similarity, double margin, int verified) {
+        SemanticCache.Settings settings() {
+            return VerifierTraining.settings(similarity, margin);
+        }
+    }
+
+    /**
+     * The threshold of the grid with the most correct hits minus {@code cost} × false hits;
+     * returns {threshold, value, correct, wrong, withheld hits, negatives hits}. Prints the grid's rows when asked.
+     */
+    private static double[] bestThreshold(List<Question> questions, int[] winner, double[] prob, double cost, boolean print) {
+        double[] best = {Double.NaN, Double.NEGATIVE_INFINITY, 0, 0, 0, 0};
+        for (double t : grid()) {
+            int correct = 0;
+            int wrong = 0;
+            int paraphrases = 0;
+            int withheld = 0;
+            int withheldHits = 0;
+            int negs = 0;
+            int negHits = 0;
+            for (int i = 0; i < questions.size(); i++) {
+                boolean hit = winner[i] != Integer.MIN_VALUE && prob[i] >= t;
+                switch (questions.get(i).kind()) {
+                    case "paraphrase" -> {
+                        paraphrases++;
+                        if (hit && winner[i] == questions.get(i).expected()) {
+                            correct++;
+                        } else if (hit) {
+                            wrong++;
+                        }
+                    }
+                    case "withheld" -> {
+                        withheld++;
+                        withheldHits += hit ? 1 : 0;
+                    }
+                    default -> {
+                        negs++;
+                        negHits += hit ? 1 : 0;
+                    }
+                }
+            }
+            double value = correct - cost * (wrong + withheldHits + negHits);
+            if (value > best[1]) {
+                best = new double[]{t, value, correct, wrong, withheldHits, negHits};
+            }
+            if (print) {
+                double wrongShare = correct + wrong == 0 ? 0 : (double) wrong / (correct + wrong);
+                System.out.printf(Locale.ROOT, "| %.3f | %d of %d (%.1f%%) | %d | %.2f%% | %d of %d (%.1f%%) | %d of %d (%.1f%%) |%n", t,
+                        correct, paraphrases, 100.0 * correct / paraphrases, wrong, 100 * wrongShare, withheldHits, withheld,
+                        100.0 * withheldHits / withheld, negHits, negs, 100.0 * negHits / negs);
+            }
+        }
+        return best;
     }
 
     static double[] grid() {
