@@ -53,8 +53,12 @@ public final class SnapshotStore {
     public record Stored(String name, long sequence, String model, int dimension, int format, long size, Instant modified) {
     }
 
-    /** What a bootstrap installed: the snapshot's object, its manifest, and the time taken. */
-    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis) {
+    /**
+     * What a bootstrap installed: the snapshot's object, its manifest, and the time taken, whole
+     * and by phase (downloading, unpacking with every check, moving it into the data directory).
+     */
+    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis, long downloadMillis,
+                            long unpackMillis, long installMillis) {
     }
 
     private final Supplier<Connection> connection;
@@ -240,6 +244,7 @@ public final class SnapshotStore {
                     try (OutputStream out = Files.newOutputStream(archive)) {
                         download(s.name(), out);
                     }
+                    long t1 = System.nanoTime();
                     Path unpacked = staging.resolve(s.name());
                     SnapshotArchive.Manifest m;
                     try (InputStream in = Files.newInputStream(archive)) {
@@ -248,8 +253,11 @@ public final class SnapshotStore {
                     if (m.sequence() != s.sequence()) {
                         throw new IOException("its manifest is for sequence " + m.sequence());
                     }
+                    long t2 = System.nanoTime();
                     HybridIndex.installSnapshot(dataDir, unpacked);
-                    return Optional.of(new Installed(s, m, (System.nanoTime() - t0) / 1_000_000));
+                    long t3 = System.nanoTime();
+                    return Optional.of(new Installed(s, m, (t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+                            (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000));
                 } catch (IOException e) {
                     refused = e.getMessage();
                 } finally {
