@@ -138,10 +138,10 @@ public class ClusterSnapshots implements IndexBootstrap {
         if (got.isPresent()) {
             installed = got.get();
             SnapshotStore.Installed i = got.get();
-            LOG.infof("bootstrapped from snapshot %s (sequence %d, %d files, %d bytes, taken by %s) in %d ms (download %d ms, "
-                            + "unpack and check %d ms, install %d ms); the stream follows from sequence %d", i.snapshot().name(),
+            LOG.infof("bootstrapped from snapshot %s (sequence %d, %d files, %d bytes, taken by %s) in %d ms (download, unpack "
+                            + "and check %d ms in one pass, install %d ms); the stream follows from sequence %d", i.snapshot().name(),
                     i.manifest().sequence(), i.manifest().files().size(), i.snapshot().size(), i.manifest().node(), i.millis(),
-                    i.downloadMillis(), i.unpackMillis(), i.installMillis(), i.manifest().sequence() + 1);
+                    i.transferMillis(), i.installMillis(), i.manifest().sequence() + 1);
         } else if (stale || first > 1) {
             LOG.warnf("no usable snapshot in %s (%s); the index stays at sequence %d", config.snapshotBucket(),
                     refusals.isEmpty() ? "none stored" : String.join("; ", refusals), committedSequence);

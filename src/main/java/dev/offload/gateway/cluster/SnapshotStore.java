@@ -55,10 +55,11 @@ public final class SnapshotStore {
 
     /**
      * What a bootstrap installed: the snapshot's object, its manifest, and the time taken, whole
-     * and by phase (downloading, unpacking with every check, moving it into the data directory).
+     * and by phase: the transfer (download, unpack and every check, one pass) and the install
+     * (moving it into the data directory).
      */
-    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis, long downloadMillis,
-                            long unpackMillis, long installMillis) {
+    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis, long transferMillis,
+                            long installMillis) {
     }
 
     private final Supplier<Connection> connection;
@@ -210,6 +211,62 @@ public final class SnapshotStore {
     }
 
     /**
+     * Downloads snapshot {@code name} and unpacks it into {@code target} in one pass: the download
+     * (a second thread) writes into a pipe that {@link SnapshotArchive#unpack} reads, so the archive
+     * is never written to disk whole before being unpacked from there (at 100k chunks that was a
+     * second copy of a few hundred MB and a third pass over it). Nothing is installed from here:
+     * the caller moves {@code target} in only after every check passed, and a failed download
+     * (the client's digest of the whole object included) refuses the snapshot even when what
+     * arrived unpacked cleanly.
+     */
+    private SnapshotArchive.Manifest downloadUnpacked(String name, Path target, String model, int dimension)
+            throws IOException, InterruptedException {
+        PipedInputStream in = new PipedInputStream(1 << 20);
+        PipedOutputStream pipe = new PipedOutputStream(in);
+        CompletableFuture<Void> downloaded = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (OutputStream out = pipe) {
+                download(name, out);
+                downloaded.complete(null);
+            } catch (Exception e) {
+                downloaded.completeExceptionally(e);
+            }
+        }, "snapshot-download");
+        reader.setDaemon(true);
+        reader.start();
+        SnapshotArchive.Manifest m;
+        try (InputStream source = in) {
+            m = SnapshotArchive.unpack(source, target, model, dimension);
+            source.transferTo(OutputStream.nullOutputStream()); // the object's end: the client checks its digest there
+        } catch (IOException e) {
+            in.close(); // a download still writing fails on the closed pipe and ends
+            reader.join();
+            Throwable cause = downloadFailure(downloaded);
+            throw cause == null ? e : new IOException("the download failed: " + cause.getMessage(), cause);
+        }
+        reader.join();
+        Throwable cause = downloadFailure(downloaded);
+        if (cause != null) {
+            throw new IOException("the download failed: " + cause.getMessage(), cause);
+        }
+        return m;
+    }
+
+    /** Why the download ended badly, or null; a download cut short by a closed pipe is not its own failure. */
+    private static Throwable downloadFailure(CompletableFuture<Void> downloaded) {
+        if (!downloaded.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            downloaded.join();
+            return null;
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable t = e.getCause();
+            return t instanceof IOException && "Pipe closed".equals(t.getMessage()) ? null : t;
+        }
+    }
+
+    /**
      * Installs the newest snapshot that fits into {@code dataDir} (before its index is opened):
      * newer than {@code committedSequence}, not past the stream's last sequence (else it belongs
      * to another stream), not older than the stream's first sequence minus one (else the stream
@@ -240,24 +297,16 @@ public final class SnapshotStore {
                 long t0 = System.nanoTime();
                 IOUtils.rm(staging);
                 try {
-                    Path archive = Files.createDirectories(staging).resolve(s.name() + ".zip");
-                    try (OutputStream out = Files.newOutputStream(archive)) {
-                        download(s.name(), out);
-                    }
-                    long t1 = System.nanoTime();
-                    Path unpacked = staging.resolve(s.name());
-                    SnapshotArchive.Manifest m;
-                    try (InputStream in = Files.newInputStream(archive)) {
-                        m = SnapshotArchive.unpack(in, unpacked, model, dimension);
-                    }
+                    Path unpacked = Files.createDirectories(staging).resolve(s.name());
+                    SnapshotArchive.Manifest m = downloadUnpacked(s.name(), unpacked, model, dimension);
                     if (m.sequence() != s.sequence()) {
                         throw new IOException("its manifest is for sequence " + m.sequence());
                     }
-                    long t2 = System.nanoTime();
+                    long t1 = System.nanoTime();
                     HybridIndex.installSnapshot(dataDir, unpacked);
-                    long t3 = System.nanoTime();
-                    return Optional.of(new Installed(s, m, (t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
-                            (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000));
+                    long t2 = System.nanoTime();
+                    return Optional.of(new Installed(s, m, (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+                            (t2 - t1) / 1_000_000));
                 } catch (IOException e) {
                     refused = e.getMessage();
                 } finally {

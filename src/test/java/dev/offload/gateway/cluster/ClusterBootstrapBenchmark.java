@@ -125,19 +125,26 @@ final class ClusterBootstrapBenchmark {
                 long first = g.start(0);
                 System.out.printf("g0 on the offline index (sequence %d = the stream's last): ready %d ms after launch%n",
                         records, first);
-                ObjectStore os = c.objectStore("OFFLOAD_SNAPSHOTS");
                 String name = SnapshotStore.objectName(records);
                 await("g0's snapshot at sequence " + records).atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1))
                         .ignoreExceptions().until(() -> {
-                            ObjectInfo i = os.getInfo(name);
+                            ObjectInfo i = c.objectStore("OFFLOAD_SNAPSHOTS").getInfo(name);
                             return i != null && !i.isDeleted() && i.getSize() > 0;
                         });
                 await("the stream purged below the snapshot").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
                         .until(() -> streamState(c).getFirstSequence() > 1);
+                ObjectStore os = c.objectStore("OFFLOAD_SNAPSHOTS");
                 ObjectInfo info = os.getInfo(name);
                 System.out.printf("snapshot %s: %,d bytes in %,d object-store chunks of %,d bytes (%s); bucket stores %,d bytes%n",
                         name, info.getSize(), info.getChunks(), info.getObjectMeta().getObjectMetaOptions().getChunkSize(),
                         grep(g.log(0), "snapshot " + name + " uploaded"), os.getStatus().getSize());
+                for (int d = 0; d < 2; d++) { // the object store's own cost: the chunks fetched, nothing written
+                    long d0 = System.nanoTime();
+                    os.get(name, java.io.OutputStream.nullOutputStream());
+                    long ms = (System.nanoTime() - d0) / 1_000_000;
+                    System.out.printf("download %d of %s by this JVM's jnats into nothing: %d ms (%.0f MB/s)%n", d + 1, name, ms,
+                            info.getSize() / 1e6 / Math.max(ms, 1) * 1000);
+                }
                 long last = records;
                 for (int t = 0; t < tail; t++) {
                     last = ingest(g.url(0), key, t);
