@@ -190,6 +190,10 @@ class SnapshotStoreNatsTest {
         }
         ObjectStore os = connection.objectStore("SNAP_C");
         ObjectInfo info = os.getInfo(SnapshotStore.objectName(good));
+        assertEquals(SnapshotStore.UPLOAD_CHUNK, s.chunkSize(), "under the server's 1 MB largest message");
+        assertEquals(SnapshotStore.UPLOAD_CHUNK, info.getObjectMeta().getObjectMetaOptions().getChunkSize(),
+                "uploaded in chunks of " + SnapshotStore.UPLOAD_CHUNK + " bytes: a quarter of jnats' default round trips");
+        assertEquals((info.getSize() + SnapshotStore.UPLOAD_CHUNK - 1) / SnapshotStore.UPLOAD_CHUNK, info.getChunks());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         s.download(info.getObjectName(), bytes);
         byte[] archive = bytes.toByteArray();
