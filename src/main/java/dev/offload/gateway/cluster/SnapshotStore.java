@@ -34,8 +34,9 @@ import java.util.function.Supplier;
  * Index snapshots in a JetStream object store: one object per snapshot, named by the stream
  * sequence it contains ({@code index-<20 digits>}), its bytes a {@link SnapshotArchive}, its
  * headers the sequence, model, dimension and format so a replica picks one without downloading
- * it. Uploads stream the archive (no copy on the uploader's disk); a bootstrap downloads to the
- * data directory, unpacks, checks and only then installs.
+ * it. Uploads stream the archive (no copy on the uploader's disk); a bootstrap streams the
+ * download into its unpack under the data directory (no copy of the archive either), checks it
+ * whole and only then installs.
  *
  * <p>Plain Java over a NATS connection (tests drive it against a real {@code nats-server}).
  * Blocking; call from one background thread at a time per instance.

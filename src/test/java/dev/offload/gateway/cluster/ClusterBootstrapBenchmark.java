@@ -90,7 +90,7 @@ final class ClusterBootstrapBenchmark {
 
         Path offline = dir.resolve("index-" + chunks + "x" + DIM + "-b" + batchDocs);
         long t0 = System.nanoTime();
-        FastStartBenchmark.buildIndex(offline, chunks, DIM, batchDocs, GatewayLauncher.currentJava());
+        FastStartBenchmark.buildIndex(offline, chunks, DIM, batchDocs, args.getOrDefault("build-java", GatewayLauncher.currentJava()));
         long records = FastStartBenchmark.batchCount(chunks, batchDocs);
         System.out.printf("offline index: %d records, ready after %d s%n", records, (System.nanoTime() - t0) / 1_000_000_000);
 
