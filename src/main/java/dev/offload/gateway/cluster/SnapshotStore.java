@@ -34,8 +34,9 @@ import java.util.function.Supplier;
  * Index snapshots in a JetStream object store: one object per snapshot, named by the stream
  * sequence it contains ({@code index-<20 digits>}), its bytes a {@link SnapshotArchive}, its
  * headers the sequence, model, dimension and format so a replica picks one without downloading
- * it. Uploads stream the archive (no copy on the uploader's disk); a bootstrap downloads to the
- * data directory, unpacks, checks and only then installs.
+ * it. Uploads stream the archive (no copy on the uploader's disk); a bootstrap streams the
+ * download into its unpack under the data directory (no copy of the archive either), checks it
+ * whole and only then installs.
  *
  * <p>Plain Java over a NATS connection (tests drive it against a real {@code nats-server}).
  * Blocking; call from one background thread at a time per instance.
@@ -48,13 +49,20 @@ public final class SnapshotStore {
     static final String H_DIMENSION = "Offload-Dimension";
     static final String H_FORMAT = "Offload-Format";
     private static final String STAGING = "bootstrap";
+    /** The largest object-store chunk an upload uses ({@link #chunkSize()}). */
+    static final int UPLOAD_CHUNK = 512 * 1024;
 
     /** A snapshot as the store lists it (from its headers). */
     public record Stored(String name, long sequence, String model, int dimension, int format, long size, Instant modified) {
     }
 
-    /** What a bootstrap installed: the snapshot's object, its manifest, and the time taken. */
-    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis) {
+    /**
+     * What a bootstrap installed: the snapshot's object, its manifest, and the time taken, whole
+     * and by phase: the transfer (download, unpack and every check, one pass) and the install
+     * (moving it into the data directory).
+     */
+    public record Installed(Stored snapshot, SnapshotArchive.Manifest manifest, long millis, long transferMillis,
+                            long installMillis) {
     }
 
     private final Supplier<Connection> connection;
@@ -153,7 +161,7 @@ public final class SnapshotStore {
         ObjectInfo info;
         try (InputStream source = in) {
             info = os.put(ObjectMeta.builder(name).headers(h).description("index snapshot at sequence " + commit.sequence())
-                    .build(), source);
+                    .chunkSize(chunkSize()).build(), source);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         } finally {
@@ -167,6 +175,22 @@ public final class SnapshotStore {
         }
         return new Stored(name, commit.sequence(), model, commit.dimension(), SnapshotArchive.FORMAT, info.getSize(),
                 Instant.now());
+    }
+
+    /**
+     * The object-store chunk size of an upload: jnats publishes chunk after chunk, each waiting for
+     * its JetStream acknowledgement (a quorum at R3), so the chunk count is the upload's round
+     * trips. Its default, 128 KiB, made a 346 MB snapshot 2,641 round trips (30 s, 11.5 MB/s, while
+     * a download of it ran at 200 MB/s); 512 KiB makes it a quarter, and stays under the server's
+     * largest message (1 MB by default; a smaller {@code max_payload} lowers it, keeping room for the headers).
+     */
+    int chunkSize() throws IOException {
+        Connection c = connection.get();
+        if (c == null) {
+            throw new IOException("NATS is not reachable");
+        }
+        long max = c.getServerInfo().getMaxPayload();
+        return (int) Math.max(16 * 1024, Math.min(UPLOAD_CHUNK, max - 8 * 1024));
     }
 
     private static void deleteQuietly(ObjectStore os, String name) {
@@ -206,6 +230,62 @@ public final class SnapshotStore {
     }
 
     /**
+     * Downloads snapshot {@code name} and unpacks it into {@code target} in one pass: the download
+     * (a second thread) writes into a pipe that {@link SnapshotArchive#unpack} reads, so the archive
+     * is never written to disk whole before being unpacked from there (at 100k chunks that was a
+     * second copy of a few hundred MB and a third pass over it). Nothing is installed from here:
+     * the caller moves {@code target} in only after every check passed, and a failed download
+     * (the client's digest of the whole object included) refuses the snapshot even when what
+     * arrived unpacked cleanly.
+     */
+    private SnapshotArchive.Manifest downloadUnpacked(String name, Path target, String model, int dimension)
+            throws IOException, InterruptedException {
+        PipedInputStream in = new PipedInputStream(1 << 20);
+        PipedOutputStream pipe = new PipedOutputStream(in);
+        CompletableFuture<Void> downloaded = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (OutputStream out = pipe) {
+                download(name, out);
+                downloaded.complete(null);
+            } catch (Exception e) {
+                downloaded.completeExceptionally(e);
+            }
+        }, "snapshot-download");
+        reader.setDaemon(true);
+        reader.start();
+        SnapshotArchive.Manifest m;
+        try (InputStream source = in) {
+            m = SnapshotArchive.unpack(source, target, model, dimension);
+            source.transferTo(OutputStream.nullOutputStream()); // the object's end: the client checks its digest there
+        } catch (IOException e) {
+            in.close(); // a download still writing fails on the closed pipe and ends
+            reader.join();
+            Throwable cause = downloadFailure(downloaded);
+            throw cause == null ? e : new IOException("the download failed: " + cause.getMessage(), cause);
+        }
+        reader.join();
+        Throwable cause = downloadFailure(downloaded);
+        if (cause != null) {
+            throw new IOException("the download failed: " + cause.getMessage(), cause);
+        }
+        return m;
+    }
+
+    /** Why the download ended badly, or null; a download cut short by a closed pipe is not its own failure. */
+    private static Throwable downloadFailure(CompletableFuture<Void> downloaded) {
+        if (!downloaded.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            downloaded.join();
+            return null;
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable t = e.getCause();
+            return t instanceof IOException && "Pipe closed".equals(t.getMessage()) ? null : t;
+        }
+    }
+
+    /**
      * Installs the newest snapshot that fits into {@code dataDir} (before its index is opened):
      * newer than {@code committedSequence}, not past the stream's last sequence (else it belongs
      * to another stream), not older than the stream's first sequence minus one (else the stream
@@ -236,20 +316,16 @@ public final class SnapshotStore {
                 long t0 = System.nanoTime();
                 IOUtils.rm(staging);
                 try {
-                    Path archive = Files.createDirectories(staging).resolve(s.name() + ".zip");
-                    try (OutputStream out = Files.newOutputStream(archive)) {
-                        download(s.name(), out);
-                    }
-                    Path unpacked = staging.resolve(s.name());
-                    SnapshotArchive.Manifest m;
-                    try (InputStream in = Files.newInputStream(archive)) {
-                        m = SnapshotArchive.unpack(in, unpacked, model, dimension);
-                    }
+                    Path unpacked = Files.createDirectories(staging).resolve(s.name());
+                    SnapshotArchive.Manifest m = downloadUnpacked(s.name(), unpacked, model, dimension);
                     if (m.sequence() != s.sequence()) {
                         throw new IOException("its manifest is for sequence " + m.sequence());
                     }
+                    long t1 = System.nanoTime();
                     HybridIndex.installSnapshot(dataDir, unpacked);
-                    return Optional.of(new Installed(s, m, (System.nanoTime() - t0) / 1_000_000));
+                    long t2 = System.nanoTime();
+                    return Optional.of(new Installed(s, m, (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+                            (t2 - t1) / 1_000_000));
                 } catch (IOException e) {
                     refused = e.getMessage();
                 } finally {

@@ -53,13 +53,16 @@ import java.util.stream.Stream;
 public final class FastStartBenchmark {
     private static final String TENANT = "bench";
     private static final int CHUNKS_PER_DOC = 4;
+    /** Documents per write batch of the build (one local log sequence each). */
+    private static final int DEFAULT_BATCH = 250;
 
     private FastStartBenchmark() {
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("child-build")) {
-            build(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            build(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    args.length > 4 ? Integer.parseInt(args[4]) : DEFAULT_BATCH);
             return;
         }
         if (args.length > 0 && args[0].equals("child-open")) {
@@ -245,37 +248,88 @@ public final class FastStartBenchmark {
                 .orElseThrow(() -> new IllegalStateException("child said nothing: " + out));
     }
 
-    private static void build(Path data, int chunks, int dim) throws IOException {
+    private static void build(Path data, int chunks, int dim, int batchDocs) throws IOException {
         long t0 = System.nanoTime();
-        Random random = new Random(20_261_202L);
         // Step 1 writes Lucene and the log through the real write path, with a throw-away graph of
         // degree 2 (inserting one node at a time into the real graph takes half an hour here);
         // step 2 opens the index without it, which builds the real graph in parallel and persists it.
         try (HybridIndex index = HybridIndex.open(data, dim, new VectorIndexOptions(2, 2, 1f, 1f, 1f, 1))) {
-            int docs = (chunks + CHUNKS_PER_DOC - 1) / CHUNKS_PER_DOC;
-            List<PreparedDocument> batch = new ArrayList<>();
-            int written = 0;
-            for (int d = 0; d < docs; d++) {
-                int n = Math.min(CHUNKS_PER_DOC, chunks - written);
-                List<String> texts = new ArrayList<>();
-                List<float[]> vectors = new ArrayList<>();
-                for (int c = 0; c < n; c++) {
-                    texts.add("synthetic chunk " + c + " of document " + d + " about topic " + random.nextInt(1000));
-                    vectors.add(gaussian(random, dim));
+            int[] written = {0};
+            syntheticBatches(chunks, dim, batchDocs, batch -> {
+                index.upsert(TENANT, batch);
+                int before = written[0];
+                written[0] += batch.stream().mapToInt(d -> d.chunks().size()).sum();
+                if (written[0] / 10_000 != before / 10_000) {
+                    System.err.printf("[build] %d chunks in %d s%n", written[0], (System.nanoTime() - t0) / 1_000_000_000);
                 }
-                written += n;
-                batch.add(new PreparedDocument("doc-" + d, "Document " + d, String.join(" ", texts), Map.of("shard", "" + d % 8),
-                        texts, vectors));
-                if (batch.size() == 250 || d == docs - 1) {
-                    index.upsert(TENANT, batch);
-                    batch.clear();
-                    if (written % 10_000 == 0) {
-                        System.err.printf("[build] %d chunks in %d s%n", written, (System.nanoTime() - t0) / 1_000_000_000);
-                    }
-                }
-            }
+            });
         } // close: commits, with the graph
         System.out.printf("RESULT built %d chunks in %d s%n", chunks, (System.nanoTime() - t0) / 1_000_000_000);
+    }
+
+    /** What receives the synthetic corpus, one write batch at a time. */
+    public interface BatchSink {
+        void accept(List<PreparedDocument> batch) throws IOException;
+    }
+
+    /**
+     * The synthetic corpus of {@code chunks} chunks (documents of 4 chunks, seeded Gaussian
+     * vectors of {@code dim}), in write batches of {@code batchDocs} documents: the same batches,
+     * in the same order, on every call (batch i is the build's local sequence i).
+     */
+    public static void syntheticBatches(int chunks, int dim, int batchDocs, BatchSink sink) throws IOException {
+        Random random = new Random(20_261_202L);
+        int docs = (chunks + CHUNKS_PER_DOC - 1) / CHUNKS_PER_DOC;
+        List<PreparedDocument> batch = new ArrayList<>();
+        int written = 0;
+        for (int d = 0; d < docs; d++) {
+            int n = Math.min(CHUNKS_PER_DOC, chunks - written);
+            List<String> texts = new ArrayList<>();
+            List<float[]> vectors = new ArrayList<>();
+            for (int c = 0; c < n; c++) {
+                texts.add("synthetic chunk " + c + " of document " + d + " about topic " + random.nextInt(1000));
+                vectors.add(gaussian(random, dim));
+            }
+            written += n;
+            batch.add(new PreparedDocument("doc-" + d, "Document " + d, String.join(" ", texts), Map.of("shard", "" + d % 8),
+                    texts, vectors));
+            if (batch.size() == batchDocs || d == docs - 1) {
+                sink.accept(List.copyOf(batch));
+                batch.clear();
+            }
+        }
+    }
+
+    /** The number of write batches (local sequences) {@link #syntheticBatches} makes. */
+    public static long batchCount(int chunks, int batchDocs) {
+        long docs = (chunks + CHUNKS_PER_DOC - 1) / CHUNKS_PER_DOC;
+        return (docs + batchDocs - 1) / batchDocs;
+    }
+
+    /** The tenant the synthetic corpus is written for. */
+    public static String tenant() {
+        return TENANT;
+    }
+
+    /**
+     * Builds the synthetic index into {@code data} (both steps, each in a child JVM of {@code java})
+     * unless a complete one is there; its commit then holds sequence {@link #batchCount}.
+     */
+    public static void buildIndex(Path data, int chunks, int dim, int batchDocs, String java) throws Exception {
+        Path marker = data.resolve("built");
+        if (Files.exists(marker) && Files.isDirectory(data.resolve("graph"))) {
+            System.out.println("reusing " + data);
+            return;
+        }
+        deleteTree(data);
+        long t0 = System.nanoTime();
+        String out = child(java, "child-build", data.toString(), Integer.toString(chunks), Integer.toString(dim),
+                Integer.toString(batchDocs));
+        System.out.println("built: " + out.strip());
+        deleteTree(data.resolve("graph"));
+        String rebuilt = child(java, "child-rebuild", data.toString(), Integer.toString(dim));
+        System.out.printf("graph built and persisted (%s); build took %d s%n", rebuilt.strip(), (System.nanoTime() - t0) / 1_000_000_000);
+        Files.writeString(marker, out);
     }
 
     private static void openOnce(Path data, int dim) throws IOException {
@@ -303,7 +357,7 @@ public final class FastStartBenchmark {
         return v;
     }
 
-    private static void copyTree(Path src, Path dst) throws IOException {
+    public static void copyTree(Path src, Path dst) throws IOException {
         if (!Files.exists(src)) {
             return;
         }
@@ -319,7 +373,7 @@ public final class FastStartBenchmark {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;
         }

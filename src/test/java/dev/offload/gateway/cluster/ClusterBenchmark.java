@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Cluster mode against the embedded default, on this machine: ingest acknowledgement latency
  * (sequential one-document batches: median and p90) and throughput (concurrent 10-document
  * batches), then start-up and catch-up times of a cluster replica ({@code --part ingest}); and
- * queries/s with 1, 2 and 3 replicas ({@code --part queries}, {@link #queries}).
+ * queries/s with 1, 2 and 3 replicas ({@code --part queries}, {@link #queries}); a new empty
+ * replica bootstrapping from a snapshot of a 100k-chunk index ({@code --part bootstrap},
+ * {@link ClusterBootstrapBenchmark}).
  *
  * <pre>
  * ./mvnw -q package -DskipTests && ./mvnw -q test-compile exec:exec@cluster -Dbench.args="--sequential 200 --seconds 20"
@@ -50,6 +52,10 @@ public final class ClusterBenchmark {
         common.put("gateway.auth.keys-file", keys.toString());
         common.put("gateway.index.load-sample-corpus", "false");
 
+        if (part.equals("bootstrap")) { // not part of "all": it builds a 100k-chunk index
+            ClusterBootstrapBenchmark.run(args, key, keys, dir);
+            return;
+        }
         if (part.equals("queries") || part.equals("all")) {
             queries(dir.resolve("queries"), key, keys, args);
         }

@@ -65,12 +65,17 @@ final class ClusterGateways implements AutoCloseable {
 
     /** Starts replica {@code i} on its ports and data directory; returns once it is ready (caught up). */
     long start(int i) throws Exception {
-        return launch(i, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
+        return start(i, JAR);
+    }
+
+    /** {@link #start(int)} from another packaged jar (a benchmark comparing two builds side by side). */
+    long start(int i, Path jar) throws Exception {
+        return launch(i, jar, java.time.Duration.ofMinutes(10)); // start and catch-up, on shared cores
     }
 
     /** Starts replica {@code i} without waiting for its readiness (one that must stay not ready). */
     void launch(int i) throws Exception {
-        launch(i, java.time.Duration.ZERO);
+        launch(i, JAR, java.time.Duration.ZERO);
     }
 
     /** Replica {@code i}'s data directory. */
@@ -78,14 +83,14 @@ final class ClusterGateways implements AutoCloseable {
         return dir.resolve("g" + i).toAbsolutePath();
     }
 
-    private long launch(int i, java.time.Duration readyTimeout) throws Exception {
+    private long launch(int i, Path jar, java.time.Duration readyTimeout) throws Exception {
         Map<String, String> p = new LinkedHashMap<>(common);
         p.put("quarkus.grpc.server.port", Integer.toString(grpcPorts[i]));
         p.put("quarkus.management.port", Integer.toString(managementPorts[i]));
         p.put("gateway.data-dir", dataDir(i).toString());
         p.put("gateway.cluster.node-name", "g" + i);
         long t0 = System.nanoTime();
-        processes[i] = GatewayLauncher.start(GatewayLauncher.currentJava(), JAR, "-Xmx700m -XX:+UseSerialGC", httpPorts[i],
+        processes[i] = GatewayLauncher.start(GatewayLauncher.currentJava(), jar, "-Xmx700m -XX:+UseSerialGC", httpPorts[i],
                 dir, "g" + i + "-" + (starts[i]++), p, readyTimeout);
         return (System.nanoTime() - t0) / 1_000_000;
     }

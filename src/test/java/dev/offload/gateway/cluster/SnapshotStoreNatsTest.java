@@ -25,6 +25,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,7 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * snapshot uploaded while writes go on installs into an empty directory as the same index; a
  * damaged newest snapshot is refused for the next older one; snapshots the stream can no longer
  * complete, of another model or past the stream are skipped; pruning keeps the newest K; the
- * retention rule.
+ * retention rule; the download streamed into the unpack: a truncated object and one whose first
+ * entry is refused while megabytes are still arriving are refused, nothing installed, no
+ * download left hanging, no archive left on disk.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SnapshotStoreNatsTest {
@@ -171,5 +174,63 @@ class SnapshotStoreNatsTest {
         assertEquals(0, SnapshotStore.retainFrom(1_000, -1, 100), "a member that does not report: no purge");
         assertEquals(0, SnapshotStore.retainFrom(1_000, 5_000, -1), "margin -1: never purge");
         assertEquals(0, SnapshotStore.retainFrom(50, 5_000, 100), "nothing below the margin");
+    }
+
+    @Test
+    void aTruncatedObjectAndOneRefusedAtItsFirstEntryAreSkippedWhileTheDownloadStreams() throws Exception {
+        SnapshotStore s = store("SNAP_C");
+        long good;
+        List<List<String>> answers;
+        try (HybridIndex index = SnapshotFixtures.open(dir.resolve("g"))) {
+            SnapshotFixtures.ingest(index, 0, 30, new Random(5));
+            try (CommittedIndex c = index.captureCommit()) {
+                good = s.upload(c, SnapshotFixtures.MODEL, "g").sequence();
+            }
+            answers = SnapshotFixtures.answers(index);
+        }
+        ObjectStore os = connection.objectStore("SNAP_C");
+        ObjectInfo info = os.getInfo(SnapshotStore.objectName(good));
+        assertEquals(SnapshotStore.UPLOAD_CHUNK, s.chunkSize(), "under the server's 1 MB largest message");
+        assertEquals(SnapshotStore.UPLOAD_CHUNK, info.getObjectMeta().getObjectMetaOptions().getChunkSize(),
+                "uploaded in chunks of " + SnapshotStore.UPLOAD_CHUNK + " bytes: a quarter of jnats' default round trips");
+        assertEquals((info.getSize() + SnapshotStore.UPLOAD_CHUNK - 1) / SnapshotStore.UPLOAD_CHUNK, info.getChunks());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        s.download(info.getObjectName(), bytes);
+        byte[] archive = bytes.toByteArray();
+        // Newer, cut in half: the manifest (the last entry) never arrives.
+        put(os, info, good + 10, java.util.Arrays.copyOf(archive, archive.length / 2));
+        // Newest: a first entry outside lucene/ and graph/, then 8 MB (8 pipe buffers) still to come when it is refused.
+        ByteArrayOutputStream evil = new ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(evil)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("../escaped"));
+            byte[] noise = new byte[8 << 20];
+            new Random(1).nextBytes(noise);
+            zip.write(noise);
+            zip.closeEntry();
+        }
+        put(os, info, good + 20, evil.toByteArray());
+
+        List<String> refusals = new ArrayList<>();
+        Path target = dir.resolve("h");
+        SnapshotStore.Installed got = assertTimeoutPreemptively(Duration.ofMinutes(2),
+                () -> install(s, target, 1, good + 20, refusals).orElseThrow(), "a refused download does not hang");
+        assertEquals(good, got.manifest().sequence(), "the only sound one");
+        assertEquals(2, refusals.size(), refusals.toString());
+        assertTrue(refusals.get(0).contains(SnapshotStore.objectName(good + 20)) && refusals.get(0).contains("unexpected entry ../escaped"),
+                refusals.get(0));
+        assertTrue(refusals.get(1).contains(SnapshotStore.objectName(good + 10)), refusals.get(1));
+        assertFalse(Files.exists(target.resolve("escaped")) || Files.exists(dir.resolve("escaped")), "nothing escaped");
+        assertFalse(Files.exists(target.resolve("bootstrap")), "the staging directory is removed");
+        assertTrue(got.transferMillis() <= got.millis() && got.installMillis() <= got.millis(), got.toString());
+        try (HybridIndex copy = SnapshotFixtures.open(target)) {
+            assertEquals(good, copy.lastSequence());
+            assertEquals(answers, SnapshotFixtures.answers(copy));
+        }
+    }
+
+    private static void put(ObjectStore os, ObjectInfo like, long sequence, byte[] archive) throws Exception {
+        io.nats.client.impl.Headers h = new io.nats.client.impl.Headers(like.getHeaders())
+                .put(SnapshotStore.H_SEQUENCE, Long.toString(sequence));
+        os.put(ObjectMeta.builder(SnapshotStore.objectName(sequence)).headers(h).build(), new ByteArrayInputStream(archive));
     }
 }
