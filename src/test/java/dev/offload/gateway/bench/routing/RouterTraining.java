@@ -46,7 +46,8 @@ import java.util.TreeSet;
  * Options: {@code --dataset} (../shared/data/routing/routellm-mmlu.csv), {@code --seed} 42,
  * {@code --folds} 5, {@code --epochs} 3, {@code --lr} 0.05, {@code --out} (the resource in
  * src/main/resources), {@code --plot} (src/site/resources/images/router/curve.png),
- * {@code --no-write} (evaluate only). Embeddings are cached in target/router-cache.
+ * {@code --no-write} (evaluate only), {@code --experiments a,b} (the nested comparisons of
+ * {@link RouterExperiments}; evaluate only). Embeddings are cached in target/router-cache.
  */
 public final class RouterTraining {
     private RouterTraining() {
@@ -89,6 +90,10 @@ public final class RouterTraining {
 
         int[] randomFold = randomFolds(qs.size(), folds, seed);
         int[] subjectFold = subjectFolds(qs, folds, seed);
+        if (a.containsKey("experiments")) {
+            RouterExperiments.run(a, qs, emb, weak, strong, randomFold, subjectFold, folds, seed);
+            return;
+        }
         if (a.containsKey("nested")) {
             // L2 logistic regression (LIBLINEAR): C and the embedding's scale chosen by inner CV
             // on the training folds only (their own fold ids as the inner groups).
