@@ -15,6 +15,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -174,6 +175,33 @@ class SnapshotStoreNatsTest {
         assertEquals(0, SnapshotStore.retainFrom(1_000, -1, 100), "a member that does not report: no purge");
         assertEquals(0, SnapshotStore.retainFrom(1_000, 5_000, -1), "margin -1: never purge");
         assertEquals(0, SnapshotStore.retainFrom(50, 5_000, 100), "nothing below the margin");
+    }
+
+    @Test
+    void anUploadsReadsFillTheChunkWhateverPaceTheArchiveIsWrittenAt() throws Exception {
+        byte[] data = new byte[10_000];
+        new Random(9).nextBytes(data);
+        // A source that hands out at most 7 bytes a read, as a pipe does when its writer is slow.
+        ByteArrayInputStream bytes = new ByteArrayInputStream(data);
+        InputStream trickle = new InputStream() {
+            @Override
+            public int read() {
+                return bytes.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return bytes.read(b, off, Math.min(len, 7));
+            }
+        };
+        assertEquals(7, trickle.read(new byte[4096]), "the source alone: short reads");
+        InputStream full = SnapshotStore.fullReads(trickle);
+        byte[] chunk = new byte[4096];
+        assertEquals(4096, full.read(chunk));
+        assertEquals(4096, full.read(chunk));
+        assertEquals(10_000 - 7 - 8192, full.read(chunk), "the rest, at the end");
+        assertEquals(-1, full.read(chunk));
+        assertEquals(0, full.read(chunk, 0, 0));
     }
 
     @Test
