@@ -28,9 +28,10 @@ public class SemanticCacheProducer {
             verifier = verifier.withThreshold(config.verifierThreshold().getAsDouble());
         }
         java.util.function.Function<String, float[]> second = null;
-        if (verifier.secondModel().isPresent()) {
+        if (verifier.secondModel().isPresent() && config.enabled()) {
             // The verifier's second embedding model: one small ONNX session, run on the lookup's
             // worker thread when a candidate reaches verification (never on the answer's path).
+            // A disabled cache looks nothing up, so it does not load the model at start.
             secondEmbedder = new OnnxEmbedder(EmbeddingModel.byName(verifier.secondModel().get()), 1);
             second = secondEmbedder::embed;
         }
@@ -38,7 +39,8 @@ public class SemanticCacheProducer {
                 config.verifiedCandidates()), System::nanoTime);
     }
 
-    private OnnxEmbedder secondEmbedder;
+    /** The verifier's second model, when one was loaded (package-private for a test). */
+    OnnxEmbedder secondEmbedder;
 
     @PreDestroy
     void close() {

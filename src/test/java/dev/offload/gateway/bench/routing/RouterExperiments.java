@@ -204,20 +204,7 @@ final class RouterExperiments {
                 if (grid.size() > 1) {
                     double best = Double.NEGATIVE_INFINITY;
                     for (Variant v : grid) {
-                        List<Integer> idx = rowsOf(all() & ~held);
-                        double[] inner = new double[fold.length];
-                        for (int g = 0; g < folds; g++) {
-                            if (g == f) {
-                                continue;
-                            }
-                            int h = held | (1 << g);
-                            List<Integer> test = rowsOf(1 << g);
-                            double[] p = fitScore(v, h, all() & ~h, test);
-                            for (int t = 0; t < p.length; t++) {
-                                inner[test.get(t)] = p[t];
-                            }
-                        }
-                        double apgr = innerApgr(idx, idx.stream().mapToDouble(i -> inner[i]).toArray());
+                        double apgr = innerScore(f, v);
                         System.out.printf(Locale.ROOT, "    outer %d %s: inner APGR %.4f%n", f, v.describe(), apgr);
                         if (apgr > best) {
                             best = apgr;
