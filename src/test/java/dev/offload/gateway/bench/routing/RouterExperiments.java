@@ -61,6 +61,8 @@ final class RouterExperiments {
      * routing gain the "as good" label blurs with ties.
      */
     static boolean DISAGREEMENT_ONLY;
+    /** {@code forest}: {trees, max depth} of a Tribuo random forest in place of the logistic fit; null: logistic. */
+    static int[] FOREST;
 
     static void run(Map<String, String> a, List<RouterTraining.Question> qs, List<float[]> emb, boolean[] weak, boolean[] strong,
                     int[] randomFold, int[] subjectFold, int folds, long seed) {
@@ -81,7 +83,7 @@ final class RouterExperiments {
             int[] fold = split.equals("random") ? randomFold : subjectFold;
             long t0 = System.nanoTime();
             String exps = a.getOrDefault("experiments", "knn-alone,shipped+knn");
-            boolean needKnn = exps.contains("knn") || Integer.parseInt(a.getOrDefault("forward-k", "0")) > 0;
+            boolean needKnn = exps.contains("knn") || exps.contains("forest") || Integer.parseInt(a.getOrDefault("forward-k", "0")) > 0;
             NeighbourLabels nl = needKnn ? new NeighbourLabels(emb, fold, folds, maxK, weak, strong) : null;
             System.out.printf(Locale.ROOT, "%s: neighbour lists (%d per fold) in %.1f s%n", split, maxK, (System.nanoTime() - t0) / 1e9);
             Ctx c = new Ctx(emb, feats, nl, fold, folds, weak, strong, asGood, sgd);
@@ -95,12 +97,23 @@ final class RouterExperiments {
                     case "shipped+interactions" -> c.outer(List.of(new Variant(true, true, 0, false), new Variant(true, true, 0, true)));
                     case "forward" -> c.forward(Integer.parseInt(a.getOrDefault("max-steps", "6")), a.containsKey("forward-embedding"),
                             Integer.parseInt(a.getOrDefault("forward-k", "0")));
+                    case "forest" -> {
+                        FOREST = new int[]{Integer.parseInt(a.getOrDefault("trees", "50")), Integer.parseInt(a.getOrDefault("depth", "8"))};
+                        yield c.outer(Arrays.stream(ks).mapToObj(k -> new Variant(false, true, k, false)).toList());
+                    }
                     case "interactions-only" -> c.outer(List.of(new Variant(true, true, 0, true)));
                     default -> throw new IllegalArgumentException("unknown experiment " + ex);
                 };
                 RoutingCurve r = RoutingCurve.of(oof, weak, strong);
                 System.out.printf(Locale.ROOT, "RESULT %s %s: APGR %.3f CPT50 %.1f %% CPT80 %.1f %% PGR@20 %.2f PGR@50 %.2f (%.0f s)%n",
                         split, ex, r.apgr(), 100 * r.cpt(0.5), 100 * r.cpt(0.8), r.pgr(0.2), r.pgr(0.5), (System.nanoTime() - t0) / 1e9);
+                FoldedCurves.Summary pf = FoldedCurves.perFold(oof, fold, folds, weak, strong);
+                RoutingCurve pr = FoldedCurves.pooled(FoldedCurves.withinFoldPercentiles(oof, fold, folds), weak, strong);
+                System.out.printf(Locale.ROOT, "RESULT %s %s per-fold mean: APGR %.3f CPT50 %.1f %% CPT80 %.1f %% (folds %s)%n", split, ex,
+                        pf.apgr(), 100 * pf.cpt50(), 100 * pf.cpt80(), pf.folds().stream()
+                                .map(fc -> String.format(Locale.ROOT, "%.3f/%.1f%%", fc.apgr(), 100 * fc.cpt(0.5))).toList());
+                System.out.printf(Locale.ROOT, "RESULT %s %s pooled percentiles: APGR %.3f CPT50 %.1f %% CPT80 %.1f %%%n", split, ex,
+                        pr.apgr(), 100 * pr.cpt(0.5), 100 * pr.cpt(0.8));
             }
         }
     }
@@ -157,6 +170,9 @@ final class RouterExperiments {
             for (int d = 0; d < names.length; d++) {
                 names[d] = String.format(Locale.ROOT, "x%03d", d);
             }
+            if (FOREST != null) {
+                return forestScore(names, rows, y, v, held, overall, test);
+            }
             FoldedLogistic.Fit f = FoldedLogistic.fit("routellm-mmlu", names, rows, y, null, RouterTrainer.LOCAL,
                     RouterTrainer.GATEWAY, sgd);
             double[] out = new double[test.size()];
@@ -167,6 +183,35 @@ final class RouterExperiments {
                     z += f.weights()[d] * x[d];
                 }
                 out[t] = 1 / (1 + Math.exp(-z));
+            }
+            return out;
+        }
+
+        /**
+         * A random forest (Tribuo {@link org.tribuo.common.tree.RandomForestTrainer}: bootstrap samples,
+         * CART trees on Gini impurity, half the features tried per split) whose members' leaf
+         * distributions are averaged ({@link org.tribuo.classification.ensemble.FullyWeightedVotingCombiner});
+         * the score is the averaged P(weak as good).
+         */
+        double[] forestScore(String[] names, List<double[]> rows, boolean[] y, Variant v, int held, double[] overall, List<Integer> test) {
+            org.tribuo.classification.LabelFactory factory = new org.tribuo.classification.LabelFactory();
+            org.tribuo.classification.Label pos = RouterTrainer.LOCAL;
+            org.tribuo.classification.Label neg = RouterTrainer.GATEWAY;
+            List<org.tribuo.Example<org.tribuo.classification.Label>> ex = new ArrayList<>(rows.size());
+            for (int r = 0; r < rows.size(); r++) {
+                ex.add(new org.tribuo.impl.ArrayExample<>(y[r] ? pos : neg, names, rows.get(r)));
+            }
+            org.tribuo.MutableDataset<org.tribuo.classification.Label> data = new org.tribuo.MutableDataset<>(
+                    new org.tribuo.datasource.ListDataSource<>(ex, factory, new org.tribuo.provenance.SimpleDataSourceProvenance("routellm-mmlu", factory)));
+            var cart = new org.tribuo.classification.dtree.CARTClassificationTrainer(FOREST[1], 0.5f, sgd.seed());
+            var rf = new org.tribuo.common.tree.RandomForestTrainer<>(cart,
+                    new org.tribuo.classification.ensemble.FullyWeightedVotingCombiner(), FOREST[0], sgd.seed());
+            org.tribuo.Model<org.tribuo.classification.Label> m = rf.train(data);
+            double[] out = new double[test.size()];
+            for (int t = 0; t < out.length; t++) {
+                var p = m.predict(new org.tribuo.impl.ArrayExample<>(pos, names, row(test.get(t), v, held, overall)));
+                var sc = p.getOutputScores().get(RouterTrainer.LOCAL.getLabel());
+                out[t] = sc == null ? 0 : sc.getScore();
             }
             return out;
         }
