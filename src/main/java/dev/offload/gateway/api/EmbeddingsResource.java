@@ -23,7 +23,8 @@ import java.util.Optional;
 
 /**
  * {@code POST /v1/embeddings}: OpenAI's Embeddings API from the gateway's own in-process model
- * (all-MiniLM-L6-v2, 384 dimensions, unit length: the vectors its index and cache use), for
+ * ({@code gateway.embedding.model}, bge-small-en-v1.5 by default, 384 dimensions, unit length: the
+ * vectors its index uses; {@code model} may name it by its published or its configuration name), for
  * devices that cannot run an embedding model. {@code input} is a string or an array of up to
  * {@value #MAX_INPUTS} strings of at most {@value #MAX_CHARS} characters each, embedded in
  * parallel; {@code encoding_format} {@code float} (default) or {@code base64} (little-endian
@@ -38,7 +39,6 @@ import java.util.Optional;
 @Consumes(MediaType.APPLICATION_JSON)
 @Blocking
 public class EmbeddingsResource {
-    static final String MODEL = "all-MiniLM-L6-v2";
     static final int MAX_INPUTS = 256;
     static final int MAX_CHARS = 8192;
 
@@ -67,8 +67,10 @@ public class EmbeddingsResource {
             throw InvalidRequestException.of("input", "must be a string or an array of strings");
         }
         List<String> texts = texts(request.input());
-        if (request.model() != null && !request.model().isBlank() && !request.model().equalsIgnoreCase(MODEL)) {
-            throw InvalidRequestException.of("model", "the gateway embeds with " + MODEL + " only");
+        dev.offload.gateway.retrieval.EmbeddingModel model = dev.offload.gateway.retrieval.EmbeddingModel.byName(embedder.modelName());
+        if (request.model() != null && !request.model().isBlank() && !request.model().equalsIgnoreCase(model.publicName())
+                && !request.model().equalsIgnoreCase(model.modelName())) {
+            throw InvalidRequestException.of("model", "the gateway embeds with " + model.publicName() + " only");
         }
         if (request.dimensions() != null && request.dimensions() != embedder.dimension()) {
             throw InvalidRequestException.of("dimensions", "the model has " + embedder.dimension() + " dimensions; it cannot shorten them");
@@ -92,7 +94,7 @@ public class EmbeddingsResource {
                 chars += texts.get(i).length();
             }
             int tokens = Math.max(1, (chars + 3) / 4);
-            return Response.ok(new Result("list", data, MODEL, new Usage(tokens, tokens))).build();
+            return Response.ok(new Result("list", data, model.publicName(), new Usage(tokens, tokens))).build();
         }
     }
 

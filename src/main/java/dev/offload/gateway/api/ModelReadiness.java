@@ -13,9 +13,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Loads the in-process models at start, on a thread of their own, while the index opens on
- * another: the query embedding model and the semantic cache with its verifier's second model.
+ * another: the index's and the questions' embedding models and the semantic cache with its verifier's second model.
  * Each runs one inference, so the first request after ready does not pay for an ONNX session's
- * first run. Ready once both are loaded.
+ * first run. Ready once all are loaded.
  *
  * <p>Without it the models were created by whichever thread first touched their bean — the
  * Watch feed's timer on an event loop, for the cache (seconds of a blocked event loop at every
@@ -28,6 +28,9 @@ public class ModelReadiness implements HealthCheck {
 
     @Inject
     Embedder embedder;
+    @Inject
+    @dev.offload.gateway.retrieval.QuestionEmbedding
+    Embedder questionEmbedder;
     @Inject
     SemanticCache cache;
 
@@ -45,17 +48,19 @@ public class ModelReadiness implements HealthCheck {
         long t0 = System.nanoTime();
         try {
             embedder.embed("warm up");
+            questionEmbedder.embed("warm up");
             cache.warmUp();
             loadMillis = (System.nanoTime() - t0) / 1_000_000;
             loaded = true;
-            LOG.infof("models loaded and warmed in %d ms (embedding %s)", loadMillis, embedder.modelName());
+            LOG.infof("models loaded and warmed in %d ms (index embedding %s, questions %s)", loadMillis,
+                    embedder.modelName(), questionEmbedder.modelName());
         } catch (Throwable e) {
             failure = e;
             LOG.error("an in-process model failed to load; the gateway stays not-ready", e);
         }
     }
 
-    /** Whether both models are loaded and have run once. */
+    /** Whether the models are loaded and have run once. */
     public boolean loaded() {
         return loaded;
     }

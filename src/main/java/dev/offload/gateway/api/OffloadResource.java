@@ -31,7 +31,9 @@ public class OffloadResource {
     OffloadConfig config;
     @Inject
     dev.offload.gateway.pipeline.QueryPipeline pipeline;
+    /** The router weighs the question under the model it was trained on. */
     @Inject
+    @dev.offload.gateway.retrieval.QuestionEmbedding
     Embedder embedder;
 
     @POST

@@ -48,7 +48,9 @@ public class QueryGrpcService implements QueryService {
     OffloadAdvisor advisor;
     @Inject
     OffloadConfig config;
+    /** The router weighs the question under the model it was trained on. */
     @Inject
+    @dev.offload.gateway.retrieval.QuestionEmbedding
     dev.offload.gateway.retrieval.Embedder embedder;
     @Inject
     dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;

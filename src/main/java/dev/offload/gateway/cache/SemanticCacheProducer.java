@@ -1,7 +1,9 @@
 package dev.offload.gateway.cache;
 
+import dev.offload.gateway.retrieval.Embedder;
 import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.OnnxEmbedder;
+import dev.offload.gateway.retrieval.RetrievalConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -19,6 +21,17 @@ public class SemanticCacheProducer {
 
     @Produces
     @ApplicationScoped
+    SemanticCache semanticCache(CacheConfig config, RetrievalConfig retrieval, Embedder index) {
+        // The verifier's second model is the index's by default (bge-small): one ONNX session serves both.
+        shared = EmbeddingModel.byName(retrieval.embedding().model());
+        sharedEmbedder = index;
+        return semanticCache(config);
+    }
+
+    /** The index's model and embedder, which the verifier uses when its second model is that one. */
+    private EmbeddingModel shared;
+    private Embedder sharedEmbedder;
+
     SemanticCache semanticCache(CacheConfig config) {
         if (!config.verify()) {
             return new SemanticCache(settings(config), SemanticCache.Verification.NONE, System::nanoTime);
@@ -32,14 +45,19 @@ public class SemanticCacheProducer {
             // The verifier's second embedding model: one small ONNX session, run on the lookup's
             // worker thread when a candidate reaches verification (never on the answer's path).
             // A disabled cache looks nothing up, so it does not load the model at start.
-            secondEmbedder = new OnnxEmbedder(EmbeddingModel.byName(verifier.secondModel().get()), 1);
-            second = secondEmbedder::embed;
+            EmbeddingModel model = EmbeddingModel.byName(verifier.secondModel().get());
+            if (model == shared) {
+                second = sharedEmbedder::embed;
+            } else {
+                secondEmbedder = new OnnxEmbedder(model, 1);
+                second = secondEmbedder::embed;
+            }
         }
         return new SemanticCache(settings(config), new SemanticCache.Verification(verifier, second,
                 config.verifiedCandidates()), System::nanoTime);
     }
 
-    /** The verifier's second model, when one was loaded (package-private for a test). */
+    /** The verifier's second model, when one was loaded for it alone (package-private for a test). */
     OnnxEmbedder secondEmbedder;
 
     @PreDestroy

@@ -53,9 +53,9 @@ public class OffloadAdvisor {
     /**
      * The router's probability that the device's model answers {@code text} as well as the
      * gateway's, from the question's embedding (the caller computes it, off the event loop, with
-     * the gateway's {@code gateway.embedding.model}; the router is the one trained on that model's
-     * embeddings); null when {@code gateway.offload.local-quality-enabled} is off or no router
-     * ships for the configured embedding model. One dot product: any thread.
+     * the gateway's {@code gateway.embedding.question-model}; the router is the one trained on that
+     * model's embeddings); null when {@code gateway.offload.local-quality-enabled} is off or no router
+     * ships for that model. One dot product: any thread.
      */
     public Double localQuality(String text, float[] embedding) {
         if (!config.localQualityEnabled()) {
@@ -64,7 +64,7 @@ public class OffloadAdvisor {
         java.util.Optional<LocalQualityRouter> r = router;
         if (r == null) {
             r = router = LocalQualityRouter.bundled(
-                    dev.offload.gateway.retrieval.EmbeddingModel.byName(retrieval.embedding().model()).modelName());
+                    dev.offload.gateway.retrieval.EmbeddingModel.byName(retrieval.embedding().questionModel()).modelName());
         }
         return r.isPresent() ? r.get().estimate(text, embedding) : null;
     }

@@ -43,7 +43,10 @@ public final class QueryContext {
     long cacheTicket;
     /** The index sequence this replica had applied when the ticket was taken (shared-cache replication). */
     long indexSequence;
+    /** The question under {@code gateway.embedding.question-model}: the cache's and the router's vector. */
     float[] vector;
+    /** The question under the index's model, set on a cache miss (the same array when the models are one). */
+    float[] searchVector;
     CacheHit cacheHit;
     List<ChunkHit> hits = List.of();
     long retrievedNanos;

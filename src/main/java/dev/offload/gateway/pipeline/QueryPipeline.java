@@ -80,6 +80,10 @@ public class QueryPipeline {
     @Inject
     OpenTelemetry openTelemetry;
 
+    @Inject
+    @dev.offload.gateway.retrieval.QuestionEmbedding
+    dev.offload.gateway.retrieval.Embedder questionEmbedder;
+
     /** The time of every stage; the stages' own tests give theirs a fake. */
     LongSupplier clock = System::nanoTime;
 
@@ -95,6 +99,7 @@ public class QueryPipeline {
         Stages s = stages;
         if (s == null) {
             QuerySpans spans = new QuerySpans(openTelemetry);
+            boolean sharedModel = dev.offload.gateway.retrieval.EmbedderProducer.sameModel(retrieval);
             s = stages = new Stages(
                     new AdmitStage(config, retrieval, generation, privacy::defaultFor, tierRegistry::tiers,
                             generator::refusesDeadline, cache, clock),
@@ -102,7 +107,12 @@ public class QueryPipeline {
                     new RetrieveStage(new RetrieveStage.Index() {
                         @Override
                         public float[] embed(String text) {
-                            return searcher.embed(text);
+                            return sharedModel ? searcher.embed(text) : questionEmbedder.embed(text);
+                        }
+
+                        @Override
+                        public float[] embedForSearch(String text, float[] questionVector) {
+                            return sharedModel && questionVector != null ? questionVector : searcher.embed(text);
                         }
 
                         @Override

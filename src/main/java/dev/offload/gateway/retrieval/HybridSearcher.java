@@ -90,7 +90,8 @@ public class HybridSearcher {
                 }
                 case HYBRID -> {
                     float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
-                    yield new HybridRetriever(i, fusion(), c.candidates(), c.feedbackDepth(), c.feedbackWeight())
+                    SearchSettings ss = settings();
+                    yield new HybridRetriever(i, fusion(), ss.candidates(), ss.feedbackDepth(), ss.feedbackWeight())
                             .search(tenant, query, q, where, k, timings);
                 }
                 case CASCADE -> {
@@ -118,11 +119,20 @@ public class HybridSearcher {
         return v;
     }
 
+    private SearchSettings settings() {
+        SearchSettings s = settings;
+        if (s == null) {
+            s = settings = SearchSettings.of(config);
+        }
+        return s;
+    }
+
+    private volatile SearchSettings settings;
+
     private Fusion fusion() {
         Fusion f = fusion;
         if (f == null) {
-            RetrievalConfig.Search c = config.search();
-            f = new Fusion(c.fusion(), c.rrfK(), c.sparseWeight(), c.denseWeight());
+            f = settings().fusionOf();
             fusion = f;
         }
         return f;

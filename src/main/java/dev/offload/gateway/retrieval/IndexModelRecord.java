@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  */
 public final class IndexModelRecord {
     static final String FILE = "embedding-model.properties";
+    /** The entries of a data directory that hold an index's vectors or their log. */
+    private static final java.util.Set<String> INDEX_ENTRIES = java.util.Set.of("lucene", "graph", "wal");
     static final String LEGACY_MODEL = "all-minilm-l6-v2-q";
 
     private IndexModelRecord() {
@@ -72,8 +74,10 @@ public final class IndexModelRecord {
         if (!Files.isDirectory(dir)) {
             return false;
         }
+        // What an index writes (HybridIndex): anything else in the directory (a keys file, a fresh
+        // volume's lost+found) is not an index and must not be taken for a MiniLM one.
         try (Stream<Path> entries = Files.list(dir)) {
-            return entries.anyMatch(p -> !p.getFileName().toString().equals(FILE));
+            return entries.anyMatch(p -> INDEX_ENTRIES.contains(p.getFileName().toString()));
         }
     }
 

@@ -29,12 +29,20 @@ public interface RetrievalConfig {
 
     interface Embedding {
         /**
-         * Which model embeds chunks and queries: all-minilm-l6-v2-q, bge-small-en-v1.5-q or
-         * e5-small-v2-q (see {@link EmbeddingModel}). Changing it on an existing index needs
-         * a fresh data directory: the index does not yet record its model.
+         * Which model embeds chunks and search queries: bge-small-en-v1.5-q, all-minilm-l6-v2-q or
+         * e5-small-v2-q (see {@link EmbeddingModel}). The index records its model and refuses to open
+         * under another ({@link IndexModelRecord}): changing it needs a fresh data directory.
+         */
+        @WithDefault("bge-small-en-v1.5-q")
+        String model();
+
+        /**
+         * Which model embeds questions for the semantic cache's lookup and the local-quality router:
+         * their thresholds and weights were trained on this model's vectors, so it is chosen apart
+         * from the index's. The same name as {@link #model()} shares one model (one embedding per query).
          */
         @WithDefault("all-minilm-l6-v2-q")
-        String model();
+        String questionModel();
     }
 
     interface Index {
@@ -128,21 +136,21 @@ public interface RetrievalConfig {
         @WithDefault("60")
         int rrfK();
 
-        /** Weight of the BM25 retriever in fusion. */
-        @WithDefault("0.3")
-        double sparseWeight();
+        /** Weight of the BM25 retriever in fusion; unset: the embedding model's ({@link EmbeddingModel#fusing()}). */
+        java.util.OptionalDouble sparseWeight();
 
-        /** Weight of the dense retriever in fusion. */
-        @WithDefault("0.7")
-        double denseWeight();
+        /** Weight of the dense retriever in fusion; unset: the embedding model's. */
+        java.util.OptionalDouble denseWeight();
 
         /** Candidates each retriever contributes to fusion (at least k). */
         @WithDefault("100")
         int candidates();
 
-        /** Hybrid mode: fused top chunks whose mean vector refines the query (Rocchio feedback); 0 turns it off. */
-        @WithDefault("5")
-        int feedbackDepth();
+        /**
+         * Hybrid mode: fused top chunks whose mean vector refines the query (Rocchio feedback); 0 turns
+         * it off; unset: the embedding model's.
+         */
+        java.util.OptionalInt feedbackDepth();
 
         /** Hybrid mode: weight β of the feedback vector added to the unit query vector. */
         @WithDefault("1.0")

@@ -35,9 +35,9 @@ class EmbeddingsApiTest {
     @Test
     void textsAreEmbeddedInOrderAsTheIndexEmbedsThem() {
         JsonPath r = given().contentType(ContentType.JSON)
-                .body("{\"model\":\"all-MiniLM-L6-v2\",\"input\":[\"gearbox oil interval\",\"pump seal torque\"]}")
+                .body("{\"model\":\"bge-small-en-v1.5\",\"input\":[\"gearbox oil interval\",\"pump seal torque\"]}")
                 .post("/v1/embeddings").then().statusCode(200)
-                .body("object", equalTo("list")).body("model", equalTo("all-MiniLM-L6-v2"))
+                .body("object", equalTo("list")).body("model", equalTo("bge-small-en-v1.5"))
                 .body("data[1].index", equalTo(1)).body("data[0].object", equalTo("embedding"))
                 .extract().jsonPath();
         float[] first = floats(r.getList("data[0].embedding", Float.class));

@@ -43,7 +43,7 @@ class HttpBodyFuzzTest {
                     + "\"metadata\":{\"site\":\"hive\"}}]}",
             "/v1/capacity/plan", "{\"fleetSize\":100,\"queriesPerDevicePerHour\":6}",
             "/v1/chat/completions", "{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16}",
-            "/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":[\"a\",\"b\"]}");
+            "/v1/embeddings", "{\"model\":\"bge-small-en-v1.5-q\",\"input\":[\"a\",\"b\"]}");
     private static final String[] INSERTS = {"{", "}", "[", "]", "\"", ",", ":", "0", "-1", "1e999", "null", "true",
             "\\", "\\u0000", "\u00e9", "\ud83d\ude00", " ", "\"x\":1,", "{\"a\":[", "\u0000"};
     private static final String[] VALUES = {"null", "[]", "{}", "\"\"", "-1", "0", "1.5", "1e308", "true", "\"x\"",

@@ -5,7 +5,9 @@ import dev.offload.gateway.retrieval.HybridIndex;
 import dev.offload.gateway.retrieval.HybridRetriever;
 import dev.offload.gateway.retrieval.IndexRecords.ChunkHit;
 import dev.offload.gateway.retrieval.OnnxEmbedder;
+import dev.offload.gateway.retrieval.EmbeddingModel;
 import dev.offload.gateway.retrieval.RetrievalConfig;
+import dev.offload.gateway.retrieval.SearchSettings;
 import dev.offload.gateway.retrieval.ScoredOrdinal;
 import dev.offload.gateway.retrieval.VectorIndex;
 import dev.offload.gateway.retrieval.VectorIndexOptions;
@@ -40,8 +42,8 @@ import java.util.concurrent.TimeUnit;
  * {@link BeirEvaluation} does it. Query vectors are computed in the setup, so no benchmark here
  * includes query embedding (see {@link EmbeddingThroughput} for that cost). Every operation
  * takes the next of the 50 queries in turn. Settings are the gateway's defaults, read from
- * {@link RetrievalConfig}'s mapping: convex fusion 0.3 : 0.7, 100 candidates per retriever,
- * feedback depth 5 and weight 1.0, JVector M 32, graph search width {@code max(2·n, 100)} for n hits
+ * {@link RetrievalConfig}'s mapping and the default embedding model's fusion ({@link SearchSettings}): 100 candidates per retriever,
+ * feedback weight 1.0, JVector M 32, graph search width {@code max(2·n, 100)} for n hits
  * (200 for the 100 candidates, 100 for a top 10).
  *
  * <ul>
@@ -75,7 +77,7 @@ public class RetrievalBenchmark {
     @State(Scope.Benchmark)
     public static class Corpus {
         HybridIndex index;
-        RetrievalConfig.Search search;
+        SearchSettings search;
         VectorIndexOptions graphOptions;
         HybridRetriever hybrid;
         Fusion convex;
@@ -91,16 +93,17 @@ public class RetrievalBenchmark {
             RetrievalConfig config = new SmallRyeConfigBuilder()
                     .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                     .withMapping(RetrievalConfig.class).build().getConfigMapping(RetrievalConfig.class);
-            search = config.search();
+            search = SearchSettings.of(config);
+            EmbeddingModel model = EmbeddingModel.byName(config.embedding().model());
             RetrievalConfig.Index c = config.index();
             graphOptions = new VectorIndexOptions(c.maxDegree(), c.beamWidth(), c.neighborOverflow(), c.alpha(),
                     c.overquery(), c.rerankK());
 
             Path dataset = BeirData.defaultDir();
             BeirData data = BeirData.load(dataset);
-            Path dir = Path.of("target", "bench", dataset.getFileName() + "-index");
+            Path dir = Path.of("target", "bench", dataset.getFileName() + "-index-" + model.modelName());
             index = HybridIndex.open(dir, 384, graphOptions);
-            try (OnnxEmbedder embedder = new OnnxEmbedder(0)) {
+            try (OnnxEmbedder embedder = new OnnxEmbedder(model, 0)) {
                 long t0 = System.nanoTime();
                 int written = data.ingestInto(index, TENANT, embedder);
                 if (written >= 0) {

@@ -38,4 +38,14 @@ class IndexModelRecordTest {
         assertDoesNotThrow(() -> IndexModelRecord.check(dir, IndexModelRecord.LEGACY_MODEL, 384));
         assertTrue(Files.isRegularFile(dir.resolve(IndexModelRecord.FILE)), "recorded once accepted");
     }
+
+    @Test
+    void otherFilesInAFreshDirectoryAreNotAnIndex() throws Exception {
+        // A fresh volume's lost+found, a keys file: the directory holds no index, so any model may start on it.
+        Files.createDirectories(dir.resolve("lost+found"));
+        Files.writeString(dir.resolve("keys"), "x");
+        assertDoesNotThrow(() -> IndexModelRecord.check(dir, "bge-small-en-v1.5-q", 384));
+        assertThrows(IllegalStateException.class, () -> IndexModelRecord.check(dir, IndexModelRecord.LEGACY_MODEL, 384),
+                "recorded as bge from then on");
+    }
 }
