@@ -63,7 +63,9 @@ class WatchApiTest {
     Generator generator;
     @Inject
     GatewayWatch watch;
+    /** A device embeds its question with the router's model, as the gateway's decide does. */
     @Inject
+    @dev.offload.gateway.retrieval.QuestionEmbedding
     Embedder embedder;
     @Inject
     dev.offload.gateway.offload.OffloadAdvisor advisor;
