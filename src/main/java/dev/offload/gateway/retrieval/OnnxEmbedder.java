@@ -33,7 +33,7 @@ public final class OnnxEmbedder implements Embedder, Closeable {
         this.model = which.create(pool);
     }
 
-    /** The default model (all-MiniLM-L6-v2, quantized). */
+    /** all-MiniLM-L6-v2, quantized: the default of {@code gateway.embedding.question-model} (the index's default is bge-small). */
     public OnnxEmbedder(int threads) {
         this(EmbeddingModel.ALL_MINILM_L6_V2_Q, threads);
     }
