@@ -102,6 +102,9 @@ final class ClusterGateways implements AutoCloseable {
      */
     int stop(int i) {
         ChildProcess p = processes[i];
+        if (p == null) {
+            throw new IllegalStateException("replica " + i + " is not running");
+        }
         p.close(java.time.Duration.ofSeconds(90));
         processes[i] = null;
         return p.exitStatus();

@@ -130,6 +130,26 @@ class ClusterSnapshotIT {
         return ids;
     }
 
+    /**
+     * Waits until two snapshots are kept, the stream was purged below them and no further snapshot is
+     * due for a log ending at {@code end} (fewer than SNAPSHOT_RECORDS records after the newest);
+     * returns the newest snapshot's sequence.
+     */
+    private long awaitSnapshotsSettled(long end) {
+        long[] newest = new long[1];
+        await("two snapshots, the newest less than " + SNAPSHOT_RECORDS + " records below " + end
+                + ", and the stream purged below them").atMost(Duration.ofMinutes(5))
+                .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+                    List<SnapshotStore.Stored> s = store.list();
+                    if (s.size() != 2 || end - s.get(0).sequence() >= SNAPSHOT_RECORDS || streamFirst() <= 1) {
+                        return false;
+                    }
+                    newest[0] = s.get(0).sequence();
+                    return true;
+                });
+        return newest[0];
+    }
+
     @Test
     @Order(1)
     void aNewEmptyReplicaStartsFromTheNewestGoodSnapshotAndTheStreamsTailAndAnswersAsTheOthers() throws Exception {
@@ -150,14 +170,20 @@ class ClusterSnapshotIT {
                     ingest(b % 3, docs.subList(b * BATCH, Math.min(docs.size(), (b + 1) * BATCH))));
         }
         long ingestMs = (System.nanoTime() - t0) / 1_000_000;
-        long corpusEnd = lastSequence;
-        // The first member snapshots every SNAPSHOT_RECORDS records: stable once fewer are left after the
-        // newest than the corpus and the tail below add up to.
-        await("snapshots up to the corpus and the stream purged below them").atMost(Duration.ofMinutes(5))
-                .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
-                    List<SnapshotStore.Stored> s = store.list();
-                    return s.size() == 2 && corpusEnd + TAIL - s.get(0).sequence() < SNAPSHOT_RECORDS && streamFirst() > 1;
-                });
+        // The first member snapshots once SNAPSHOT_RECORDS records were applied after the newest one. Where the
+        // last snapshot of the corpus falls depends on how fast the member applies, so: wait until no further
+        // one is due, and when the tail below would make one due, pad the log up to the next snapshot first.
+        long newest = awaitSnapshotsSettled(lastSequence);
+        int padding = 0;
+        if (lastSequence - newest + TAIL >= SNAPSHOT_RECORDS) {
+            for (long due = newest + SNAPSHOT_RECORDS; lastSequence < due; padding++) {
+                lastSequence = ingest(padding % 3, List.of(Map.of("id", "pad-" + padding, "title", "",
+                        "text", "Padding record " + padding + " of the snapshot test's log.")));
+            }
+            newest = awaitSnapshotsSettled(lastSequence);
+        }
+        assertTrue(lastSequence - newest + TAIL < SNAPSHOT_RECORDS, "the tail cannot trigger a snapshot: newest "
+                + newest + ", log at " + lastSequence);
         List<SnapshotStore.Stored> kept = store.list();
         long first = streamFirst();
         assertTrue(first <= kept.get(1).sequence() + 1, "the stream still completes the older snapshot: starts at " + first
@@ -170,7 +196,7 @@ class ClusterSnapshotIT {
             tail.addAll(batch);
             lastSequence = ingest(i % 3, batch);
         }
-        documents = docs.size() + tail.size();
+        documents = docs.size() + padding + tail.size();
         assertEquals(kept.stream().map(SnapshotStore.Stored::name).toList(),
                 store.list().stream().map(SnapshotStore.Stored::name).toList(), "no snapshot taken for the tail");
         damage(kept.get(0).name());
