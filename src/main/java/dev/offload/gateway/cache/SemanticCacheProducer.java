@@ -21,7 +21,9 @@ public class SemanticCacheProducer {
 
     @Produces
     @ApplicationScoped
-    SemanticCache semanticCache(CacheConfig config, RetrievalConfig retrieval, Embedder index) {
+    SemanticCache semanticCache(CacheConfig config, RetrievalConfig retrieval, Embedder index,
+            io.micrometer.core.instrument.MeterRegistry registry) {
+        this.registry = registry;
         // The verifier's second model is the index's by default (bge-small): one ONNX session serves both.
         shared = EmbeddingModel.byName(retrieval.embedding().model());
         sharedEmbedder = index;
@@ -31,6 +33,8 @@ public class SemanticCacheProducer {
     /** The index's model and embedder, which the verifier uses when its second model is that one. */
     private EmbeddingModel shared;
     private Embedder sharedEmbedder;
+    /** Where a verifier-only model's embeddings are counted (null in unit tests). */
+    private io.micrometer.core.instrument.MeterRegistry registry;
 
     SemanticCache semanticCache(CacheConfig config) {
         if (!config.verify()) {
@@ -50,7 +54,9 @@ public class SemanticCacheProducer {
                 second = sharedEmbedder::embed;
             } else {
                 secondEmbedder = new OnnxEmbedder(model, 1);
-                second = secondEmbedder::embed;
+                Embedder metered = registry == null ? secondEmbedder
+                        : new dev.offload.gateway.retrieval.MeteredEmbedder(secondEmbedder, registry);
+                second = metered::embed;
             }
         }
         return new SemanticCache(settings(config), new SemanticCache.Verification(verifier, second,

@@ -1,10 +1,7 @@
 package dev.offload.gateway.retrieval;
 
-import dev.offload.gateway.metrics.MetricNames;
 import dev.offload.gateway.retrieval.IndexRecords.PreparedDocument;
 import dev.offload.gateway.retrieval.InvalidRequestException.Violation;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -30,8 +27,6 @@ public class DocumentPreparer {
     RetrievalConfig config;
     @Inject
     Embedder embedder;
-    @Inject
-    MeterRegistry registry;
 
     private volatile Chunker chunker;
 
@@ -104,11 +99,7 @@ public class DocumentPreparer {
             chunksPerDoc.add(chunks);
             all.addAll(chunks);
         }
-        long t0 = System.nanoTime();
         List<float[]> vectors = embedder.embedPassages(all);
-        Timer.builder(MetricNames.EMBEDDING_TIME).register(registry).record(System.nanoTime() - t0,
-                java.util.concurrent.TimeUnit.NANOSECONDS);
-        registry.counter(MetricNames.EMBEDDING_TEXTS).increment(all.size());
         List<PreparedDocument> out = new ArrayList<>(documents.size());
         int offset = 0;
         for (int i = 0; i < documents.size(); i++) {

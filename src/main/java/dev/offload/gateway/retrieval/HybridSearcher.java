@@ -114,8 +114,6 @@ public class HybridSearcher {
         float[] v = embedder.embed(query);
         long t = System.nanoTime() - t0;
         timings.put("embedMs", t / 1e6);
-        registry.counter(MetricNames.EMBEDDING_TEXTS).increment();
-        registry.timer(MetricNames.EMBEDDING_TIME).record(t, TimeUnit.NANOSECONDS);
         return v;
     }
 

@@ -321,6 +321,28 @@ class QueryApiTest {
         assertTrue(metrics.contains("reason=\"BATTERY_LOW\""), "reason counter exported");
     }
 
+    /** The question model's embeddings (the router's, the cache's) are counted too, under that model's name. */
+    @Test
+    void everyEmbeddingIsCountedUnderItsModel() {
+        String question = "gateway_embedding_texts_total{kind=\"query\",model=\"all-minilm-l6-v2-q\"}";
+        double before = sample(question);
+        given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"How many moons does Mars have?\"}}")
+                .when().post("/v1/offload/decide").then().statusCode(200);
+        assertEquals(before + 1, sample(question), 0.0, "the router's embedding of the decide call's question");
+        assertTrue(sample("gateway_embedding_texts_total{kind=\"passage\",model=\"bge-small-en-v1.5-q\"}") > 0,
+                "the index's chunks, under the index's model");
+    }
+
+    /** A sample's value in the current scrape; 0 when the series does not exist yet. */
+    private static double sample(String series) {
+        for (String line : ManagementInterface.given().when().get("/q/metrics").asString().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
     @Test
     void grpcQueryStreamsTheSameEvents() {
         String q = "pump P-7 housing bolt torque";
