@@ -25,7 +25,15 @@ import java.util.Map;
  *
  * <pre>./mvnw -q test-compile exec:exec@retrieval-api -Dbench.args="--models bge-small-en-v1.5-q,all-minilm-l6-v2-q"</pre>
  *
- * Options: {@code --dataset} (BEIR folder, default the MS MARCO subset), {@code --models},
+ * <p>{@code --pairs ../shared/data/cache/gptcache-paraphrase-pairs.json} evaluates instead on a
+ * duplicate-question retrieval set built from the GPTCache pairs, as BEIR's Quora task is built: every
+ * {@code origin} is a document, every {@code similar} a query whose one relevant document is its origin
+ * (origins with the same text are all relevant). No search setting was chosen on it.
+ *
+ * <p>Besides the means it prints, per mode, on how many of 50 query folds (5 folds, seeds 1..10)
+ * hybrid scores at least the better of sparse and dense.
+ *
+ * Options: {@code --dataset} (BEIR folder, default the MS MARCO subset), {@code --pairs}, {@code --models},
  * {@code --jar} (default {@code target/quarkus-app/quarkus-run.jar}), {@code --batch} (documents per
  * ingest request, 64). Quality figures do not depend on the machine's load.
  */
@@ -39,15 +47,44 @@ public final class RetrievalApiEvaluation {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        Path dataset = Path.of(opts.getOrDefault("dataset", BeirData.defaultDir().toString()));
-        BeirData data = BeirData.load(dataset);
-        Map<String, Map<String, Integer>> qrels = BeirData.qrels(dataset);
+        Map<String, String[]> corpus;
+        Map<String, String> queries;
+        Map<String, Map<String, Integer>> qrels;
+        String name;
+        if (opts.containsKey("pairs")) {
+            corpus = new LinkedHashMap<>();
+            queries = new LinkedHashMap<>();
+            qrels = new java.util.HashMap<>();
+            Map<String, List<String>> idsByText = new java.util.HashMap<>();
+            JsonNode pairs = JSON.readTree(Path.of(opts.get("pairs")).toFile());
+            for (int i = 0; i < pairs.size(); i++) {
+                String origin = pairs.get(i).get("origin").asText();
+                corpus.put("o" + i, new String[] {"", origin});
+                idsByText.computeIfAbsent(origin, t -> new ArrayList<>()).add("o" + i);
+            }
+            for (int i = 0; i < pairs.size(); i++) {
+                queries.put("q" + i, pairs.get(i).get("similar").asText());
+                Map<String, Integer> rel = new java.util.HashMap<>();
+                idsByText.get(pairs.get(i).get("origin").asText()).forEach(id -> rel.put(id, 1));
+                qrels.put("q" + i, rel);
+            }
+            name = opts.get("pairs") + " (duplicate-question retrieval)";
+        } else {
+            Path dataset = Path.of(opts.getOrDefault("dataset", BeirData.defaultDir().toString()));
+            BeirData data = BeirData.load(dataset);
+            corpus = data.corpus;
+            queries = data.queries;
+            qrels = BeirData.qrels(dataset);
+            name = dataset.toString();
+        }
         Path jar = Path.of(opts.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar"));
         int batch = Integer.parseInt(opts.getOrDefault("batch", "64"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path work = Files.createTempDirectory("retrieval-api");
-        System.out.printf("%s: %d passages, %d judged queries%n", dataset, data.corpus.size(), qrels.size());
-        System.out.printf("| model | %s | ingest s |%n|---|---|---|---|---|---|%n", String.join(" | ", MODES));
+        System.out.printf("%s: %d passages, %d judged queries%n", name, corpus.size(), qrels.size());
+        System.out.printf("| model | %s | ingest s | folds with hybrid ≥ the better component | hybrid − better component, 95 %% CI |%n"
+                        + "|---|---|---|---|---|---|---|---|%n",
+                String.join(" | ", MODES));
         for (String model : opts.getOrDefault("models", "bge-small-en-v1.5-q").split(",")) {
             Path keys = Files.writeString(work.resolve("keys-" + model),
                     dev.offload.gateway.security.KeyRing.sha256Hex(KEY) + " eval admin\n");
@@ -58,7 +95,7 @@ public final class RetrievalApiEvaluation {
                 HttpClient http = HttpClient.newHttpClient();
                 String base = "http://127.0.0.1:" + port;
                 long t0 = System.nanoTime();
-                List<Map.Entry<String, String[]>> docs = new ArrayList<>(data.corpus.entrySet());
+                List<Map.Entry<String, String[]>> docs = new ArrayList<>(corpus.entrySet());
                 for (int from = 0; from < docs.size(); from += batch) {
                     ObjectNode body = JSON.createObjectNode();
                     ArrayNode arr = body.putArray("documents");
@@ -75,29 +112,86 @@ public final class RetrievalApiEvaluation {
                 }
                 double ingestS = (System.nanoTime() - t0) / 1e9;
                 double[] sums = new double[MODES.length];
+                List<double[]> perQuery = new ArrayList<>();
                 int judged = 0;
-                for (Map.Entry<String, String> q : data.queries.entrySet()) {
+                for (Map.Entry<String, String> q : queries.entrySet()) {
                     Map<String, Integer> rels = qrels.get(q.getKey());
                     if (rels == null) {
                         continue;
                     }
                     judged++;
+                    double[] scores = new double[MODES.length];
+                    perQuery.add(scores);
                     for (int m = 0; m < MODES.length; m++) {
                         ObjectNode body = JSON.createObjectNode().put("query", q.getValue()).put("k", 10).put("mode", MODES[m]);
                         HttpResponse<String> r = post(http, base + "/v1/search", body.toString());
                         if (r.statusCode() != 200) {
                             throw new IllegalStateException("search refused (" + r.statusCode() + "): " + r.body());
                         }
-                        sums[m] += BeirEvaluation.ndcgStandard(rankedDocuments(JSON.readTree(r.body())), rels, 10);
+                        scores[m] = BeirEvaluation.ndcgStandard(rankedDocuments(JSON.readTree(r.body())), rels, 10);
+                        sums[m] += scores[m];
                     }
                 }
                 StringBuilder row = new StringBuilder("| " + model + " |");
                 for (double s : sums) {
                     row.append(String.format(" %.3f |", s / judged));
                 }
-                System.out.println(row.append(String.format(" %.0f |", ingestS)));
+                double[] ci = hybridMinusBetter(perQuery);
+                System.out.println(row.append(String.format(" %.0f | %d of 50 | %+.4f [%+.4f, %+.4f] |", ingestS,
+                        foldsWhereHybridHolds(perQuery), ci[0], ci[1], ci[2])));
             }
         }
+    }
+
+    /**
+     * On how many of 50 folds (5 folds of the queries, shuffled with seeds 1..10) the mean hybrid score
+     * is at least the better of the mean sparse and mean dense scores; columns as {@link #MODES}.
+     */
+    static int foldsWhereHybridHolds(List<double[]> perQuery) {
+        int holds = 0;
+        for (long seed = 1; seed <= 10; seed++) {
+            List<double[]> shuffled = new ArrayList<>(perQuery);
+            java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
+            for (int f = 0; f < 5; f++) {
+                double[] sum = new double[MODES.length];
+                for (int i = f; i < shuffled.size(); i += 5) {
+                    for (int m = 0; m < MODES.length; m++) {
+                        sum[m] += shuffled.get(i)[m];
+                    }
+                }
+                if (sum[2] >= Math.max(sum[0], sum[1]) - 1e-9) {
+                    holds++;
+                }
+            }
+        }
+        return holds;
+    }
+
+    /**
+     * Hybrid's mean minus the better component's mean (the one with the higher mean over all queries),
+     * with a 95 % paired bootstrap interval over the queries (2,000 resamples, seed 1): {mean, low, high}.
+     */
+    static double[] hybridMinusBetter(List<double[]> perQuery) {
+        double sparse = 0;
+        double dense = 0;
+        for (double[] q : perQuery) {
+            sparse += q[0];
+            dense += q[1];
+        }
+        int better = dense >= sparse ? 1 : 0;
+        double[] diff = perQuery.stream().mapToDouble(q -> q[2] - q[better]).toArray();
+        double mean = java.util.Arrays.stream(diff).average().orElse(0);
+        java.util.Random random = new java.util.Random(1);
+        double[] means = new double[2000];
+        for (int b = 0; b < means.length; b++) {
+            double sum = 0;
+            for (int i = 0; i < diff.length; i++) {
+                sum += diff[random.nextInt(diff.length)];
+            }
+            means[b] = sum / diff.length;
+        }
+        java.util.Arrays.sort(means);
+        return new double[] {mean, means[49], means[1949]};
     }
 
     /** The hits' document ids in rank order, each once (a document's best chunk ranks it). */
