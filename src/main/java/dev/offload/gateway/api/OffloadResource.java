@@ -6,8 +6,8 @@ import dev.offload.gateway.offload.OffloadConfig;
 import dev.offload.gateway.offload.policy.OffloadHint;
 import dev.offload.gateway.offload.policy.OffloadPolicy;
 import dev.offload.gateway.privacy.Sensitivity;
-import dev.offload.gateway.retrieval.Embedder;
 import dev.offload.gateway.retrieval.InvalidRequestException;
+import dev.offload.gateway.retrieval.QuestionVectors;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +18,8 @@ import jakarta.ws.rs.core.MediaType;
 
 /**
  * {@code POST /v1/offload/decide}: the hint alone, for a device deciding before it sends
- * anything. Runs on a worker thread: it embeds the question (MiniLM, 10–20 ms of CPU on the 2-core test machine)
+ * anything. Runs on a worker thread: it embeds the question (MiniLM, about 5 ms of CPU on the 2-core test machine, once per tenant and text while
+ * {@link QuestionVectors} remembers it)
  * for the local-quality estimate; the decision itself is microseconds.
  */
 @Path("/v1/offload/decide")
@@ -31,10 +32,9 @@ public class OffloadResource {
     OffloadConfig config;
     @Inject
     dev.offload.gateway.pipeline.QueryPipeline pipeline;
-    /** The router weighs the question under the model it was trained on. */
+    /** The router weighs the question under the model it was trained on (the question model), remembered per tenant. */
     @Inject
-    @dev.offload.gateway.retrieval.QuestionEmbedding
-    Embedder embedder;
+    QuestionVectors vectors;
 
     @POST
     @Blocking
@@ -58,7 +58,7 @@ public class OffloadResource {
                 && pipeline.cachedExactly(Callers.tenant(), q.text(), sensitivity);
         // Not for restricted questions (they stay local whatever the estimate) nor cached ones.
         Double localQuality = cached || sensitivity == Sensitivity.RESTRICTED || !config.localQualityEnabled() ? null
-                : advisor.localQuality(q.text(), embedder.embed(q.text()));
+                : advisor.localQuality(q.text(), vectors.vector(Callers.tenant(), q.text()));
         return advisor.decide(new OffloadPolicy.Input(QueryApi.device(request.device()), q.text(),
                 q.historyTokens() == null ? 0 : q.historyTokens(), config.contextTokensEstimate(),
                 OffloadAdvisor.level(sensitivity), request.latencyBudgetMs(), advisor.view(cached), localQuality,

@@ -48,10 +48,9 @@ public class QueryGrpcService implements QueryService {
     OffloadAdvisor advisor;
     @Inject
     OffloadConfig config;
-    /** The router weighs the question under the model it was trained on. */
+    /** The router weighs the question under the model it was trained on (the question model), remembered per tenant. */
     @Inject
-    @dev.offload.gateway.retrieval.QuestionEmbedding
-    dev.offload.gateway.retrieval.Embedder embedder;
+    dev.offload.gateway.retrieval.QuestionVectors vectors;
     @Inject
     dev.offload.gateway.security.TenantGenerationLimiter tenantLimiter;
     @Inject
@@ -185,7 +184,8 @@ public class QueryGrpcService implements QueryService {
             boolean estimate = !cached && sensitivity != dev.offload.gateway.privacy.Sensitivity.RESTRICTED
                     && config.localQualityEnabled();
             // The router needs the question's embedding: CPU work, so on a worker, as REST's decide.
-            return Uni.createFrom().item(() -> estimate ? advisor.localQuality(request.getText(), embedder.embed(request.getText())) : null)
+            String tenant = Callers.tenant();
+            return Uni.createFrom().item(() -> estimate ? advisor.localQuality(request.getText(), vectors.vector(tenant, request.getText())) : null)
                     .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
                     .map(quality -> hint(advisor.decide(new OffloadPolicy.Input(device, request.getText(),
                             request.getHistoryTokens(), config.contextTokensEstimate(), OffloadAdvisor.level(sensitivity), finalBudget,

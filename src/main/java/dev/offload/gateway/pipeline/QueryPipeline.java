@@ -80,9 +80,9 @@ public class QueryPipeline {
     @Inject
     OpenTelemetry openTelemetry;
 
+    /** The question model's vectors, remembered per tenant (a decide and the query after it embed once). */
     @Inject
-    @dev.offload.gateway.retrieval.QuestionEmbedding
-    dev.offload.gateway.retrieval.Embedder questionEmbedder;
+    dev.offload.gateway.retrieval.QuestionVectors questionVectors;
 
     /** The time of every stage; the stages' own tests give theirs a fake. */
     LongSupplier clock = System::nanoTime;
@@ -106,8 +106,8 @@ public class QueryPipeline {
                     new CacheStage(cache, sharedIndex::appliedSequence),
                     new RetrieveStage(new RetrieveStage.Index() {
                         @Override
-                        public float[] embed(String text) {
-                            return sharedModel ? searcher.embed(text) : questionEmbedder.embed(text);
+                        public float[] embed(String tenant, String text) {
+                            return questionVectors.vector(tenant, text);
                         }
 
                         @Override

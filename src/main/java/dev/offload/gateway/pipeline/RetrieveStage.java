@@ -17,7 +17,7 @@ final class RetrieveStage {
     /** The hybrid index as this stage uses it. */
     interface Index {
         /** The question under the cache's and the router's model ({@code gateway.embedding.question-model}). */
-        float[] embed(String text);
+        float[] embed(String tenant, String text);
 
         /** The question under the index's model; {@code questionVector} when both models are one. */
         float[] embedForSearch(String text, float[] questionVector);
@@ -36,7 +36,7 @@ final class RetrieveStage {
     }
 
     void embed(QueryContext ctx) {
-        ctx.vector = index.embed(ctx.query.text());
+        ctx.vector = index.embed(ctx.tenant, ctx.query.text());
     }
 
     void search(QueryContext ctx) {

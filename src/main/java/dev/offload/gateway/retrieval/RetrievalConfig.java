@@ -43,6 +43,18 @@ public interface RetrievalConfig {
          */
         @WithDefault("all-minilm-l6-v2-q")
         String questionModel();
+
+        /**
+         * How many question vectors {@link QuestionVectors} keeps, per (tenant, question text): a
+         * device's {@code /v1/offload/decide} and the {@code /v1/query} that follows it, and a
+         * fleet's repeated questions, embed once. 0 turns the memo off.
+         */
+        @WithDefault("4096")
+        int questionMemoSize();
+
+        /** How long a remembered question vector is kept after it was computed. */
+        @WithDefault("10m")
+        java.time.Duration questionMemoTtl();
     }
 
     interface Index {

@@ -325,12 +325,26 @@ class QueryApiTest {
     @Test
     void everyEmbeddingIsCountedUnderItsModel() {
         String question = "gateway_embedding_texts_total{kind=\"query\",model=\"all-minilm-l6-v2-q\"}";
+        // a text no other test asks: the question vectors are remembered per tenant and text
+        String text = "How many moons does Mars have, asked by test " + java.util.UUID.randomUUID() + "?";
+        String body = "{\"query\":{\"text\":\"" + text + "\"}}";
         double before = sample(question);
-        given().contentType(ContentType.JSON).body("{\"query\":{\"text\":\"How many moons does Mars have?\"}}")
-                .when().post("/v1/offload/decide").then().statusCode(200);
+        given().contentType(ContentType.JSON).body(body).when().post("/v1/offload/decide").then().statusCode(200);
         assertEquals(before + 1, sample(question), 0.0, "the router's embedding of the decide call's question");
         assertTrue(sample("gateway_embedding_texts_total{kind=\"passage\",model=\"bge-small-en-v1.5-q\"}") > 0,
                 "the index's chunks, under the index's model");
+
+        // the same device asks again, then sends the question: the question model embeds it no more
+        double hits = sample("cache_gets_total{cache=\"question-vectors\",result=\"hit\"}");
+        given().contentType(ContentType.JSON).body(body).when().post("/v1/offload/decide").then().statusCode(200);
+        query("{\"query\":\"" + text + "\",\"k\":1,\"maxTokens\":4}", false).then().statusCode(200);
+        assertEquals(before + 1, sample(question), 0.0, "a decide and a query of a remembered question embed nothing more");
+        assertEquals(hits + 2, sample("cache_gets_total{cache=\"question-vectors\",result=\"hit\"}"), 0.0);
+
+        // another tenant's device asking the same words pays its own embedding: nothing crosses tenants
+        dev.offload.gateway.security.TestKeys.as(dev.offload.gateway.security.TestKeys.GLOBEX).contentType(ContentType.JSON)
+                .body(body).when().post("/v1/offload/decide").then().statusCode(200);
+        assertEquals(before + 2, sample(question), 0.0, "another tenant's question is embedded for that tenant");
     }
 
     /** A sample's value in the current scrape; 0 when the series does not exist yet. */
