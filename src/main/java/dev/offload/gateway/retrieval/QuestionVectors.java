@@ -68,11 +68,6 @@ public class QuestionVectors {
                 .forEach(registry::remove);
     }
 
-    /** The name of the model the vectors are from (the question model). */
-    public String modelName() {
-        return embedder.modelName();
-    }
-
     /** The question model's vector of {@code text} for {@code tenant}: a copy the caller may keep or change. */
     public float[] vector(String tenant, String text) {
         Objects.requireNonNull(tenant, "tenant");

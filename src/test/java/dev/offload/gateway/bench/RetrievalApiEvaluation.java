@@ -144,19 +144,23 @@ public final class RetrievalApiEvaluation {
     }
 
     /**
-     * On how many of 50 folds (5 folds of the queries, shuffled with seeds 1..10) the mean hybrid score
-     * is at least the better of the mean sparse and mean dense scores; columns as {@link #MODES}.
+     * On how many of 50 folds (5 folds of the queries, {@link CrossValidation#folds} with seeds 1..10,
+     * the splits the cross-validation uses) the mean hybrid score of the fold's held-out queries is at
+     * least the better of their mean sparse and mean dense scores; columns as {@link #MODES}.
      */
     static int foldsWhereHybridHolds(List<double[]> perQuery) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < perQuery.size(); i++) {
+            ids.add(Integer.toString(i));
+        }
         int holds = 0;
         for (long seed = 1; seed <= 10; seed++) {
-            List<double[]> shuffled = new ArrayList<>(perQuery);
-            java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
-            for (int f = 0; f < 5; f++) {
+            for (CrossValidation.Fold fold : CrossValidation.folds(ids, 5, seed)) {
                 double[] sum = new double[MODES.length];
-                for (int i = f; i < shuffled.size(); i += 5) {
+                for (String id : fold.test()) {
+                    double[] q = perQuery.get(Integer.parseInt(id));
                     for (int m = 0; m < MODES.length; m++) {
-                        sum[m] += shuffled.get(i)[m];
+                        sum[m] += q[m];
                     }
                 }
                 if (sum[2] >= Math.max(sum[0], sum[1]) - 1e-9) {
