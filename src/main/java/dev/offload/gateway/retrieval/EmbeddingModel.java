@@ -35,7 +35,11 @@ public enum EmbeddingModel {
      * 50 folds; MiniLM's choice is indistinguishable from 0.3:0.7 m=5; e5's choices scattered, with no
      * gain over 0.3:0.7 m=5 beyond noise, so it keeps that.
      */
-    public record Fusing(double sparseWeight, double denseWeight, int feedbackDepth) {
+    public record Fusing(double sparseWeight, double denseWeight, int feedbackDepth, double feedbackSkipMargin) {
+        /** Feedback on every query (no selective skip). */
+        Fusing(double sparseWeight, double denseWeight, int feedbackDepth) {
+            this(sparseWeight, denseWeight, feedbackDepth, Double.POSITIVE_INFINITY);
+        }
     }
 
     private final String modelName;

@@ -17,7 +17,11 @@ import java.util.Map;
  *   <li>optional pseudo-relevance feedback (Rocchio, 1971): the query vector moves toward the
  *   mean vector of the first fusion's top {@code feedbackDepth} chunks,
  *   {@code q' = q̂ + β·mean(d̂)}, and the dense search runs again with it; it recovers
- *   relevant passages phrased unlike the query (measured on MS MARCO: docs/benchmarks.md);</li>
+ *   relevant passages phrased unlike the query (measured on MS MARCO: docs/benchmarks.md).
+ *   Selective feedback (optional): when the first fusion's top chunk leads the second by at least
+ *   {@code feedbackSkipMargin} the first pass is taken as confident and the feedback round is
+ *   skipped, the rule of selective query expansion (Amati, Carpineto and Romano, ECIR 2004:
+ *   expansion helps uncertain queries and hurts ones whose first pass already found the answer);</li>
  *   <li>final fusion of BM25 with the (feedback) dense list.</li>
  * </ol>
  * Thread-safe if the index and fusion are (they are).
@@ -28,21 +32,33 @@ public final class HybridRetriever {
     private final int candidates;
     private final int feedbackDepth;
     private final double feedbackWeight;
+    private final double feedbackSkipMargin;
 
     public HybridRetriever(HybridIndex index, Fusion fusion, int candidates, int feedbackDepth, double feedbackWeight) {
+        this(index, fusion, candidates, feedbackDepth, feedbackWeight, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * @param feedbackSkipMargin skip the feedback round when the first fusion's top score exceeds the
+     *                           second's by at least this much; {@code +∞} never skips
+     */
+    public HybridRetriever(HybridIndex index, Fusion fusion, int candidates, int feedbackDepth, double feedbackWeight,
+                           double feedbackSkipMargin) {
         if (candidates < 1) throw new IllegalArgumentException("candidates must be >= 1");
         if (feedbackDepth < 0) throw new IllegalArgumentException("feedbackDepth must be >= 0");
         if (feedbackWeight < 0) throw new IllegalArgumentException("feedbackWeight must be >= 0");
+        if (!(feedbackSkipMargin >= 0)) throw new IllegalArgumentException("feedbackSkipMargin must be >= 0");
         this.index = index;
         this.fusion = fusion;
         this.candidates = candidates;
         this.feedbackDepth = feedbackDepth;
         this.feedbackWeight = feedbackWeight;
+        this.feedbackSkipMargin = feedbackSkipMargin;
     }
 
     /**
      * @param queryVector the embedded query
-     * @param timings     receives sparseMs, denseMs, feedbackMs, fuseMs
+     * @param timings     receives sparseMs, denseMs, fuseMs, and feedbackMs when the feedback round ran
      */
     public List<ChunkHit> search(String tenant, String query, float[] queryVector, Map<String, String> filter, int k,
                                  Map<String, Double> timings) throws IOException {
@@ -55,12 +71,14 @@ public final class HybridRetriever {
         timings.put("sparseMs", (t1 - t0) / 1e6);
         timings.put("denseMs", (t2 - t1) / 1e6);
         if (feedbackDepth > 0 && feedbackWeight > 0 && !dense.isEmpty()) {
-            List<ChunkHit> first = fusion.fuseHits(sparse, dense, feedbackDepth);
-            float[] moved = rocchio(queryVector, first);
-            if (moved != null) {
-                dense = index.dense(tenant, moved, filter, n);
+            List<ChunkHit> first = fusion.fuseHits(sparse, dense, Math.max(feedbackDepth, 2));
+            if (!confident(first)) {
+                float[] moved = rocchio(queryVector, first.subList(0, Math.min(feedbackDepth, first.size())));
+                if (moved != null) {
+                    dense = index.dense(tenant, moved, filter, n);
+                }
+                timings.put("feedbackMs", (System.nanoTime() - t2) / 1e6);
             }
-            timings.put("feedbackMs", (System.nanoTime() - t2) / 1e6);
         }
         long t3 = System.nanoTime();
         List<ChunkHit> fused = fusion.fuseHits(sparse, dense, k);
@@ -101,6 +119,11 @@ public final class HybridRetriever {
         timings.put("rescoreMs", (t2 - t1) / 1e6);
         timings.put("fuseMs", (System.nanoTime() - t2) / 1e6);
         return fused;
+    }
+
+    /** True when the first fusion's top chunk leads the second by at least the skip margin. */
+    private boolean confident(List<ChunkHit> first) {
+        return first.size() >= 2 && first.get(0).score() - first.get(1).score() >= feedbackSkipMargin;
     }
 
     /** q̂ + β·mean(feedback vectors), or null when no feedback vector is available. */

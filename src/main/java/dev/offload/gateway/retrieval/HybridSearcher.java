@@ -91,7 +91,8 @@ public class HybridSearcher {
                 case HYBRID -> {
                     float[] q = queryVector != null ? queryVector : embedQuery(query, timings);
                     SearchSettings ss = settings();
-                    yield new HybridRetriever(i, fusion(), ss.candidates(), ss.feedbackDepth(), ss.feedbackWeight())
+                    yield new HybridRetriever(i, fusion(), ss.candidates(), ss.feedbackDepth(), ss.feedbackWeight(),
+                            ss.feedbackSkipMargin())
                             .search(tenant, query, q, where, k, timings);
                 }
                 case CASCADE -> {

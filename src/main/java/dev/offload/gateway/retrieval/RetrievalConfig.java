@@ -168,6 +168,13 @@ public interface RetrievalConfig {
         @WithDefault("1.0")
         double feedbackWeight();
 
+        /**
+         * Hybrid mode, selective feedback: skip the feedback round when the first fusion's top chunk
+         * leads the second by at least this (the first pass is confident); unset: the embedding
+         * model's; {@code Infinity}: feedback always runs.
+         */
+        java.util.OptionalDouble feedbackSkipMargin();
+
         /** Largest k a search may ask for. */
         @WithDefault("100")
         int maxK();

@@ -2,10 +2,11 @@ package dev.offload.gateway.retrieval;
 
 /**
  * The hybrid search settings in force: {@code gateway.search.*} where set, else the defaults of
- * the index's embedding model ({@link EmbeddingModel#fusing()}) for the weights and the feedback depth.
+ * the index's embedding model ({@link EmbeddingModel#fusing()}) for the weights, the feedback depth and
+ * its skip margin.
  */
 public record SearchSettings(Fusion.Method fusion, int rrfK, double sparseWeight, double denseWeight, int candidates,
-                             int feedbackDepth, double feedbackWeight) {
+                             int feedbackDepth, double feedbackWeight, double feedbackSkipMargin) {
 
     public static SearchSettings of(RetrievalConfig config) {
         RetrievalConfig.Search s = config.search();
@@ -14,8 +15,12 @@ public record SearchSettings(Fusion.Method fusion, int rrfK, double sparseWeight
         if (depth < 0) {
             throw new IllegalArgumentException("gateway.search.feedback-depth must be ≥ 0: " + depth);
         }
+        double skip = s.feedbackSkipMargin().orElse(model.feedbackSkipMargin());
+        if (!(skip >= 0)) {
+            throw new IllegalArgumentException("gateway.search.feedback-skip-margin must be ≥ 0 (Infinity: never skip): " + skip);
+        }
         return new SearchSettings(s.fusion(), s.rrfK(), s.sparseWeight().orElse(model.sparseWeight()),
-                s.denseWeight().orElse(model.denseWeight()), s.candidates(), depth, s.feedbackWeight());
+                s.denseWeight().orElse(model.denseWeight()), s.candidates(), depth, s.feedbackWeight(), skip);
     }
 
     public Fusion fusionOf() {

@@ -81,6 +81,46 @@ final class BeirData {
     }
 
     /**
+     * A duplicate-question retrieval set built from the GPTCache pairs the way BEIR builds its Quora
+     * task: every {@code origin} is a passage ({@code o<i>}), every {@code similar} a query
+     * ({@code q<i>}); see {@link #pairsQrels}.
+     */
+    static BeirData fromPairs(Path pairsJson) {
+        Map<String, String[]> corpus = new LinkedHashMap<>();
+        Map<String, String> queries = new LinkedHashMap<>();
+        JsonNode pairs = readPairs(pairsJson);
+        for (int i = 0; i < pairs.size(); i++) {
+            corpus.put("o" + i, new String[]{"", pairs.get(i).get("origin").asText()});
+            queries.put("q" + i, pairs.get(i).get("similar").asText());
+        }
+        return new BeirData(pairsJson, corpus, queries);
+    }
+
+    /** Judgements of {@link #fromPairs}: a query's relevant passages are every origin with its pair's origin text (grade 1). */
+    static Map<String, Map<String, Integer>> pairsQrels(Path pairsJson) {
+        JsonNode pairs = readPairs(pairsJson);
+        Map<String, List<String>> idsByText = new java.util.HashMap<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            idsByText.computeIfAbsent(pairs.get(i).get("origin").asText(), t -> new ArrayList<>()).add("o" + i);
+        }
+        Map<String, Map<String, Integer>> out = new java.util.HashMap<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            Map<String, Integer> rel = new java.util.HashMap<>();
+            idsByText.get(pairs.get(i).get("origin").asText()).forEach(id -> rel.put(id, 1));
+            out.put("q" + i, rel);
+        }
+        return out;
+    }
+
+    private static JsonNode readPairs(Path pairsJson) {
+        try {
+            return new ObjectMapper().readTree(pairsJson.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * Judgements of {@code qrels/test.tsv}: query id → passage id → grade (header and blank
      * lines skipped).
      */

@@ -52,23 +52,12 @@ public final class RetrievalApiEvaluation {
         Map<String, Map<String, Integer>> qrels;
         String name;
         if (opts.containsKey("pairs")) {
-            corpus = new LinkedHashMap<>();
-            queries = new LinkedHashMap<>();
-            qrels = new java.util.HashMap<>();
-            Map<String, List<String>> idsByText = new java.util.HashMap<>();
-            JsonNode pairs = JSON.readTree(Path.of(opts.get("pairs")).toFile());
-            for (int i = 0; i < pairs.size(); i++) {
-                String origin = pairs.get(i).get("origin").asText();
-                corpus.put("o" + i, new String[] {"", origin});
-                idsByText.computeIfAbsent(origin, t -> new ArrayList<>()).add("o" + i);
-            }
-            for (int i = 0; i < pairs.size(); i++) {
-                queries.put("q" + i, pairs.get(i).get("similar").asText());
-                Map<String, Integer> rel = new java.util.HashMap<>();
-                idsByText.get(pairs.get(i).get("origin").asText()).forEach(id -> rel.put(id, 1));
-                qrels.put("q" + i, rel);
-            }
-            name = opts.get("pairs") + " (duplicate-question retrieval)";
+            Path pairs = Path.of(opts.get("pairs"));
+            BeirData data = BeirData.fromPairs(pairs);
+            corpus = data.corpus;
+            queries = data.queries;
+            qrels = BeirData.pairsQrels(pairs);
+            name = pairs + " (duplicate-question retrieval)";
         } else {
             Path dataset = Path.of(opts.getOrDefault("dataset", BeirData.defaultDir().toString()));
             BeirData data = BeirData.load(dataset);

@@ -38,10 +38,14 @@ public final class RetrievalCrossValidation {
     private static final String TENANT = "eval";
     private static final String DEFAULT = "convex 0.3:0.7, m=5 β=1.0";
     private static final String ADAPTIVE = "adaptive 0.5:0.5, m=5 β=1.0";
+    private static final String ALWAYS_FEEDBACK = "hybrid, CV-chosen among the grid without selective feedback";
 
     /** One point of the grid, as {@code gateway.search.*} would carry it. */
-    record Setting(String name, Fusion fusion, int feedbackDepth, double feedbackWeight) {
+    record Setting(String name, Fusion fusion, int feedbackDepth, double feedbackWeight, double skipMargin) {
     }
+
+    /** Selective feedback: skip margins of the first fusion's top-1 lead (+∞: feedback always runs). */
+    private static final double[] SKIP = {Double.POSITIVE_INFINITY, 0.3, 0.2, 0.1, 0.05};
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = Args.parse(args);
@@ -63,8 +67,9 @@ public final class RetrievalCrossValidation {
                 Runtime.getRuntime().availableProcessors(), Hardware.cpuModel());
 
         List<Setting> hybridGrid = hybridGrid();
-        System.out.printf("hybrid grid: %d settings (%d fusions × %d feedback settings); cascade grid: %d fusions%n",
-                hybridGrid.size(), fusions().size(), FEEDBACK.length, fusions().size());
+        System.out.printf("hybrid grid: %d settings (%d fusions × (no feedback + %d feedback settings × %d skip margins)); "
+                        + "cascade grid: %d fusions%n", hybridGrid.size(), fusions().size(), FEEDBACK.length - 1, SKIP.length,
+                fusions().size());
 
         for (String m : models) {
             EmbeddingModel model = EmbeddingModel.byName(m.trim());
@@ -78,7 +83,7 @@ public final class RetrievalCrossValidation {
                 System.out.printf("%n## %s%n%s%n", model.modelName(), chunks < 0
                         ? "reused the index in " + dir
                         : String.format("embedded and indexed %d chunks in %.0f s", chunks, (System.nanoTime() - t0) / 1e9));
-                evaluate(model, index, embedder, data, qrels, judged, candidates, k, seed, repeats);
+                evaluate(model, index, embedder, data, qrels, judged, candidates, k, seed, repeats, opts.containsKey("print-grid"));
             } finally {
                 if (!keep) {
                     BeirEvaluation.deleteTree(dir);
@@ -114,8 +119,12 @@ public final class RetrievalCrossValidation {
         List<Setting> out = new ArrayList<>();
         for (var f : fusions().entrySet()) {
             for (double[] fb : FEEDBACK) {
-                String name = f.getKey() + (fb[0] == 0 ? ", no feedback" : String.format(", m=%d β=%.1f", (int) fb[0], fb[1]));
-                out.add(new Setting(name, f.getValue(), (int) fb[0], fb[1]));
+                for (double skip : SKIP) {
+                    if (fb[0] == 0 && skip != Double.POSITIVE_INFINITY) continue;
+                    String name = f.getKey() + (fb[0] == 0 ? ", no feedback" : String.format(", m=%d β=%.1f", (int) fb[0], fb[1]))
+                            + (skip == Double.POSITIVE_INFINITY ? "" : String.format(" skip≥%.2f", skip));
+                    out.add(new Setting(name, f.getValue(), (int) fb[0], fb[1], skip));
+                }
             }
         }
         return out;
@@ -123,7 +132,7 @@ public final class RetrievalCrossValidation {
 
     private static void evaluate(EmbeddingModel model, HybridIndex index, OnnxEmbedder embedder, BeirData data,
                                  Map<String, Map<String, Integer>> qrels, List<String> judged, int candidates,
-                                 int k, long seed, int repeats) throws Exception {
+                                 int k, long seed, int repeats, boolean printGrid) throws Exception {
         Map<String, float[]> qv = new HashMap<>();
         for (String q : judged) {
             qv.put(q, embedder.embed(data.queries.get(q)));
@@ -146,12 +155,15 @@ public final class RetrievalCrossValidation {
                 zSparse / judged.size(), zDense / judged.size(), adaptiveSparseWeight / judged.size());
         long t0 = System.nanoTime();
         Map<String, Map<String, Double>> hybrid = new LinkedHashMap<>();
+        Map<String, Integer> skipped = new HashMap<>();
         for (Setting s : hybridGrid()) {
-            HybridRetriever r = new HybridRetriever(index, s.fusion(), candidates, s.feedbackDepth(), s.feedbackWeight());
+            HybridRetriever r = new HybridRetriever(index, s.fusion(), candidates, s.feedbackDepth(), s.feedbackWeight(), s.skipMargin());
             Map<String, Double> perQuery = new HashMap<>();
             for (String q : judged) {
-                perQuery.put(q, ndcg(r.search(TENANT, data.queries.get(q), qv.get(q), Map.of(), candidates, new HashMap<>()),
+                Map<String, Double> timings = new HashMap<>();
+                perQuery.put(q, ndcg(r.search(TENANT, data.queries.get(q), qv.get(q), Map.of(), candidates, timings),
                         qrels.get(q)));
+                if (s.feedbackDepth() > 0 && !timings.containsKey("feedbackMs")) skipped.merge(s.name(), 1, Integer::sum);
             }
             hybrid.put(s.name(), perQuery);
         }
@@ -184,6 +196,11 @@ public final class RetrievalCrossValidation {
         rows.put("hybrid, shipped defaults (" + DEFAULT + ")", Evaluated.fixed(hybrid.get(DEFAULT)));
         rows.put("hybrid, CV-chosen among RRF / convex / DBSF × weights × feedback", Evaluated.chosen(fixedRules));
         rows.put("hybrid, CV-chosen among the whole grid (adaptive included)", Evaluated.chosen(hybrid));
+        Map<String, Map<String, Double>> alwaysFeedback = new LinkedHashMap<>();
+        hybrid.forEach((name, v) -> {
+            if (!name.contains("skip≥")) alwaysFeedback.put(name, v);
+        });
+        rows.put(ALWAYS_FEEDBACK, Evaluated.chosen(alwaysFeedback));
         rows.put("hybrid, adaptive 1:1, feedback CV-chosen", Evaluated.chosen(adaptiveFeedback));
         rows.put("hybrid, adaptive 1:1, m=5 β=1.0 (fixed)", Evaluated.fixed(hybrid.get(ADAPTIVE)));
         rows.put("hybrid, adaptive 1:1, no feedback (fixed)", Evaluated.fixed(hybrid.get("adaptive 0.5:0.5, no feedback")));
@@ -231,6 +248,12 @@ public final class RetrievalCrossValidation {
                         + "best grid row %.3f (%s)%n", CrossValidation.mean(dense, judged), CrossValidation.mean(sparse, judged),
                 CrossValidation.mean(hybrid.get(DEFAULT), judged), CrossValidation.mean(hybrid.get(bestWhole), judged), bestWhole);
 
+        if (printGrid) {
+            System.out.printf("%nwhole-set mean of every grid setting (--print-grid), and how many queries skipped feedback:%n");
+            hybrid.forEach((name, v) -> System.out.printf("  %.4f  %s%s%n", CrossValidation.mean(v, judged), name,
+                    skipped.containsKey(name) ? " (skipped " + skipped.get(name) + ")" : ""));
+        }
+
         // What the CV chose, fold by fold (first seed) and how often over all seeds.
         for (String row : List.of("hybrid, CV-chosen among the whole grid (adaptive included)", "cascade, fusion CV-chosen")) {
             Map<String, Integer> counts = new TreeMap<>();
@@ -242,6 +265,8 @@ public final class RetrievalCrossValidation {
             System.out.printf("%n%s — chosen on the folds of seed %d: %s%n  over all %d folds × seeds: %s%n", row, seed,
                     rows.get(row).run(splits.get(0)).folds().stream().map(CrossValidation.FoldResult::chosen).toList(),
                     k * repeats, top(counts, 6));
+            counts.keySet().stream().filter(skipped::containsKey).forEach(name -> System.out.printf(
+                    "  %s skips feedback on %d of %d queries%n", name, skipped.get(name), judged.size()));
         }
 
         // Paired differences over queries (held-out scores of the first seed), mean ± standard error.
@@ -249,6 +274,8 @@ public final class RetrievalCrossValidation {
         String[][] pairs = {
                 {"hybrid, CV-chosen among the whole grid (adaptive included)", "dense"},
                 {"hybrid, CV-chosen among the whole grid (adaptive included)", "hybrid, shipped defaults (" + DEFAULT + ")"},
+                {"hybrid, CV-chosen among the whole grid (adaptive included)", ALWAYS_FEEDBACK},
+                {ALWAYS_FEEDBACK, "dense"},
                 {"hybrid, adaptive 1:1, m=5 β=1.0 (fixed)", "dense"},
                 {"hybrid, adaptive 1:1, m=5 β=1.0 (fixed)", "hybrid, shipped defaults (" + DEFAULT + ")"},
                 {"hybrid, shipped defaults (" + DEFAULT + ")", "dense"},
@@ -269,7 +296,8 @@ public final class RetrievalCrossValidation {
 
         // The target: hybrid at least the better component on every fold, and ≥ 0.74.
         for (String row : List.of("hybrid, shipped defaults (" + DEFAULT + ")",
-                "hybrid, CV-chosen among the whole grid (adaptive included)", "hybrid, adaptive 1:1, m=5 β=1.0 (fixed)")) {
+                "hybrid, CV-chosen among the whole grid (adaptive included)", ALWAYS_FEEDBACK,
+                "hybrid, adaptive 1:1, m=5 β=1.0 (fixed)")) {
             int folds = 0, notBelow = 0;
             for (List<CrossValidation.Fold> split : splits) {
                 List<CrossValidation.FoldResult> h = rows.get(row).run(split).folds();
@@ -332,7 +360,7 @@ public final class RetrievalCrossValidation {
         return sd == 0 ? 0 : Math.max(0, (top - mean) / sd);
     }
 
-    private static double ndcg(List<ChunkHit> hits, Map<String, Integer> rels) {
+    static double ndcg(List<ChunkHit> hits, Map<String, Integer> rels) {
         return BeirEvaluation.ndcgStandard(BeirEvaluation.documents(hits), rels, 10);
     }
 }
