@@ -118,6 +118,11 @@ public class HybridSearcher {
         return v;
     }
 
+    /** A search setting out of range stops the start with its property's name, not the first search. */
+    void checkSettings(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        settings();
+    }
+
     private SearchSettings settings() {
         SearchSettings s = settings;
         if (s == null) {
