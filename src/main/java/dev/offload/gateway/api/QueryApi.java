@@ -36,7 +36,8 @@ public final class QueryApi {
 
     /**
      * {@code generate}: {@code always} (default), {@code unless-local} (sources and hint only when
-     * the hint says LOCAL), {@code never}. {@code priority}: {@code interactive|background}.
+     * the hint says LOCAL), {@code never}, {@code cache-only} (a cached answer, or the hint alone:
+     * no search, no generation). {@code priority}: {@code interactive|background}.
      */
     public record QueryRequest(String query, List<Turn> history, Integer k, Map<String, String> filter,
                                String sensitivity, Long latencyBudgetMs, Device device, String generate,

@@ -54,10 +54,10 @@ final class AdviseStage {
         return ctx.hint;
     }
 
-    /** Whether the gateway generates at all: not for restricted data, not when the device asked not to. */
+    /** Whether the gateway generates at all: not for restricted data, not when the device asked not to ({@code never}, {@code cache-only}). */
     static boolean generates(QueryContext ctx) {
         Query.Generate mode = ctx.query.generate();
-        return ctx.level != Sensitivity.RESTRICTED && mode != Query.Generate.NEVER
+        return ctx.level != Sensitivity.RESTRICTED && mode != Query.Generate.NEVER && mode != Query.Generate.CACHE_ONLY
                 && !(mode == Query.Generate.UNLESS_LOCAL && ctx.hint.target() == OffloadHint.Target.LOCAL);
     }
 

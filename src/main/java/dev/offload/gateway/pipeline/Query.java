@@ -35,9 +35,15 @@ public record Query(String text, List<ChatTurn> history, Integer k, Map<String, 
         /** Answer unless the hint says LOCAL; then return sources and the hint only ({@code servedBy:"none"}). */
         UNLESS_LOCAL,
         /** Never generate: sources and the hint only. */
-        NEVER;
+        NEVER,
+        /**
+         * The shared cache or nothing: a cached answer when the cache holds one, otherwise the hint
+         * alone ({@code servedBy:"none"}, no sources): no retrieval, no generation. For a device
+         * that keeps a question local but would rather take the fleet's answer to it if there is one.
+         */
+        CACHE_ONLY;
 
-        /** Wire names: {@code always|unless-local|never}. */
+        /** Wire names: {@code always|unless-local|never|cache-only}. */
         public static Generate parse(String v) {
             if (v == null || v.isBlank()) {
                 return null;
@@ -46,7 +52,8 @@ public record Query(String text, List<ChatTurn> history, Integer k, Map<String, 
                 case "always" -> ALWAYS;
                 case "unless-local", "unless_local" -> UNLESS_LOCAL;
                 case "never" -> NEVER;
-                default -> throw new IllegalArgumentException("generate must be one of always, unless-local, never");
+                case "cache-only", "cache_only" -> CACHE_ONLY;
+                default -> throw new IllegalArgumentException("generate must be one of always, unless-local, never, cache-only");
             };
         }
     }

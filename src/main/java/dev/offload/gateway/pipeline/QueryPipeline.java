@@ -201,7 +201,8 @@ public class QueryPipeline {
                     st.cache().ticket(ctx);
                     st.spans().stage(QuerySpans.EMBED, ctx, st.retrieve()::embed);
                     st.spans().stage(QuerySpans.CACHE, ctx, st.cache()::lookup, span -> QuerySpans.cacheLooked(span, ctx));
-                    if (ctx.cacheHit == null) {
+                    // cache-only: a miss is answered with the hint alone, so nothing is searched for it.
+                    if (ctx.cacheHit == null && q.generate() != Query.Generate.CACHE_ONLY) {
                         st.spans().stage(QuerySpans.RETRIEVE, ctx, st.retrieve()::search, span -> QuerySpans.retrieved(span, ctx));
                     }
                     return ctx;

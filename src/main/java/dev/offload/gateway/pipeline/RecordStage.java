@@ -67,8 +67,11 @@ final class RecordStage {
     /** The sources and the hint, nothing generated ({@code servedBy:"none"}). */
     Multi<QueryEvent> withoutGeneration(QueryContext ctx) {
         registry.counter(MetricNames.QUERIES, "served_by", "none").increment();
-        Final f = new Final(null, "none", ctx.hint, new Timings(ctx.millisSinceStart(ctx.retrievedNanos), null, null,
-                ctx.millisSinceStart(clock.getAsLong())), null, List.of(), null, null);
+        long now = clock.getAsLong();
+        // A cache-only miss searched nothing: its lookup time stands where a search's would.
+        long looked = ctx.retrievedNanos == 0 ? now : ctx.retrievedNanos;
+        Final f = new Final(null, "none", ctx.hint, new Timings(ctx.millisSinceStart(looked), null, null,
+                ctx.millisSinceStart(now)), null, List.of(), null, null);
         return Multi.createFrom().items(sources(ctx), f);
     }
 

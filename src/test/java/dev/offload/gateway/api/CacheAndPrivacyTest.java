@@ -170,6 +170,40 @@ class CacheAndPrivacyTest {
                 .filter(l -> l.contains("privacy")).toList().toString());
     }
 
+    /**
+     * {@code generate: cache-only}: the cached answer when there is one, otherwise the hint alone —
+     * nothing searched, nothing sent to a backend; restricted data is not even looked up.
+     */
+    @Test
+    void cacheOnlyAnswersFromTheCacheOrWithTheHintAlone() {
+        String q = "after how many hours is the G-2 gearbox oil replaced";
+        for (SimulatedBackend b : SimulatedBackendsResource.all()) {
+            b.resetStats();
+        }
+        JsonPath miss = query("{\"query\":\"" + q + "\",\"k\":1,\"generate\":\"cache-only\"}", false).then()
+                .statusCode(200).body("servedBy", equalTo("none")).extract().jsonPath();
+        assertTrue(miss.getList("sources").isEmpty(), "a miss searches nothing: " + miss.prettify());
+        assertTrue(miss.getString("hint.target") != null, "a miss carries the hint");
+        assertEquals(null, miss.getString("answer"));
+        assertEquals(0, requests(), "a cache-only miss reaches no backend");
+
+        String generated = query("{\"query\":\"" + q + "\",\"k\":1}", false).then().statusCode(200)
+                .body("servedBy", equalTo("edge")).extract().path("answer");
+        long afterGeneration = requests();
+        query("{\"query\":\"" + q + "\",\"k\":1,\"generate\":\"cache-only\"}", false).then().statusCode(200)
+                .body("servedBy", equalTo("cache")).body("answer", equalTo(generated));
+        // Over SSE too: the cached answer's tokens, then final.
+        String sse = query("{\"query\":\"" + q + "\",\"k\":1,\"generate\":\"cache-only\"}", true).then()
+                .statusCode(200).extract().asString();
+        assertTrue(sse.contains("\"servedBy\":\"cache\""), sse);
+        assertEquals(afterGeneration, requests(), "a cache-only hit reaches no backend");
+
+        // Restricted: never looked up, never generated.
+        query("{\"query\":\"" + q + "\",\"k\":1,\"generate\":\"cache-only\",\"sensitivity\":\"restricted\"}", false)
+                .then().statusCode(200).body("servedBy", equalTo("none"));
+        assertEquals(afterGeneration, requests());
+    }
+
     @Test
     void aCachedAnswerNeverCrossesTenants() {
         String body = "{\"query\":\"what is the torque for the flange bolts\",\"k\":1}";

@@ -89,6 +89,41 @@ public final class LocalAdvisor {
     }
 
     /**
+     * Whether a question the policy keeps on the device should ask the gateway's shared cache
+     * first: {@code /v1/query} with {@code generate:"cache-only"} (gRPC the same field) returns the
+     * fleet's answer to it when the cache holds one, and otherwise the hint alone, with nothing
+     * searched or generated; then the device answers locally as it would have. A hit is an answer
+     * in one round trip instead of seconds of local inference, and no GPU is used either way.
+     *
+     * <p>True when all of these hold:
+     * <ul>
+     *   <li>the held snapshot is valid and says the gateway's cache is on;</li>
+     *   <li>the hint is LOCAL and the data may leave the device (not restricted; confidential stays
+     *       in the edge zone, where the cache is) and the device is online;</li>
+     *   <li>the device is on Wi-Fi: a cellular radio pays a high-power tail after every exchange
+     *       (LTE about 11.6 s at 1.06 W, 12 J; Huang et al., MobiSys 2012), more than a hit saves on
+     *       average at the hit rates measured, while Wi-Fi's is a fraction of a joule;</li>
+     *   <li>the round trip (the device's RTT, else the policy's default) is at most a tenth of the
+     *       local estimate, or there is no local estimate.</li>
+     * </ul>
+     */
+    public boolean probesCache(Question q, OffloadHint hint, long nowMs) {
+        Objects.requireNonNull(hint, "hint");
+        Held h = held;
+        if (h == null || nowMs - h.receivedAtMs() > h.snapshot().validForMs() || !h.snapshot().cache().enabled()
+                || hint.target() != OffloadHint.Target.LOCAL || q.sensitivity() == Sensitivity.RESTRICTED) {
+            return false;
+        }
+        DeviceTelemetry d = q.device() == null ? DeviceTelemetry.UNKNOWN : q.device();
+        if (d.network() == null || d.network().type() != DeviceTelemetry.NetworkType.WIFI) {
+            return false;
+        }
+        double rtt = d.network().rttMs() != null ? d.network().rttMs() : h.snapshot().settings().defaultRttMs();
+        Long localMs = hint.estimates() == null ? null : hint.estimates().localMs();
+        return localMs == null || rtt <= 0.1 * localMs;
+    }
+
+    /**
      * The policy's input as {@code /v1/offload/decide} builds it: the gateway's context estimate,
      * the local-quality estimate unless the question is restricted or the gateway has the router off.
      */

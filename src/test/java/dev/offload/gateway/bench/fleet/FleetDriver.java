@@ -75,7 +75,7 @@ public final class FleetDriver {
                 if (rep == 0) {
                     workloadLine = FleetReport.describeCounts(w);
                 }
-                if (o.policies.contains(Policy.WATCH)) {
+                if (o.policies.stream().anyMatch(Policy::watches)) {
                     embed(w, embeddings);
                 }
                 Map<Integer, RequestRecord> offloadOutcomes = new java.util.HashMap<>();
@@ -152,7 +152,7 @@ public final class FleetDriver {
                         : new RestGatewayClient(vertx, base, o.transport.equals("sse"), key);
                 metrics = new GatewayMetrics(vertx, managementBase, key);
                 warmUp(client, o);
-                if (p == Policy.WATCH) {
+                if (p.watches()) {
                     watch = new WatchStream(vertx, base, key, embeddings);
                     if (!watch.awaitFirst(30)) {
                         System.err.println("[fleet] no Watch snapshot within 30 s: devices will ask decide");

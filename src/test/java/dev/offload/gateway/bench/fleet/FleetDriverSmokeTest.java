@@ -86,6 +86,7 @@ class FleetDriverSmokeTest {
         int radioJ = header.indexOf("radio_j");
         int network = header.indexOf("network");
         int decides = header.indexOf("decide_calls");
+        int probes = header.indexOf("cache_probes");
         int deviceClass = header.indexOf("device_class");
         for (List<String> r : rows.subList(1, rows.size())) {
             assertEquals(header.size(), r.size(), "fields in row " + r);
@@ -114,6 +115,7 @@ class FleetDriverSmokeTest {
                 assertEquals(0, rj, 1e-12, "no radio without an exchange");
             }
             assertTrue(Set.of("0", "1").contains(r.get(decides)));
+            assertEquals("0", r.get(probes), "only watching devices probe the cache");
             assertEquals(400, Double.parseDouble(r.get(deviceClass)), 1e-9, "--local-tps sets a one-class mix");
         }
         assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(policy).equals("offload") && r.get(route).equals("edge")),
@@ -139,7 +141,7 @@ class FleetDriverSmokeTest {
 
         String md = Files.readString(summary);
         for (String section : List.of("# Fleet replay", "## Setup", "## Four axes", "### Budgets met per phase (median over"
-                + " repetitions)", "### By device class (pooled over repetitions)", "### Targets (following hints)",
+                + " repetitions)", "### By device class (pooled over repetitions)",
                 "## Results", "## Per phase", "## Per repetition", "## Plots", "## Files")) {
             assertTrue(md.contains("\n" + section + "\n") || md.startsWith(section + "\n"), "summary lacks " + section);
         }
@@ -147,12 +149,13 @@ class FleetDriverSmokeTest {
         for (String label : LABELS) {
             assertTrue(md.contains(label), "summary lacks the row " + label);
             String row = axes.lines().filter(l -> l.startsWith(label)).findFirst().orElseThrow();
-            assertEquals(16, row.split("\\|", -1).length, "four-axis row " + row);
+            assertEquals(17, row.split("\\|", -1).length, "four-axis row " + row);
         }
         String never = axes.lines().filter(l -> l.startsWith("| never offload |")).findFirst().orElseThrow();
         assertTrue(never.contains("| 0.0000 | 0.0000 |"), "never offload uses no GPU and costs nothing: " + never);
-        String targets = md.substring(md.indexOf("### Targets (following hints)"), md.indexOf("## Results"));
-        assertEquals(6, targets.lines().filter(l -> l.startsWith("- **met**") || l.startsWith("- **not met**")).count(),
+        assertTrue(md.contains("\n### Targets (following hints: follow hints)\n"), "without watch the targets judge hints");
+        String targets = md.substring(md.indexOf("### Targets (following hints"), md.indexOf("## Results"));
+        assertEquals(7, targets.lines().filter(l -> l.startsWith("- **met**") || l.startsWith("- **not met**")).count(),
                 targets);
         assertTrue(md.contains("![latency-cdf](latency-cdf.png)"));
         assertTrue(md.contains("![four-axes](four-axes.png)"));
@@ -176,11 +179,27 @@ class FleetDriverSmokeTest {
     @Test
     void watchingDevicesDecideWithThePolicyPackageInsteadOfCallingDecide(@TempDir Path out) throws Exception {
         index.whenOpen().get(120, TimeUnit.SECONDS);
-        FleetDriver.run(args(out, "sse", "watch"), "smoke watch");
+        Map<String, String> a = args(out, "sse", "watch,watch-noprobe");
+        // Local answers of about a second, so that a Wi-Fi round trip is worth a cache probe.
+        a.put("local-tps", "20");
+        a.put("local-prefill-tps", "2000");
+        FleetDriver.run(a, "smoke watch");
         List<List<String>> rows = csv(out.resolve("requests.csv"));
         int source = rows.get(0).indexOf("hint_source");
         int decides = rows.get(0).indexOf("decide_calls");
+        int probes = rows.get(0).indexOf("cache_probes");
         int route = rows.get(0).indexOf("route");
+        int why = rows.get(0).indexOf("why");
+        int network = rows.get(0).indexOf("network");
+        int policy = rows.get(0).indexOf("policy");
+        List<List<String>> probed = rows.stream().skip(1).filter(r -> r.get(probes).equals("1")).toList();
+        assertFalse(probed.isEmpty(), "a question kept local on Wi-Fi asks the cache first");
+        for (List<String> r : probed) {
+            assertEquals("watch", r.get(policy), "the ablation never probes: " + r);
+            assertEquals("wifi", r.get(network), "probes only on Wi-Fi: " + r);
+            assertTrue(r.get(route).equals("cache") || r.get(route).equals("cut-off")
+                    || r.get(route).equals("local") && r.get(why).equals("cache-miss"), "a probe ends cached or local: " + r);
+        }
         assertTrue(rows.size() > 1);
         assertTrue(rows.stream().skip(1).anyMatch(r -> r.get(source).equals("watched")),
                 "with a pushed snapshot a device decides locally");

@@ -115,6 +115,7 @@ final class FleetRun {
         boolean done;
         double localQuality = Double.NaN;
         int decideCalls;
+        int probes;
         int localDecisions;
         double localS;
         String answerTag;
@@ -233,7 +234,7 @@ final class FleetRun {
                     t.hintTarget, t.answerHint, t.reasons, t.route, t.why, t.status, t.decideMs,
                     cut ? Double.NaN : t.ttftS * 1000, e2e, a.budgetMs(), !cut && e2e <= a.budgetMs(),
                     a.outputTokens(), t.error, a.question() == null ? "" : a.question().origin(),
-                    t.d.deviceClass().tokensPerSec(), t.localQuality, v.wire(), cacheOrigin, t.decideCalls, t.localS,
+                    t.d.deviceClass().tokensPerSec(), t.localQuality, v.wire(), cacheOrigin, t.decideCalls, t.probes, t.localS,
                     DeviceEnergy.localJoules(t.d.deviceClass().watts(), t.localS), radio[a.index()], up, down,
                     t.answerTag));
         }
@@ -253,8 +254,8 @@ final class FleetRun {
         boolean restricted = a.sensitivity().equals("restricted");
         Plan p = switch (policy) {
             case ORACLE -> SimulatedDevice.planOracle(knowledge(a, d, s), c, restricted);
-            case WATCH -> d.planWatched(c, s, restricted, () -> watch.decide(a.text(), historyTokens(a),
-                    a.sensitivity(), a.budgetMs(), a.outputTokens(), t.report));
+            case WATCH, WATCH_NO_PROBE -> d.planWatched(c, s, restricted, () -> watch.decide(a.text(), historyTokens(a),
+                    a.sensitivity(), a.budgetMs(), a.outputTokens(), t.report, policy == Policy.WATCH));
             default -> d.plan(policy, c, s, t.key, restricted);
         };
         if (p.hintSource().equals("watched")) {
@@ -334,6 +335,9 @@ final class FleetRun {
     }
 
     private void query(Trip t, String generate) {
+        if ("cache-only".equals(generate)) {
+            t.probes++;
+        }
         double up = t.c.uplinkMs(requestBytes(t.a)) / 1000;
         Ask ask = ask(t, generate);
         double startS = t.vt;
@@ -365,11 +369,11 @@ final class FleetRun {
         if (ans.hint() != null) {
             t.answerHint = ans.hint().target();
             t.reasons = String.join("|", ans.hint().reasons());
-            if (policy == Policy.HINTS || policy == Policy.WATCH) {
+            if (policy == Policy.HINTS || policy.watches()) {
                 t.d.onHint(ans.hint(), t.vt, t.key);
             }
         }
-        if ((policy == Policy.HINTS || policy == Policy.WATCH) && ans.retryAfterMs() != null) {
+        if ((policy == Policy.HINTS || policy.watches()) && ans.retryAfterMs() != null) {
             t.d.stayLocalFor(ans.retryAfterMs(), t.vt);
         }
         if (ans.answered()) {
@@ -380,7 +384,8 @@ final class FleetRun {
             at(t.vt, () -> finish(t, ans.servedBy(), "", t.vt));
             return;
         }
-        String why = ans.status() == 200 && ans.error() == null ? "gateway-local"
+        String why = t.probes > 0 && ans.status() == 200 && ans.error() == null ? "cache-miss"
+                : ans.status() == 200 && ans.error() == null ? "gateway-local"
                 : ans.status() == 429 || ans.status() == 503 ? "refused" : "error";
         t.ttftS = Double.NaN; // the user's first token will come from the local model
         at(t.vt, () -> local(t, why));

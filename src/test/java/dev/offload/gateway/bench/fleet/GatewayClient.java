@@ -26,7 +26,7 @@ interface GatewayClient extends AutoCloseable {
     }
 
     /**
-     * One query as the device sends it; {@code generate} is {@code always} or {@code unless-local};
+     * One query as the device sends it; {@code generate} is {@code always}, {@code unless-local} or {@code cache-only};
      * {@code device} null sends no telemetry.
      */
     record Ask(String text, List<Workload.Turn> history, int historyTokens, String sensitivity, long budgetMs,

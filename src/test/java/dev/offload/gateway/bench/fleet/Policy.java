@@ -26,9 +26,13 @@ enum Policy {
      * Follow hints, but decide on the device: the gateway's state arrives by {@code Watch} (SSE
      * {@code /v1/offload/watch}) and the device evaluates the gateway's own policy package
      * ({@code offload.policy.LocalAdvisor}) instead of calling {@code /v1/offload/decide}; only
-     * without a valid snapshot does it ask the gateway.
+     * without a valid snapshot does it ask the gateway. A question it keeps local asks the
+     * gateway's shared cache first ({@code generate: cache-only}) when the package's
+     * {@code LocalAdvisor.probesCache} says so (Wi-Fi, data that may leave the device).
      */
-    WATCH("watch", "follow hints, local decisions (Watch)");
+    WATCH("watch", "follow hints, local decisions (Watch)"),
+    /** Ablation: {@link #WATCH} without the cache probe (every question kept local runs locally at once). */
+    WATCH_NO_PROBE("watch-noprobe", "Watch, no cache probe");
 
     final String wire;
     final String label;
@@ -38,12 +42,17 @@ enum Policy {
         this.label = label;
     }
 
+    /** Decides on the device over the pushed state. */
+    boolean watches() {
+        return this == WATCH || this == WATCH_NO_PROBE;
+    }
+
     static Policy parse(String s) {
         for (Policy p : values()) {
             if (p.wire.equals(s.strip().toLowerCase(Locale.ROOT))) {
                 return p;
             }
         }
-        throw new IllegalArgumentException("a policy is hints, offload, local, oracle, quality or watch: " + s);
+        throw new IllegalArgumentException("a policy is hints, offload, local, oracle, quality, watch or watch-noprobe: " + s);
     }
 }

@@ -11,7 +11,8 @@ import java.util.Locale;
  *                    the run ended)
  * @param why         for a local answer: {@code policy}, {@code offline}, {@code restricted}, {@code retry-after},
  *                    {@code hint}, {@code gateway-local} (the query came back unanswered with a
- *                    LOCAL hint), {@code refused} (429/503), {@code error}, {@code decide-failed}
+ *                    LOCAL hint), {@code refused} (429/503), {@code error}, {@code decide-failed}, {@code cache-miss}
+ *                    (a cache-only probe found no answer)
  * @param hintSource  {@code none}, {@code held} (a hint still valid), {@code decided} (a decide call)
  * @param hintTarget  the hint the device acted on, empty when none
  * @param answerHint  the target of the hint that came back with the query, empty when none
@@ -23,6 +24,7 @@ import java.util.Locale;
  * @param cacheOrigin for a cached answer: {@code same} (generated for this question), {@code other},
  *                    {@code unknown}; empty otherwise
  * @param decideCalls decide calls this query made (0 or 1)
+ * @param probes      cache-only requests this query made before a local answer (0 or 1)
  * @param localS      seconds the device's model computed for this query (0 when it did not run)
  * @param localJ      joules of that computation (the class's watts × localS)
  * @param radioJ      joules of the radio for this query's exchanges (promotion, connected time, bytes, tail)
@@ -36,12 +38,12 @@ record RequestRecord(String policy, int repeat, int device, int index, String ph
                      String answerHint, String reasons, String route, String why, int status, double decideMs, double ttftMs,
                      double e2eMs, long budgetMs, boolean metBudget, int outputTokens, String error, String question,
                      double deviceClass, double localQuality, String verdict, String cacheOrigin, int decideCalls,
-                     double localS, double localJ, double radioJ, long upBytes, long downBytes, String answerTag) {
+                     int probes, double localS, double localJ, double radioJ, long upBytes, long downBytes, String answerTag) {
 
     static final String CSV_HEADER = "policy,repeat,device,index,phase,arrival_s,kind,origin,sensitivity,network,rtt_ms,"
             + "thermal,battery_pct,charging,cpu_load,hint_source,hint_target,answer_hint,reasons,route,why,status,decide_ms,ttft_ms,"
             + "e2e_ms,budget_ms,met_budget,output_tokens,error,question,device_class,local_quality,verdict,cache_origin,"
-            + "decide_calls,local_s,local_j,radio_j,up_bytes,down_bytes,answer_tag";
+            + "decide_calls,cache_probes,local_s,local_j,radio_j,up_bytes,down_bytes,answer_tag";
 
     /** Device energy of this query: local inference plus radio. */
     double deviceJ() {
@@ -63,7 +65,7 @@ record RequestRecord(String policy, int repeat, int device, int index, String ph
                 reasons, route, why, Integer.toString(status), num(decideMs, 1), num(ttftMs, 1), num(e2eMs, 1),
                 Long.toString(budgetMs), Boolean.toString(metBudget), Integer.toString(outputTokens),
                 quote(error == null ? "" : error), quote(question), num(deviceClass, 0), num(localQuality, 3), verdict,
-                cacheOrigin, Integer.toString(decideCalls), num(localS, 3), num(localJ, 3), num(radioJ, 3),
+                cacheOrigin, Integer.toString(decideCalls), Integer.toString(probes), num(localS, 3), num(localJ, 3), num(radioJ, 3),
                 Long.toString(upBytes), Long.toString(downBytes), quote(answerTag == null ? "" : answerTag));
     }
 

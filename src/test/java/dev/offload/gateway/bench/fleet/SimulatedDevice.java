@@ -188,7 +188,7 @@ final class SimulatedDevice {
             // The question's estimate is per question: nothing held applies to the next one.
             return new Plan(Step.DECIDE, null, null, "decided");
         }
-        if (policy == Policy.ORACLE || policy == Policy.WATCH) {
+        if (policy == Policy.ORACLE || policy.watches()) {
             throw new IllegalArgumentException("the oracle and the watching device plan with planOracle / planWatched");
         }
         if (s < stayLocalUntilS) {
@@ -253,9 +253,11 @@ final class SimulatedDevice {
      * Follow hints, decided on the device: as {@code hints} (offline, restricted and a stay-local
      * window first), but the hint comes from {@code local}, the gateway's policy evaluated over the
      * pushed snapshot; only when that has none (no snapshot, or it ran out) does the device call
-     * decide. This is the one place where a watching device decides.
+     * decide. A LOCAL hint the package's probe rule picks asks the cache first: QUERY with
+     * {@code generate: cache-only}, local on a miss. This is the one place where a watching device decides.
      */
-    Plan planWatched(Conditions c, double s, boolean restricted, java.util.function.Supplier<java.util.Optional<Hint>> local) {
+    Plan planWatched(Conditions c, double s, boolean restricted,
+                     java.util.function.Supplier<java.util.Optional<WatchStream.Decision>> local) {
         if (c.offline()) {
             return new Plan(Step.LOCAL, "offline", null, "none");
         }
@@ -265,7 +267,8 @@ final class SimulatedDevice {
         if (s < stayLocalUntilS) {
             return new Plan(Step.LOCAL, "retry-after", null, "held");
         }
-        return local.get().map(h -> follow(h, "watched")).orElse(new Plan(Step.DECIDE, null, null, "decided"));
+        return local.get().map(d -> d.probeCache() ? new Plan(Step.QUERY, null, "cache-only", "watched")
+                : follow(d.hint(), "watched")).orElse(new Plan(Step.DECIDE, null, null, "decided"));
     }
 
     /** What a fresh or held hint says to do. */

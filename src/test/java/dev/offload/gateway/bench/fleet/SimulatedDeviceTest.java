@@ -44,6 +44,31 @@ class SimulatedDeviceTest {
     }
 
     @Test
+    void aWatchedLocalDecisionProbesTheCacheWhenThePackageSaysSo() {
+        SimulatedDevice d = device();
+        Conditions c = d.conditions(WIFI_THEN_OFFLINE, 1);
+        Hint local = hint("LOCAL", 30_000, null);
+        Plan probe = d.planWatched(c, 1, false, () -> java.util.Optional.of(new WatchStream.Decision(local, true)));
+        assertEquals(Step.QUERY, probe.step());
+        assertEquals("cache-only", probe.generate());
+        assertEquals("watched", probe.hintSource());
+        Plan plain = d.planWatched(c, 1, false, () -> java.util.Optional.of(new WatchStream.Decision(local, false)));
+        assertEquals(Step.LOCAL, plain.step());
+        Plan edge = d.planWatched(c, 1, false, () -> java.util.Optional.of(new WatchStream.Decision(hint("EDGE", 30_000, null), false)));
+        assertEquals(Step.QUERY, edge.step());
+        assertEquals("unless-local", edge.generate());
+        assertEquals(Step.DECIDE, d.planWatched(c, 1, false, java.util.Optional::empty).step(), "no snapshot: ask decide");
+        // The hard rules come first: restricted and offline never reach the advisor.
+        assertEquals("restricted", d.planWatched(c, 1, true, () -> {
+            throw new AssertionError("restricted data is not decided");
+        }).why());
+        Conditions offline = d.conditions(WIFI_THEN_OFFLINE, 150);
+        assertEquals("offline", d.planWatched(offline, 150, false, () -> {
+            throw new AssertionError("an offline device does not decide");
+        }).why());
+    }
+
+    @Test
     void aHintIsReusedOnlyForTheSameKindOfQueryAndRestrictedDataNeverAsks() {
         SimulatedDevice d = device();
         d.onHint(hint("LOCAL", 30_000, null), 0, KEY);

@@ -93,11 +93,26 @@ final class WatchStream implements AutoCloseable {
         pending.delete(0, from);
     }
 
-    /** The hint the gateway's policy gives for this query from the held snapshot; empty when there is none. */
-    Optional<Hint> decide(String text, int historyTokens, String sensitivity, long budgetMs, int maxTokens, DeviceReport d) {
-        Optional<OffloadHint> h = advisor.decide(new LocalAdvisor.Question(telemetry(d), text, embeddings.get(text),
-                historyTokens, Sensitivity.parse(sensitivity), budgetMs, maxTokens), System.currentTimeMillis());
-        return h.map(WatchStream::hint);
+    /**
+     * A decision from the held snapshot.
+     *
+     * @param probeCache ask the gateway's cache first ({@code generate: cache-only}), then answer locally on a miss
+     */
+    record Decision(Hint hint, boolean probeCache) {
+    }
+
+    /**
+     * The hint the gateway's policy gives for this query from the held snapshot, and whether the
+     * package's rule asks the cache first; empty when there is no snapshot.
+     *
+     * @param probing whether this device probes the cache at all (false: the ablation without it)
+     */
+    Optional<Decision> decide(String text, int historyTokens, String sensitivity, long budgetMs, int maxTokens, DeviceReport d,
+                              boolean probing) {
+        long now = System.currentTimeMillis();
+        LocalAdvisor.Question q = new LocalAdvisor.Question(telemetry(d), text, embeddings.get(text), historyTokens,
+                Sensitivity.parse(sensitivity), budgetMs, maxTokens);
+        return advisor.decide(q, now).map(h -> new Decision(hint(h), probing && advisor.probesCache(q, h, now)));
     }
 
     static DeviceTelemetry telemetry(DeviceReport d) {
