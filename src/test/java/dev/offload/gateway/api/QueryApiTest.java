@@ -370,6 +370,19 @@ class QueryApiTest {
         assertEquals("edge", ev.get(ev.size() - 1).getFinal().getServedBy());
         assertEquals(Target.TARGET_EDGE, ev.get(ev.size() - 1).getFinal().getHint().getTarget());
 
+        // generate "cache-only": the answer just generated comes from the cache; a new question gets the hint alone.
+        var cached = grpc.query(QueryRequest.newBuilder().setQuery(q).setK(1).setMaxTokens(5).setGenerate("cache-only").build())
+                .collect().asList().await().atMost(Duration.ofSeconds(30));
+        assertEquals("cache", cached.get(cached.size() - 1).getFinal().getServedBy());
+        var miss = grpc.query(QueryRequest.newBuilder().setQuery("pump P-7 impeller clearance after a rebuild").setK(1)
+                .setGenerate("cache-only").build()).collect().asList().await().atMost(Duration.ofSeconds(30));
+        assertEquals("none", miss.get(miss.size() - 1).getFinal().getServedBy());
+        assertTrue(miss.stream().noneMatch(e -> e.hasSources() && e.getSources().getSourcesCount() > 0), "a miss searches nothing");
+        StatusRuntimeException badMode = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> grpc.query(QueryRequest.newBuilder().setQuery(q).setGenerate("cache").build()).collect().asList()
+                        .await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Status.Code.INVALID_ARGUMENT, badMode.getStatus().getCode());
+
         var restricted = grpc.query(QueryRequest.newBuilder().setQuery("Zebra vault code").setK(3).build())
                 .collect().asList().await().atMost(Duration.ofSeconds(30));
         assertEquals("none", restricted.get(restricted.size() - 1).getFinal().getServedBy());
